@@ -1,0 +1,153 @@
+import { Partitioners, type Kafka, type Message, type Producer } from "kafkajs";
+import type { Logger } from "../observability/logger.ts";
+import { errorFields } from "../observability/logger.ts";
+
+export interface OutgoingMessage {
+  topic: string;
+  key: string;
+  value: string;
+  headers?: Record<string, string>;
+}
+
+export type PublishOutcome = "published" | "deferred";
+
+interface Pending {
+  msg: OutgoingMessage;
+  resolve: (ok: boolean) => void;
+}
+
+/**
+ * The process's Kafka producer, connected at start-up (never lazily inside a request).
+ *
+ * Messages published in the same event-loop turn are sent as one produce request per topic, so
+ * under load a trigger costs a fraction of a round trip to the broker instead of one each.
+ * `publish` never throws and never waits longer than `timeoutMs`: a message that could not be
+ * acknowledged in time is reported `deferred`, and the caller relies on the outbox to deliver it.
+ */
+export class Publisher {
+  private readonly producer: Producer;
+  private connected = false;
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+  readonly stats = { published: 0, deferred: 0, errors: 0 };
+
+  /**
+   * @param prepare runs after every (re)connect before publishing resumes: the caller makes sure
+   * its topics exist, since a broker that was down at start-up may come back empty.
+   */
+  constructor(
+    kafka: Kafka,
+    private readonly log: Logger,
+    private readonly timeoutMs: number,
+    private readonly prepare: () => Promise<void> = async () => {},
+  ) {
+    this.producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    this.producer.on("producer.disconnect", () => {
+      this.connected = false;
+      this.scheduleReconnect();
+    });
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Connects; on failure keeps retrying in the background and resolves false. */
+  async start(): Promise<boolean> {
+    try {
+      await this.connect();
+      return true;
+    } catch (err) {
+      this.log.warn("kafka producer could not connect; runs will be delivered by the outbox relay", errorFields(err));
+      this.scheduleReconnect();
+      return false;
+    }
+  }
+
+  private async connect(): Promise<void> {
+    await this.producer.connect();
+    await this.prepare();
+    this.connected = true;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(async () => {
+      this.reconnectTimer = undefined;
+      if (this.closed || this.connected) return;
+      try {
+        await this.connect();
+        this.log.info("kafka producer reconnected");
+      } catch {
+        this.scheduleReconnect();
+      }
+    }, 1000);
+  }
+
+  publish(msg: OutgoingMessage): Promise<PublishOutcome> {
+    if (!this.connected || this.closed) {
+      this.stats.deferred++;
+      return Promise.resolve("deferred");
+    }
+    return new Promise<PublishOutcome>((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => finish(false), this.timeoutMs);
+      const finish = (ok: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (ok) this.stats.published++;
+        else this.stats.deferred++;
+        resolve(ok ? "published" : "deferred");
+      };
+      this.queue.push({ msg, resolve: finish });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Sends a batch and waits for the broker's ack; throws on failure (used by the relay). */
+  async sendBatch(messages: OutgoingMessage[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const m of messages) {
+      const list = byTopic.get(m.topic) ?? [];
+      list.push({ key: m.key, value: m.value, headers: m.headers });
+      byTopic.set(m.topic, list);
+    }
+    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    try {
+      await this.sendBatch(batch.map((p) => p.msg));
+      for (const p of batch) p.resolve(true);
+    } catch (err) {
+      this.stats.errors++;
+      this.log.warn("kafka publish failed; the outbox relay will retry", { ...errorFields(err), messages: batch.length });
+      // Until a reconnect succeeds, later triggers are deferred at once instead of each waiting
+      // out the timeout against a broker that is down.
+      this.connected = false;
+      this.scheduleReconnect();
+      for (const p of batch) p.resolve(false);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    await this.flush();
+    await this.producer.disconnect().catch(() => {});
+  }
+}

@@ -1,0 +1,83 @@
+import Redis from "ioredis";
+import type { Config } from "../config/settings.ts";
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  errors: number;
+}
+
+/**
+ * A read cache that never fails a request: every Redis error or timeout is counted and treated as
+ * a miss (reads) or skipped (writes), so with Redis down the service answers from PostgreSQL.
+ * Commands are not queued while disconnected — a queued command would only add latency.
+ */
+export class Cache {
+  readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0 };
+  private readonly redis: Redis;
+
+  constructor(config: Config, private readonly onError: (op: string, err: unknown) => void = () => {}) {
+    this.redis = new Redis(config.redisUrl, {
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: config.redisCommandTimeoutMs,
+      connectTimeout: 2000,
+      // Keep trying to come back, at most every 2 s.
+      retryStrategy: (times) => Math.min(times * 100, 2000),
+    });
+    // ioredis emits 'error' on every failed reconnect; unhandled it would crash the process.
+    this.redis.on("error", () => {});
+  }
+
+  private failed(op: string, err: unknown): null {
+    this.stats.errors++;
+    this.onError(op, err);
+    return null;
+  }
+
+  async get(key: string): Promise<string | null> {
+    try {
+      const v = await this.redis.get(key);
+      if (v === null) this.stats.misses++;
+      else this.stats.hits++;
+      return v;
+    } catch (err) {
+      return this.failed("get", err);
+    }
+  }
+
+  async set(key: string, value: string, ttlS: number): Promise<void> {
+    try {
+      await this.redis.set(key, value, "EX", ttlS);
+    } catch (err) {
+      this.failed("set", err);
+    }
+  }
+
+  async del(...keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.redis.del(...keys);
+    } catch (err) {
+      this.failed("del", err);
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === "PONG";
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
+
+export const cacheKeys = {
+  workflow: (id: string) => `wf:workflow:${id}`,
+  run: (id: string) => `wf:run:${id}`,
+} as const;

@@ -1,0 +1,4 @@
+import { configTable } from "./load.ts";
+
+// Prints the configuration table that README.md embeds.
+console.log(configTable());

@@ -1,0 +1,32 @@
+/**
+ * The domain's failures, as one typed value. The HTTP layers (Elysia and the Node reference)
+ * map `kind` to a problem+json status in one place each; the domain never knows about HTTP.
+ */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** bad_request: the request itself is unusable (a tampered cursor); invalid: a well-formed request whose content breaks a rule. */
+export type ErrorKind = "bad_request" | "not_found" | "conflict" | "invalid" | "unavailable";
+
+export class DomainError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly fields: FieldError[] = [],
+    /** For `unavailable`: which dependency, so the client can be told when to retry. */
+    readonly dependency?: "postgres" | "redis" | "kafka",
+  ) {
+    super(message);
+    this.name = "DomainError";
+  }
+}
+
+export const notFound = (what: string, id: string) => new DomainError("not_found", `${what} ${id} does not exist`);
+export const badRequest = (message: string, fields: FieldError[] = []) => new DomainError("bad_request", message, fields);
+export const conflict = (message: string) => new DomainError("conflict", message);
+export const invalid = (fields: FieldError[]) =>
+  new DomainError("invalid", fields.length === 1 ? fields[0]!.message : `${fields.length} validation errors`, fields);
+export const unavailable = (dependency: "postgres" | "redis" | "kafka", message: string) =>
+  new DomainError("unavailable", message, [], dependency);

@@ -1,0 +1,48 @@
+import type { Admin } from "kafkajs";
+import type { Cache } from "../cache/cache.ts";
+import type { Sql } from "../sql/client.ts";
+
+export type Dependency = "postgres" | "redis" | "kafka";
+export type DependencyState = "up" | "down";
+
+export interface Readiness {
+  ready: boolean;
+  status: "ok" | "unavailable" | "draining";
+  checks: Record<Dependency, DependencyState>;
+}
+
+const within = <T>(p: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
+
+/** Readiness: each dependency is probed with a short deadline, concurrently. */
+export class HealthService {
+  /** Set when the process is shutting down, so load balancers stop sending it new work. */
+  draining = false;
+
+  constructor(
+    private readonly deps: { sql: Sql; cache: Cache; kafkaAdmin: Admin },
+    private readonly required: readonly Dependency[],
+    private readonly timeoutMs = 1000,
+  ) {}
+
+  private async probe(check: () => Promise<unknown>): Promise<DependencyState> {
+    try {
+      const ok = await within(check(), this.timeoutMs);
+      return ok === false ? "down" : "up";
+    } catch {
+      return "down";
+    }
+  }
+
+  async readiness(): Promise<Readiness> {
+    const [postgres, redis, kafka] = await Promise.all([
+      this.probe(() => this.deps.sql`SELECT 1`),
+      this.probe(() => this.deps.cache.ping()),
+      this.probe(() => this.deps.kafkaAdmin.describeCluster()),
+    ]);
+    const checks = { postgres, redis, kafka };
+    if (this.draining) return { ready: false, status: "draining", checks };
+    const ready = this.required.every((d) => checks[d] === "up");
+    return { ready, status: ready ? "ok" : "unavailable", checks };
+  }
+}

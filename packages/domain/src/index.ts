@@ -1,0 +1,11 @@
+export { loadConfig, loadConfigOrExit, configTable, ConfigError } from "./config/load.ts";
+export type { Config } from "./config/settings.ts";
+export { DomainError, type ErrorKind, type FieldError } from "./errors.ts";
+export { createServices, type Services } from "./services.ts";
+export { createLogger, errorFields, type Logger } from "./observability/logger.ts";
+export { PAGE_LIMIT, type Page } from "./pagination/page.ts";
+export { STEP_TYPES, HTTP_METHODS, LOG_LEVELS, LIMITS, STEP_NAME_PATTERN, type WorkflowDefinition, type WorkflowInput, type Step, type StepSpec, asStep } from "./workflows/definition.ts";
+export type { Workflow } from "./workflows/workflow.ts";
+export { RUN_STATUSES, TERMINAL, type Run, type RunStatus, type StepResult, type RunMessage } from "./runs/run.ts";
+export type { Readiness } from "./health/health.ts";
+export type { Metrics } from "./observability/metrics.ts";

@@ -1,0 +1,112 @@
+import { cacheKeys, type Cache } from "../cache/cache.ts";
+import type { OutboxAcks } from "../bus/outbox.ts";
+import type { Publisher } from "../bus/publisher.ts";
+import { conflict, notFound } from "../errors.ts";
+import { isUuid, newId } from "../ids.ts";
+import type { CursorCodec } from "../pagination/cursor.ts";
+import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "../pagination/page.ts";
+import { toRun, type Run, type RunRow, type RunStatus } from "./run.ts";
+import type { RunStore } from "./store.ts";
+
+export interface TriggerRequest {
+  workflow_id: string;
+  input?: unknown;
+  idempotency_key?: string;
+}
+
+export interface Triggered {
+  run: Run;
+  /** false when an idempotency key matched an earlier trigger and that run is returned. */
+  created: boolean;
+}
+
+export interface RunListRequest extends PageRequest {
+  status?: RunStatus;
+  workflow_id?: string;
+}
+
+interface Deps {
+  store: RunStore;
+  cache: Cache;
+  cursors: CursorCodec;
+  publisher: Publisher;
+  acks: OutboxAcks;
+  topic: string;
+  ttlS: number;
+}
+
+/** Runs as the API sees them: trigger (store + publish), read, list, cancel. */
+export class RunService {
+  constructor(private readonly d: Deps) {}
+
+  private async remember(run: Run): Promise<Run> {
+    await this.d.cache.set(cacheKeys.run(run.id), JSON.stringify(run), this.d.ttlS);
+    return run;
+  }
+
+  /**
+   * The run and its outbox message are durable before Kafka is asked; a publish that fails or
+   * times out still answers 202, and the outbox relay delivers the message later.
+   */
+  async trigger(req: TriggerRequest): Promise<Triggered> {
+    if (!isUuid(req.workflow_id)) throw notFound("workflow", req.workflow_id);
+    const key = req.idempotency_key ?? null;
+    const inserted = await this.d.store.insertPending({
+      id: newId(),
+      workflowId: req.workflow_id,
+      input: req.input ?? {},
+      idempotencyKey: key,
+      now: new Date(),
+      topic: this.d.topic,
+    });
+    if (!inserted) return { run: await this.replay(req, key), created: false };
+
+    const run = toRun(inserted.row);
+    const [outcome] = await Promise.all([
+      this.d.publisher.publish({ topic: this.d.topic, key: run.id, value: inserted.message }),
+      this.remember(run),
+    ]);
+    if (outcome === "published") this.d.acks.ack(inserted.outboxId);
+    return { run, created: true };
+  }
+
+  /** Nothing was inserted: either the key was used before, or the workflow is gone. */
+  private async replay(req: TriggerRequest, key: string | null): Promise<Run> {
+    const earlier = key === null ? undefined : await this.d.store.getByIdempotencyKey(key);
+    if (!earlier) throw notFound("workflow", req.workflow_id);
+    if (earlier.workflow_id !== req.workflow_id)
+      throw conflict(`idempotency_key ${JSON.stringify(key)} was already used to trigger workflow ${earlier.workflow_id}`);
+    return toRun(earlier);
+  }
+
+  async get(id: string): Promise<Run> {
+    if (!isUuid(id)) throw notFound("run", id);
+    const cached = await this.d.cache.get(cacheKeys.run(id));
+    if (cached !== null) return JSON.parse(cached) as Run;
+    const row = await this.d.store.get(id);
+    if (!row) throw notFound("run", id);
+    return this.remember(toRun(row));
+  }
+
+  async list(req: RunListRequest): Promise<Page<Run>> {
+    const limit = req.limit ?? PAGE_LIMIT.default;
+    // The filters are part of the cursor's scope: a cursor cannot be replayed against other filters.
+    const scope = `runs:${req.status ?? ""}:${req.workflow_id ?? ""}`;
+    if (req.workflow_id !== undefined && !isUuid(req.workflow_id)) return { items: [], next_cursor: null };
+    const rows: RunRow[] = await this.d.store.list(
+      { status: req.status, workflowId: req.workflow_id },
+      limit,
+      startAfter(this.d.cursors, req, scope),
+    );
+    return toPage(rows, limit, this.d.cursors, scope, toRun);
+  }
+
+  async cancel(id: string): Promise<Run> {
+    if (!isUuid(id)) throw notFound("run", id);
+    const row = await this.d.store.cancel(id, new Date());
+    if (row) return this.remember(toRun(row));
+    const current = await this.d.store.get(id);
+    if (!current) throw notFound("run", id);
+    throw conflict(`run ${id} is already ${current.status}`);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * `{{input.a.b}}` and `{{steps.<name>.<field>...}}` placeholders. Parsing lives in the domain so
+ * the API can reject a bad reference at create time and the worker renders exactly what was
+ * accepted.
+ */
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const PATH = /^(input|steps)((?:\.[A-Za-z0-9_-]+)*)$/;
+
+export interface Reference {
+  root: "input" | "steps";
+  /** Path segments after the root. */
+  path: string[];
+  raw: string;
+}
+
+/** Every placeholder in a string; `error` is set for one that is not a readable path. */
+export function references(text: string): Array<Reference | { error: string; raw: string }> {
+  const out: Array<Reference | { error: string; raw: string }> = [];
+  for (const m of text.matchAll(PLACEHOLDER)) {
+    const expr = m[1] ?? "";
+    const p = PATH.exec(expr);
+    if (!p) {
+      out.push({ raw: m[0], error: `placeholder ${m[0]} must read input.<path> or steps.<name>.<path>` });
+      continue;
+    }
+    out.push({ root: p[1] as "input" | "steps", path: (p[2] ?? "").split(".").filter(Boolean), raw: m[0] });
+  }
+  return out;
+}
+
+/** All strings inside a JSON value, with their JSON-pointer-like paths. */
+export function* stringsIn(value: unknown, path: string): Generator<[string, string]> {
+  if (typeof value === "string") yield [path, value];
+  else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* stringsIn(value[i], `${path}/${i}`);
+  else if (value !== null && typeof value === "object")
+    for (const [k, v] of Object.entries(value)) yield* stringsIn(v, `${path}/${k}`);
+}
+
+export type Scope = { input: unknown; steps: Record<string, unknown> };
+
+function lookup(scope: Scope, ref: Reference): unknown {
+  let cur: unknown = ref.root === "input" ? scope.input : scope.steps;
+  for (const seg of ref.path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}
+
+/**
+ * Renders placeholders in a string. A string that is exactly one placeholder takes the referenced
+ * value with its JSON type (so `"{{steps.fetch.body}}"` yields an object); otherwise values are
+ * interpolated as text, objects as JSON, missing values as the empty string.
+ */
+export function render(text: string, scope: Scope): unknown {
+  const whole = /^\{\{\s*([^{}]*?)\s*\}\}$/.exec(text);
+  if (whole) {
+    const ref = references(text)[0];
+    return ref && "root" in ref ? lookup(scope, ref) ?? null : text;
+  }
+  return text.replace(PLACEHOLDER, (raw) => {
+    const ref = references(raw)[0];
+    if (!ref || !("root" in ref)) return raw;
+    const v = lookup(scope, ref);
+    if (v === undefined || v === null) return "";
+    return typeof v === "object" ? JSON.stringify(v) : String(v);
+  });
+}
+
+/** Renders every string inside a JSON value. */
+export function renderDeep(value: unknown, scope: Scope): unknown {
+  if (typeof value === "string") return render(value, scope);
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, scope));
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, scope)]));
+  return value;
+}

@@ -1,0 +1,75 @@
+import { cacheKeys, type Cache } from "../cache/cache.ts";
+import { invalid, notFound } from "../errors.ts";
+import { isUuid, newId } from "../ids.ts";
+import type { CursorCodec } from "../pagination/cursor.ts";
+import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "../pagination/page.ts";
+import { validateDefinition, type WorkflowDefinition, type WorkflowInput } from "./definition.ts";
+import type { WorkflowStore } from "./store.ts";
+import { toWorkflow, type Workflow, type WorkflowRow } from "./workflow.ts";
+
+const SCOPE = "workflows";
+
+/** Workflows: validation, storage, and the read cache (written on create/replace, dropped on delete). */
+export class WorkflowService {
+  constructor(
+    private readonly store: WorkflowStore,
+    private readonly cache: Cache,
+    private readonly cursors: CursorCodec,
+    private readonly ttlS: number,
+  ) {}
+
+  private check(input: WorkflowInput): WorkflowDefinition {
+    const errors = validateDefinition(input);
+    if (errors.length > 0) throw invalid(errors);
+    return input as WorkflowDefinition;
+  }
+
+  private async remember(w: Workflow): Promise<Workflow> {
+    await this.cache.set(cacheKeys.workflow(w.id), JSON.stringify(w), this.ttlS);
+    return w;
+  }
+
+  async create(input: WorkflowInput): Promise<Workflow> {
+    const def = this.check(input);
+    const now = new Date();
+    const row: WorkflowRow = {
+      id: newId(),
+      name: def.name,
+      description: def.description ?? null,
+      steps: def.steps,
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.store.insert(row);
+    return this.remember(toWorkflow(row));
+  }
+
+  async get(id: string): Promise<Workflow> {
+    if (!isUuid(id)) throw notFound("workflow", id);
+    const cached = await this.cache.get(cacheKeys.workflow(id));
+    if (cached !== null) return JSON.parse(cached) as Workflow;
+    const row = await this.store.get(id);
+    if (!row) throw notFound("workflow", id);
+    return this.remember(toWorkflow(row));
+  }
+
+  async list(req: PageRequest): Promise<Page<Workflow>> {
+    const limit = req.limit ?? PAGE_LIMIT.default;
+    const rows = await this.store.list(limit, startAfter(this.cursors, req, SCOPE));
+    return toPage(rows, limit, this.cursors, SCOPE, toWorkflow);
+  }
+
+  async replace(id: string, input: WorkflowInput): Promise<Workflow> {
+    const def = this.check(input);
+    if (!isUuid(id)) throw notFound("workflow", id);
+    const row = await this.store.replace(id, def, new Date());
+    if (!row) throw notFound("workflow", id);
+    return this.remember(toWorkflow(row));
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!isUuid(id) || !(await this.store.delete(id))) throw notFound("workflow", id);
+    await this.cache.del(cacheKeys.workflow(id));
+  }
+}
