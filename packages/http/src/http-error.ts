@@ -1,0 +1,17 @@
+/** A client error detected by the HTTP layer itself, before any domain code runs. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: 400 | 413 | 415,
+    readonly title: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+// The parser's own message names engine internals and differs between JavaScriptCore and V8.
+export const malformedJson = () => new HttpError(400, "Malformed JSON", "the request body is not valid JSON");
+export const bodyTooLarge = (limit: number) => new HttpError(413, "Payload Too Large", `request body exceeds the limit of ${limit} bytes`);
+export const unsupportedMediaType = (got: string | null) =>
+  new HttpError(415, "Unsupported Media Type", `expected content-type application/json, got ${got === null ? "none" : JSON.stringify(got)}`);

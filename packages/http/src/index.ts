@@ -1,0 +1,2 @@
+export * from "./http-error.ts";
+export * from "./problem.ts";

@@ -1,0 +1,66 @@
+import { DomainError, type FieldError } from "@wf/domain";
+import { HttpError } from "./http-error.ts";
+
+/**
+ * RFC 9457 problem details, built the same way by the Bun API and the Node reference: each server
+ * maps only its own framework's error types, everything else is decided here.
+ */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+}
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+const TYPE_BASE = "https://workflow-service.dev/problems/";
+
+export const problem = (status: number, slug: string, title: string, detail: string, errors?: FieldError[]): Problem => ({
+  type: `${TYPE_BASE}${slug}`,
+  title,
+  status,
+  detail,
+  ...(errors && errors.length > 0 ? { errors } : {}),
+});
+
+const DOMAIN: Record<DomainError["kind"], [number, string, string]> = {
+  bad_request: [400, "bad-request", "Bad Request"],
+  not_found: [404, "not-found", "Not Found"],
+  conflict: [409, "conflict", "Conflict"],
+  invalid: [422, "validation", "Unprocessable Content"],
+  unavailable: [503, "unavailable", "Service Unavailable"],
+};
+
+export const internalProblem = problem(500, "internal", "Internal Server Error", "the server failed to handle this request");
+export const routeNotFound = problem(404, "not-found", "Not Found", "no route matches this method and path");
+export const malformedJsonProblem = () => problem(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON");
+
+/** Where a schema violation was found decides its status, identically on both servers. */
+export function validationProblem(where: "body" | "params" | "query", errors: FieldError[]): Problem {
+  // A body that parses but breaks the schema is unprocessable content (422); a bad path id is an
+  // unknown resource (404); a bad query string is a bad request (400).
+  if (where === "body") return problem(422, "validation", "Unprocessable Content", "the request body does not match the schema", errors);
+  if (where === "params") return problem(404, "not-found", "Not Found", "no resource has this id");
+  return problem(400, "bad-query", "Bad Request", "the query string is not valid", errors);
+}
+
+/** Problems for errors both servers share (the domain's, the HTTP layer's); undefined otherwise. */
+export function sharedProblem(err: unknown): Problem | undefined {
+  if (err instanceof DomainError) {
+    const [status, slug, title] = DOMAIN[err.kind];
+    return problem(status, slug, title, err.message, err.fields);
+  }
+  if (err instanceof HttpError) return problem(err.status, err.title.toLowerCase().replaceAll(" ", "-"), err.title, err.message);
+  return undefined;
+}
+
+export const retryAfterS = (p: Problem): number | undefined => (p.status === 503 ? 5 : undefined);
+
+/** A client's x-request-id is echoed only when it is a sane token; otherwise one is minted. */
+export const CLIENT_REQUEST_ID = /^[\w.:\-]{1,128}$/;
+export const requestId = (given: string | null | undefined): string =>
+  given != null && CLIENT_REQUEST_ID.test(given) ? given : crypto.randomUUID();
+
+/** application/json and any application/*+json, with or without parameters. */
+export const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
