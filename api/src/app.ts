@@ -1,0 +1,41 @@
+import type { Services } from "@wf/domain";
+import { errorFields } from "@wf/domain";
+import { Elysia } from "elysia";
+import { docsController } from "./features/docs/controller.ts";
+import { healthController } from "./features/health/controller.ts";
+import { metricsController } from "./features/metrics/controller.ts";
+import { runsController } from "./features/runs/controller.ts";
+import { serviceInfoController, type ServiceInfo } from "./features/service-info/controller.ts";
+import { workflowsController } from "./features/workflows/controller.ts";
+import { jsonBody } from "./http/json-body.ts";
+import { PROBLEM_CONTENT_TYPE, retryAfterS, toProblem } from "./http/problem.ts";
+import { requestContext } from "./http/request-context.ts";
+
+/** The whole HTTP API; `main.ts` gives it services and a port, tests may too. */
+export function createApp(services: Services, info: ServiceInfo) {
+  return (
+    new Elysia({ precompile: true, normalize: false })
+      .use(requestContext(services.metrics, () => services.health.draining))
+      .use(jsonBody(services.config.bodyLimitBytes))
+      // The one error handler: every failure becomes problem+json; only unexpected ones are logged.
+      .onError({ as: "global" }, ({ error, code, set, request }) => {
+        const p = toProblem(error, code);
+        if (p.status >= 500) services.log.error("unhandled error", { ...errorFields(error), path: new URL(request.url).pathname });
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(set.headers)) if (typeof v === "string") headers[k] = v;
+        headers["content-type"] = PROBLEM_CONTENT_TYPE;
+        const retry = retryAfterS(p);
+        if (retry !== undefined) headers["retry-after"] = String(retry);
+        set.status = p.status;
+        return new Response(JSON.stringify(p), { status: p.status, headers });
+      })
+      .use(docsController(info))
+      .use(serviceInfoController(info))
+      .use(healthController(services))
+      .use(metricsController(services))
+      .use(workflowsController(services))
+      .use(runsController(services))
+  );
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,40 @@
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import { dirname, join } from "node:path";
+import type { ServiceInfo } from "../service-info/controller.ts";
+
+// Swagger UI is served from the swagger-ui-dist package, never a CDN: it must render offline.
+const ASSET_DIR = dirname(Bun.resolveSync("swagger-ui-dist/package.json", import.meta.dir));
+const ASSETS = new Set(["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "favicon-16x16.png"]);
+
+export const docsController = (info: ServiceInfo) =>
+  new Elysia({ name: "docs" })
+    .use(
+      openapi({
+        path: "/swagger",
+        specPath: "/swagger/json",
+        provider: "swagger-ui",
+        exclude: { paths: [/^\/swagger/] },
+        documentation: {
+          info: {
+            title: info.name,
+            version: info.version,
+            description:
+              "Define workflows, trigger runs, follow their steps. Errors are RFC 9457 problem details; lists use keyset pagination with an opaque cursor.",
+          },
+          tags: [
+            { name: "workflows", description: "Workflow definitions" },
+            { name: "runs", description: "Triggering and following runs" },
+            { name: "health", description: "Liveness, readiness, metrics, service info" },
+          ],
+        },
+        swagger: {
+          cdn: "/swagger/assets/swagger-ui-bundle.js",
+          theme: "/swagger/assets/swagger-ui.css",
+          autoDarkMode: false,
+        },
+      }),
+    )
+    .get("/swagger/assets/:file", ({ params, status }) =>
+      ASSETS.has(params.file) ? Bun.file(join(ASSET_DIR, params.file)) : status(404, undefined),
+    );

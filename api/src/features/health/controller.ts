@@ -1,0 +1,32 @@
+import type { Services } from "@wf/domain";
+import { oneOf } from "../../http/one-of.ts";
+import { Elysia, t } from "elysia";
+
+const State = oneOf(["up", "down"]);
+const Readiness = t.Object({
+  status: oneOf(["ok", "unavailable", "draining"]),
+  checks: t.Object({ postgres: State, redis: State, kafka: State }),
+});
+
+export const healthController = ({ health, config }: Services) =>
+  new Elysia({ name: "health", prefix: "/health", detail: { tags: ["health"] } })
+    .get("", () => ({ status: "ok" as const }), {
+      response: { 200: t.Object({ status: t.Literal("ok") }) },
+      detail: { summary: "Liveness; touches no dependency" },
+    })
+    .get(
+      "/ready",
+      async ({ status, set }) => {
+        const r = await health.readiness();
+        if (r.ready) return { status: r.status, checks: r.checks };
+        set.headers["retry-after"] = "5";
+        return status(503, { status: r.status, checks: r.checks });
+      },
+      {
+        response: { 200: Readiness, 503: Readiness },
+        detail: {
+          summary: "Readiness of PostgreSQL, Redis and Kafka",
+          description: `503 when a required dependency (${config.readyRequires.join(", ")}) is down (the others are reported only), or while the process drains before it stops.`,
+        },
+      },
+    );

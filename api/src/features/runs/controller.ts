@@ -1,0 +1,42 @@
+import type { Services } from "@wf/domain";
+import { Elysia } from "elysia";
+import { problemResponses } from "../../http/problem-model.ts";
+import { IdParams } from "../workflows/model.ts";
+import { RunListQuery, runModels, TriggerInput } from "./model.ts";
+
+export const runsController = ({ runs }: Services) =>
+  new Elysia({ name: "runs", prefix: "/api/v1", detail: { tags: ["runs"] } })
+    .use(runModels)
+    .post(
+      "/trigger",
+      async ({ body, status, set }) => {
+        const { run, created } = await runs.trigger(body);
+        if (!created) set.headers["idempotent-replayed"] = "true";
+        return status(202, { run_id: run.id, status: run.status });
+      },
+      {
+        body: TriggerInput,
+        parse: "json",
+        response: { 202: "trigger.accepted", ...problemResponses(400, 404, 409, 413, 415, 422) },
+        detail: {
+          summary: "Trigger a run of a workflow",
+          description:
+            "Stores a pending run and publishes it to Kafka. A repeated idempotency_key returns the earlier run (header idempotent-replayed: true); the same key for another workflow is a 409.",
+        },
+      },
+    )
+    .get("/runs/:id", ({ params }) => runs.get(params.id), {
+      params: IdParams,
+      response: { 200: "run", ...problemResponses(404) },
+      detail: { summary: "Get a run with its step results (cached)" },
+    })
+    .get("/runs", ({ query }) => runs.list(query), {
+      query: RunListQuery,
+      response: { 200: "run.page", ...problemResponses(400) },
+      detail: { summary: "List runs, newest first, optionally by status and workflow" },
+    })
+    .post("/runs/:id/cancel", ({ params }) => runs.cancel(params.id), {
+      params: IdParams,
+      response: { 200: "run", ...problemResponses(404, 409) },
+      detail: { summary: "Cancel a pending or running run" },
+    });

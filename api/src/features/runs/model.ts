@@ -1,0 +1,57 @@
+import { RUN_STATUSES } from "@wf/domain";
+import { oneOf } from "../../http/one-of.ts";
+import { responseOnly } from "../../http/response-only.ts";
+import { Elysia, t } from "elysia";
+import { PageQuery } from "../workflows/model.ts";
+
+const Timestamp = t.String({ format: "date-time" });
+
+const StepResult = t.Object({
+  name: t.String(),
+  status: oneOf(["pending", "running", "completed", "failed", "skipped", "cancelled"]),
+  attempts: t.Integer({ minimum: 0 }),
+  started_at: t.Nullable(Timestamp),
+  finished_at: t.Nullable(Timestamp),
+  output: t.Optional(t.Unknown()),
+  error: t.Optional(t.String()),
+});
+
+export const Run = t.Object({
+  id: t.String({ format: "uuid" }),
+  workflow_id: t.String({ format: "uuid" }),
+  workflow_version: t.Integer({ minimum: 1 }),
+  status: oneOf([...RUN_STATUSES]),
+  input: t.Unknown(),
+  output: t.Unknown(),
+  error: t.Nullable(t.String()),
+  steps: t.Array(StepResult),
+  created_at: Timestamp,
+  started_at: t.Nullable(Timestamp),
+  finished_at: t.Nullable(Timestamp),
+});
+
+export const TriggerInput = t.Object(
+  {
+    workflow_id: t.String({ format: "uuid" }),
+    input: t.Optional(t.Record(t.String(), t.Unknown(), { description: "Available to steps as {{input.<path>}}" })),
+    idempotency_key: t.Optional(
+      t.String({ minLength: 1, maxLength: 200, description: "Triggering again with the same key returns the same run" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const RunListQuery = t.Composite([
+  PageQuery,
+  t.Object({
+    status: t.Optional(oneOf([...RUN_STATUSES])),
+    workflow_id: t.Optional(t.String({ format: "uuid" })),
+  }),
+]);
+
+export const runModels = new Elysia({ name: "runs.model" }).model({
+  "trigger.input": TriggerInput,
+  "trigger.accepted": responseOnly(t.Object({ run_id: t.String({ format: "uuid" }), status: oneOf([...RUN_STATUSES]) })),
+  run: responseOnly(Run),
+  "run.page": responseOnly(t.Object({ items: t.Array(Run), next_cursor: t.Nullable(t.String()) })),
+});

@@ -1,0 +1,29 @@
+import type { Metrics } from "@wf/domain";
+import { requestId } from "@wf/http";
+import { Elysia } from "elysia";
+
+const started = new WeakMap<Request, number>();
+
+/**
+ * Per-request context for every route: an `x-request-id` (the client's, when it is sane) on every
+ * response, `connection: close` while the process drains, and the request-duration metric
+ * labelled by route template, not raw path.
+ */
+export const requestContext = (metrics: Metrics, draining: () => boolean) =>
+  new Elysia({ name: "request-context" })
+    .onRequest(({ request, set }) => {
+      // While draining, clients are told to reconnect (to another replica) after this answer.
+      if (draining()) set.headers.connection = "close";
+      set.headers["x-request-id"] = requestId(request.headers.get("x-request-id"));
+      started.set(request, performance.now());
+      metrics.inFlight.inc();
+    })
+    .onAfterResponse({ as: "global" }, ({ request, route, set }) => {
+      metrics.inFlight.dec();
+      const t0 = started.get(request);
+      if (t0 === undefined) return;
+      metrics.httpDuration.observe(
+        { method: request.method, route: route || "unmatched", status: String(set.status ?? 200) },
+        (performance.now() - t0) / 1000,
+      );
+    });
