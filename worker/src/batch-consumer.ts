@@ -1,0 +1,140 @@
+import { errorFields, type Config, type Logger } from "@wf/domain";
+import type { Publisher } from "@wf/domain/bus/publisher";
+import { decodeRunMessage } from "@wf/domain/runs/run";
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import pLimit from "p-limit";
+import { UnknownRun, type Handled, type RunExecutor } from "./run-executor.ts";
+
+const RETRY_MAX_MS = 5000;
+
+/**
+ * The Kafka side of a worker. Messages of a batch run concurrently (runs are independent), at most
+ * `workerConcurrency` per process; an offset is resolved only once every message before it in the
+ * partition is finished, and committed after that, so a crash redelivers anything unfinished
+ * (at-least-once) and a redelivered finished run is a no-op. A message that cannot be processed
+ * goes to the dead-letter topic with its reason instead of blocking the partition.
+ */
+export class BatchConsumer {
+  private readonly consumer: Consumer;
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly shutdown = new AbortController();
+  private readonly active = new Set<Promise<unknown>>();
+  private stopping = false;
+  readonly stats = { deadLettered: 0 };
+
+  constructor(
+    kafka: Kafka,
+    private readonly executor: RunExecutor,
+    private readonly publisher: Publisher,
+    private readonly log: Logger,
+    private readonly config: Config,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: config.workerGroupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      rebalanceTimeout: 30_000,
+      allowAutoTopicCreation: false,
+    });
+    this.limit = pLimit(config.workerConcurrency);
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.config.runsTopic, fromBeginning: true });
+    await this.consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommitInterval: 1000,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: (payload) => this.track(this.onBatch(payload)),
+    });
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.active.add(p);
+    return p.finally(() => this.active.delete(p));
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+    const msgs = batch.messages;
+    const done = new Array<boolean>(msgs.length).fill(false);
+    let next = 0;
+    const advance = () => {
+      while (next < msgs.length && done[next]) resolveOffset(msgs[next++]!.offset);
+    };
+    await Promise.all(
+      msgs.map((m, i) =>
+        this.limit(async () => {
+          // Not started, not resolved: the message is delivered again to whoever owns the partition next.
+          if (this.stopping || !isRunning() || isStale()) return;
+          if ((await this.handle(m, batch.partition)) === "done") done[i] = true;
+          advance();
+          await heartbeat().catch(() => {});
+        }),
+      ),
+    );
+    await commitOffsetsIfNecessary();
+  }
+
+  /** Retries transient failures (database, Kafka down) until they pass or the worker stops. */
+  private async handle(m: KafkaMessage, partition: number): Promise<Handled> {
+    const parsed = decodeRunMessage(m.value?.toString());
+    if (typeof parsed === "string") return this.deadLetter(m, partition, `bad message: ${parsed}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.executor.execute(parsed.run_id, this.shutdown.signal);
+      } catch (err) {
+        if (err instanceof UnknownRun) return this.deadLetter(m, partition, err.message);
+        if (this.shutdown.signal.aborted) return "handed_back";
+        const wait = Math.min(RETRY_MAX_MS, 100 * 2 ** attempt);
+        this.log.warn("run message failed; retrying", { run_id: parsed.run_id, attempt, wait_ms: wait, ...errorFields(err) });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  private async deadLetter(m: KafkaMessage, partition: number, reason: string): Promise<Handled> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.publisher.sendBatch([
+          {
+            topic: this.config.deadLetterTopic,
+            key: m.key?.toString() ?? "",
+            value: m.value?.toString() ?? "",
+            headers: {
+              reason,
+              source_topic: this.config.runsTopic,
+              source_partition: String(partition),
+              source_offset: m.offset,
+              failed_at: new Date().toISOString(),
+            },
+          },
+        ]);
+        this.stats.deadLettered++;
+        this.log.warn("message sent to the dead-letter topic", { reason, partition, offset: m.offset });
+        return "done";
+      } catch (err) {
+        if (this.shutdown.signal.aborted) return "handed_back";
+        this.log.warn("could not dead-letter a message; retrying", { attempt, ...errorFields(err) });
+        await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_MS, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /**
+   * Graceful stop: no new message starts; runs in flight get `graceMs` to finish, then are handed
+   * back (progress saved, lease released, offset not committed); resolved offsets are committed as
+   * the consumer leaves the group.
+   */
+  async stop(graceMs: number, inflight: () => number, handBack: () => void): Promise<void> {
+    this.stopping = true;
+    const deadline = Date.now() + graceMs;
+    const stopping = this.consumer.stop();
+    while (inflight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    this.shutdown.abort("shutdown");
+    handBack();
+    await Promise.allSettled([...this.active]);
+    await stopping;
+    await this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,54 @@
+import { createServices, loadConfigOrExit } from "@wf/domain";
+import { startOrExit } from "@wf/domain/process/lifecycle";
+import { createKafka, ensureTopic } from "@wf/domain/bus/kafka";
+import { ExecutionStore } from "@wf/domain/runs/execution-store";
+import { Reconciler } from "@wf/domain/runs/reconciler";
+import { hostname } from "node:os";
+import { BatchConsumer } from "./batch-consumer.ts";
+import { RunExecutor } from "./run-executor.ts";
+import { RunWatch } from "./run-watch.ts";
+
+/** One worker process: a member of the consumer group that executes runs. */
+const config = loadConfigOrExit("worker");
+
+const owner = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
+const services = createServices(config, "bun");
+const log = services.log.child({ worker: owner });
+const store = new ExecutionStore(services.sql, owner, config.runLeaseMs);
+const watch = new RunWatch(store, log, { pollMs: config.cancelPollMs, leaseMs: config.runLeaseMs });
+const executor = new RunExecutor(store, services.cache, watch, log, config);
+const kafka = createKafka(config, log, `${config.kafkaClientId}-worker`);
+const consumer = new BatchConsumer(kafka, executor, services.publisher, log, config);
+const reconciler = new Reconciler(services.sql, services.publisher, log, {
+  topic: config.runsTopic,
+  intervalMs: config.reconcileIntervalMs,
+  pendingStaleMs: config.pendingStaleMs,
+  leaseMs: config.runLeaseMs,
+  batchSize: config.outboxBatchSize,
+});
+
+await startOrExit(services, async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopic(admin, config.deadLetterTopic, 1, log);
+  await admin.disconnect();
+  watch.start();
+  reconciler.start();
+  await consumer.start();
+});
+log.info("worker consuming", { topic: config.runsTopic, group: config.workerGroupId, concurrency: config.workerConcurrency, pid: process.pid });
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info("worker draining", { signal, in_flight: watch.size });
+  reconciler.stop();
+  await consumer.stop(config.shutdownTimeoutMs, () => watch.size, () => watch.abortAll("shutdown"));
+  watch.stop();
+  await services.close();
+  log.info("worker stopped", { ...executor.stats, dead_lettered: consumer.stats.deadLettered });
+  process.exit(0);
+}
+process.on("SIGTERM", () => void stop("SIGTERM"));
+process.on("SIGINT", () => void stop("SIGINT"));

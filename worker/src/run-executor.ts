@@ -1,0 +1,109 @@
+import { cacheKeys, type Cache } from "@wf/domain/cache/cache";
+import { errorFields, type Config, type Logger } from "@wf/domain";
+import { EgressPolicy } from "@wf/domain/engine/egress";
+import { runHttpStep } from "@wf/domain/engine/http-step";
+import { abortableSleep, executeRun, type EngineDeps } from "@wf/domain/engine/run-engine";
+import type { ExecutionStore } from "@wf/domain/runs/execution-store";
+import type { RunWatch } from "./run-watch.ts";
+
+/** What became of one message: `done` may be committed; `handed_back` must be delivered again. */
+export type Handled = "done" | "handed_back";
+
+export class UnknownRun extends Error {}
+
+/**
+ * Executes one run from its message: claim it (compare-and-set with a lease), run its steps with
+ * the engine, write its one terminal state, and keep the Redis copy from going stale.
+ */
+export class RunExecutor {
+  readonly stats = { completed: 0, failed: 0, cancelled: 0, handedBack: 0, skipped: 0 };
+  private readonly engine: EngineDeps;
+
+  constructor(
+    private readonly store: ExecutionStore,
+    private readonly cache: Cache,
+    private readonly watch: RunWatch,
+    private readonly log: Logger,
+    private readonly config: Config,
+  ) {
+    const policy = new EgressPolicy(config.egressAllow);
+    const limits = { defaultTimeoutMs: config.httpStepTimeoutMs, maxResponseBytes: config.httpStepMaxResponseBytes };
+    this.engine = {
+      http: (c, signal) => runHttpStep(c, policy, limits, signal),
+      sleep: abortableSleep,
+      log: (level, message, fields) => log[level](message, fields),
+    };
+  }
+
+  private forget(id: string): Promise<void> {
+    return this.cache.del(cacheKeys.run(id));
+  }
+
+  async execute(runId: string, shutdown: AbortSignal): Promise<Handled> {
+    let claim = await this.store.claim(runId);
+    if ("why" in claim && claim.why === "leased" && claim.expiresInMs <= this.config.runLeaseMs) {
+      // Most often the previous owner died and this is its redelivered message: wait out its lease
+      // once rather than leave the run to the reconciler. A live owner renews, and keeps it.
+      try {
+        await abortableSleep(claim.expiresInMs + 50, shutdown);
+      } catch {
+        return "handed_back";
+      }
+      claim = await this.store.claim(runId);
+    }
+    if ("why" in claim) {
+      if (claim.why === "missing") throw new UnknownRun(`run ${runId} does not exist`);
+      this.stats.skipped++;
+      return "done";
+    }
+    // The cached copy says pending: drop it so readers see the run running.
+    await this.forget(runId);
+
+    const ac = this.watch.add(runId);
+    const onShutdown = () => ac.abort("shutdown");
+    shutdown.addEventListener("abort", onShutdown, { once: true });
+    const timeout = setTimeout(() => ac.abort("timeout"), this.config.runTimeoutMs);
+    try {
+      const outcome = await executeRun(
+        { runId, steps: claim.definition, input: claim.input, prior: claim.steps },
+        this.engine,
+        async (steps) => {
+          const ok = await this.store.checkpoint(runId, steps);
+          await this.forget(runId);
+          return ok;
+        },
+        ac.signal,
+      );
+      if (outcome.status === "completed" || outcome.status === "failed") {
+        const output = outcome.status === "completed" ? outcome.output : null;
+        const error = outcome.status === "failed" ? outcome.error : null;
+        if (await this.store.finish(runId, outcome.status, outcome.steps, output, error)) this.stats[outcome.status]++;
+        return "done";
+      }
+      switch (outcome.reason) {
+        case "shutdown":
+          await this.store.release(runId, outcome.steps);
+          this.stats.handedBack++;
+          return "handed_back";
+        case "timeout":
+          await this.store.finish(runId, "failed", outcome.steps, null, `run exceeded its time limit of ${this.config.runTimeoutMs} ms`);
+          this.stats.failed++;
+          return "done";
+        default:
+          // Cancelled, or no longer ours: keep what ran on a cancelled run, leave any other alone.
+          await this.store.recordCancelled(runId, outcome.steps);
+          this.stats.cancelled++;
+          return "done";
+      }
+    } catch (err) {
+      // A database failure mid-run: the lease lapses and the run is resumed by whoever claims it.
+      this.log.error("run execution failed", { run_id: runId, ...errorFields(err) });
+      throw err;
+    } finally {
+      clearTimeout(timeout);
+      shutdown.removeEventListener("abort", onShutdown);
+      this.watch.remove(runId);
+      await this.forget(runId);
+    }
+  }
+}
