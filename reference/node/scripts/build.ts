@@ -1,0 +1,42 @@
+import { createLogger, loadConfig, type Services } from "@wf/domain";
+import { createMetrics } from "@wf/domain/observability/metrics";
+import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { createApp } from "../../../api/src/app.ts";
+
+/**
+ * Builds the Node reference: the OpenAPI document exported from the Bun API's own routes and `t`
+ * schemas (so both servers validate with, and publish, the very same schemas), and the server
+ * compiled to JavaScript for Node with `bun build --target=node`.
+ */
+const root = join(import.meta.dir, "..");
+const dist = join(root, "dist");
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+
+// Only the route table is needed: handlers never run, so the services are not connected.
+const config = loadConfig({});
+const stub = {
+  config,
+  log: createLogger("warn"),
+  health: { draining: false },
+  metrics: createMetrics("bun", () => ({ cache: { hits: 0, misses: 0, errors: 0 }, publisher: { published: 0, deferred: 0, errors: 0 }, relay: { relayed: 0, failures: 0 } })),
+} as unknown as Services;
+const app = createApp(stub, { name: "workflow-service", version: "0.1.0", runtime: "bun", runtime_version: "" });
+const doc = await (await app.handle(new Request("http://localhost/swagger/json"))).json();
+await Bun.write(join(dist, "openapi.json"), JSON.stringify(doc));
+
+const built = await Bun.build({
+  entrypoints: [join(root, "src/main.ts"), join(root, "src/server.ts")],
+  target: "node",
+  format: "esm",
+  outdir: dist,
+  sourcemap: "linked",
+});
+if (!built.success) {
+  for (const l of built.logs) console.error(l);
+  process.exit(1);
+}
+// The domain reads its SQL migrations next to the module that applies them.
+cpSync(join(root, "../../packages/domain/src/sql/migrations"), join(dist, "migrations"), { recursive: true });
+console.log(`[node-reference] built ${built.outputs.length} file(s) into ${dist}`);

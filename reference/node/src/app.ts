@@ -1,0 +1,180 @@
+import { errorFields, type FieldError, type Services } from "@wf/domain";
+import {
+  bodyTooLarge,
+  internalProblem,
+  JSON_MEDIA_TYPE,
+  malformedJson,
+  PROBLEM_CONTENT_TYPE,
+  requestId,
+  retryAfterS,
+  routeNotFound,
+  sharedProblem,
+  unsupportedMediaType,
+  validationProblem,
+  type Problem,
+} from "@wf/http";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fastifyPath, routeSchemas, type OpenApiDoc } from "./contract.ts";
+
+export interface ServiceInfo {
+  name: string;
+  version: string;
+  runtime: "node";
+  runtime_version: string;
+}
+
+const ASSET_DIR = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+const ASSETS: Record<string, string> = {
+  "swagger-ui-bundle.js": "application/javascript; charset=utf-8",
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "favicon-32x32.png": "image/png",
+  "favicon-16x16.png": "image/png",
+};
+const SWAGGER_HTML = (title: string) => `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" />
+<title>${title}</title><link rel="stylesheet" href="/swagger/assets/swagger-ui.css" /></head>
+<body><div id="swagger-ui"></div><script src="/swagger/assets/swagger-ui-bundle.js"></script>
+<script>window.onload = () => { window.ui = SwaggerUIBundle({ url: "/swagger/json", dom_id: "#swagger-ui" }); };</script>
+</body></html>`;
+
+type Where = "body" | "params" | "query";
+const CONTEXT: Record<string, Where> = { body: "body", params: "params", querystring: "query" };
+
+/** ajv's errors as the same {path, message} list Elysia gives. */
+function fieldErrors(err: FastifyError): FieldError[] {
+  return (err.validation ?? []).map((v) => {
+    const p = v.params as { missingProperty?: string; additionalProperty?: string };
+    const extra = p.missingProperty ?? p.additionalProperty;
+    return { path: `${v.instancePath}${extra ? `/${extra}` : ""}`, message: v.message ?? "invalid" };
+  });
+}
+
+/** Fastify's own errors; the shared ones are decided in @wf/http. */
+function toProblem(err: unknown, bodyLimit: number): Problem {
+  const shared = sharedProblem(err);
+  if (shared) return shared;
+  const e = err as FastifyError;
+  if (e.validation) return validationProblem(CONTEXT[e.validationContext ?? "body"] ?? "body", fieldErrors(e));
+  switch (e.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return sharedProblem(bodyTooLarge(bodyLimit)) ?? internalProblem;
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return sharedProblem(unsupportedMediaType(null)) ?? internalProblem;
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return sharedProblem(malformedJson()) ?? internalProblem;
+  }
+  return internalProblem;
+}
+
+/** Every endpoint of the contract on Fastify, over the same domain services as the Bun API. */
+export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc): FastifyInstance {
+  const { config, workflows, runs, health, metrics, log } = services;
+  const app = Fastify({
+    bodyLimit: config.bodyLimitBytes,
+    // The same rules as Elysia with `normalize: false`: extra fields are errors, nothing is coerced.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true, strict: false } },
+    return503OnClosing: false,
+    // The same patience as the Bun API (HTTP_IDLE_TIMEOUT_S): Node's own defaults would cut a
+    // connection whose next request has waited 60 s for its headers to be read (headersTimeout).
+    keepAliveTimeout: config.idleTimeoutS * 1000,
+    requestTimeout: config.idleTimeoutS * 1000,
+    requestIdHeader: false,
+    logger: false,
+  });
+
+  // JSON or nothing, as on the Bun API: another media type is a 415, a body over the limit a 413,
+  // JSON that does not parse a 400.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (req, _payload, done) => {
+    const type = req.headers["content-type"] ?? "";
+    done(JSON_MEDIA_TYPE.test(type) ? null : unsupportedMediaType(type || null), undefined);
+  });
+  app.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: "string", bodyLimit: config.bodyLimitBytes }, (_req, text, done) => {
+    const body = text as string;
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body));
+    } catch {
+      done(malformedJson(), undefined);
+    }
+  });
+
+  const started = new WeakMap<FastifyRequest, number>();
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header("x-request-id", requestId(req.headers["x-request-id"] as string | undefined));
+    if (health.draining) reply.header("connection", "close");
+    started.set(req, performance.now());
+    metrics.inFlight.inc();
+    // Query numbers arrive as text: convert them before validation, as Elysia decodes t.Numeric.
+    const q = req.query as Record<string, unknown> | undefined;
+    if (q && typeof q.limit === "string" && /^-?\d+(\.\d+)?$/.test(q.limit)) q.limit = Number(q.limit);
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    metrics.inFlight.dec();
+    const t0 = started.get(req);
+    if (t0 !== undefined)
+      metrics.httpDuration.observe(
+        { method: req.method, route: req.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
+        (performance.now() - t0) / 1000,
+      );
+  });
+
+  const sendProblem = (reply: FastifyReply, p: Problem) => {
+    const retry = retryAfterS(p);
+    if (retry !== undefined) reply.header("retry-after", String(retry));
+    return reply.code(p.status).header("content-type", PROBLEM_CONTENT_TYPE).send(JSON.stringify(p));
+  };
+  app.setErrorHandler((err, req, reply) => {
+    const p = toProblem(err, config.bodyLimitBytes);
+    if (p.status >= 500) log.error("unhandled error", { ...errorFields(err), path: req.url });
+    return sendProblem(reply, p);
+  });
+  app.setNotFoundHandler((_req, reply) => sendProblem(reply, routeNotFound));
+
+  const route = (method: "GET" | "POST" | "PUT" | "DELETE", path: string, handler: (req: FastifyRequest, reply: FastifyReply) => unknown) =>
+    app.route({ method, url: fastifyPath(path), schema: routeSchemas(doc, path, method), handler: handler as never });
+  type Q = Record<string, never>;
+
+  const infoBody = { ...info, pid: process.pid, links: { docs: "/swagger", openapi: "/swagger/json", health: "/health", metrics: "/metrics" } };
+  route("GET", "/", async () => infoBody);
+  route("GET", "/health", async () => ({ status: "ok" }));
+  route("GET", "/health/ready", async (_req, reply) => {
+    const r = await health.readiness();
+    if (!r.ready) reply.code(503).header("retry-after", "5");
+    return { status: r.status, checks: r.checks };
+  });
+  route("GET", "/metrics", async (_req, reply) => reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  route("POST", "/api/v1/workflows", async (req, reply) => reply.code(201).send(await workflows.create(req.body as never)));
+  route("GET", "/api/v1/workflows", async (req) => workflows.list(req.query as Q));
+  route("GET", "/api/v1/workflows/{id}", async (req) => workflows.get((req.params as { id: string }).id));
+  route("PUT", "/api/v1/workflows/{id}", async (req) => workflows.replace((req.params as { id: string }).id, req.body as never));
+  route("DELETE", "/api/v1/workflows/{id}", async (req, reply) => {
+    await workflows.remove((req.params as { id: string }).id);
+    return reply.code(204).send();
+  });
+  route("POST", "/api/v1/trigger", async (req, reply) => {
+    const { run, created } = await runs.trigger(req.body as never);
+    if (!created) reply.header("idempotent-replayed", "true");
+    return reply.code(202).send({ run_id: run.id, status: run.status });
+  });
+  route("GET", "/api/v1/runs/{id}", async (req) => runs.get((req.params as { id: string }).id));
+  route("GET", "/api/v1/runs", async (req) => runs.list(req.query as Q));
+  route("POST", "/api/v1/runs/{id}/cancel", async (req) => runs.cancel((req.params as { id: string }).id));
+
+  const published = JSON.stringify(doc);
+  app.get("/swagger", async (_req, reply) => reply.header("content-type", "text/html; charset=utf-8").send(SWAGGER_HTML(info.name)));
+  app.get("/swagger/json", async (_req, reply) => reply.header("content-type", "application/json").send(published));
+  app.get("/swagger/assets/:file", async (req, reply) => {
+    const file = (req.params as { file: string }).file;
+    const type = ASSETS[file];
+    if (!type) return sendProblem(reply, routeNotFound);
+    return reply.header("content-type", type).send(readFileSync(join(ASSET_DIR, file)));
+  });
+  app.server.headersTimeout = config.idleTimeoutS * 1000;
+  return app;
+}

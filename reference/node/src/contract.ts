@@ -1,0 +1,70 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * The OpenAPI document the Bun API generates from its `t` schemas, exported at build time: the
+ * Node reference validates with exactly those JSON schemas and publishes the same document.
+ */
+type Json = Record<string, unknown>;
+interface Operation {
+  requestBody?: { content?: Record<string, { schema?: Json }> };
+  parameters?: Array<{ name: string; in: "query" | "path"; required?: boolean; schema: Json }>;
+}
+export interface OpenApiDoc {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Json> };
+}
+
+export const loadDocument = (dir: string): OpenApiDoc => JSON.parse(readFileSync(join(dir, "openapi.json"), "utf8")) as OpenApiDoc;
+
+/**
+ * Resolves component references and adapts one Elysia-specific shape: `t.Numeric`/`t.Integer`
+ * are documented as "numeric string or number", a string Elysia itself decodes into a number.
+ * For ajv the number branch is kept (with the outer bounds), and query strings are converted
+ * before validation (see app.ts), which gives the same accepted values.
+ */
+function adapt(schema: unknown, doc: OpenApiDoc): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => adapt(s, doc));
+  if (schema === null || typeof schema !== "object") return schema;
+  const s = schema as Json;
+  if (typeof s.$ref === "string") return adapt(doc.components.schemas[s.$ref.split("/").pop()!], doc);
+  const anyOf = s.anyOf as Json[] | undefined;
+  const numeric = anyOf?.find((b) => b.type === "number" || b.type === "integer");
+  if (anyOf && numeric && anyOf.some((b) => b.type === "string" && (b.format === "numeric" || b.format === "integer"))) {
+    const { anyOf: _drop, ...outer } = s;
+    return adapt({ ...outer, ...numeric }, doc);
+  }
+  const out: Json = {};
+  for (const [k, v] of Object.entries(s)) if (k !== "$id" && k !== "noValidate") out[k] = adapt(v, doc);
+  return out;
+}
+
+export interface RouteSchemas {
+  body?: unknown;
+  querystring?: unknown;
+  params?: unknown;
+}
+
+/** Fastify's route schemas for one operation of the document. */
+export function routeSchemas(doc: OpenApiDoc, path: string, method: string): RouteSchemas {
+  const op = doc.paths[path]?.[method.toLowerCase()];
+  if (!op) throw new Error(`the OpenAPI document has no ${method} ${path}`);
+  const out: RouteSchemas = {};
+  const body = op.requestBody?.content?.["application/json"]?.schema;
+  if (body) out.body = adapt(body, doc);
+  for (const where of ["query", "path"] as const) {
+    const params = (op.parameters ?? []).filter((p) => p.in === where);
+    if (params.length === 0) continue;
+    const schema = {
+      type: "object",
+      properties: Object.fromEntries(params.map((p) => [p.name, adapt(p.schema, doc)])),
+      required: params.filter((p) => p.required).map((p) => p.name),
+    };
+    if (where === "query") out.querystring = schema;
+    else out.params = schema;
+  }
+  return out;
+}
+
+/** `/api/v1/runs/{id}` → `/api/v1/runs/:id` */
+export const fastifyPath = (openapiPath: string) => openapiPath.replace(/\{(\w+)\}/g, ":$1");

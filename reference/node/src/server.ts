@@ -1,0 +1,21 @@
+import { createServices, loadConfigOrExit } from "@wf/domain";
+import { drainOnSignals, startOrExit } from "@wf/domain/process/lifecycle";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createApp } from "./app.ts";
+import { loadDocument } from "./contract.ts";
+import { nodePort } from "./settings.ts";
+
+// One Node reference replica; main.ts runs NODE_API_REPLICAS of them on NODE_PORT (SO_REUSEPORT).
+const config = loadConfigOrExit("api-node");
+const port = nodePort();
+const here = dirname(fileURLToPath(import.meta.url));
+const services = createServices(config, "node");
+const log = services.log;
+await startOrExit(services);
+
+const app = createApp(services, { name: "workflow-service", version: "0.1.0", runtime: "node", runtime_version: process.versions.node }, loadDocument(here));
+await app.listen({ host: config.host, port, reusePort: true } as never);
+log.info("api-node replica listening", { port, pid: process.pid });
+
+drainOnSignals(services, config.drainMs, () => app.close());
