@@ -1,0 +1,36 @@
+import { parseArgs } from "node:util";
+import type { Target } from "../results.ts";
+import { runFlow } from "./runner.ts";
+
+// The flow runner as its own process (the load generator must not share a process with the
+// servers): bun bench/src/flow/runner-cli.ts --base URL --users N --target bun --round 1 --tag T --out F
+const { values: a } = parseArgs({
+  options: {
+    base: { type: "string" },
+    users: { type: "string" },
+    target: { type: "string" },
+    round: { type: "string", default: "1" },
+    tag: { type: "string" },
+    out: { type: "string" },
+    "timeout-ms": { type: "string", default: "60000" },
+  },
+});
+if (!a.base || !a.users || !a.target || !a.tag || !a.out) {
+  console.error("usage: runner-cli.ts --base URL --users N --target bun|node --round R --tag TAG --out FILE");
+  process.exit(2);
+}
+const limit = Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? 256);
+if (limit < Number(a.users)) {
+  console.error(`BUN_CONFIG_MAX_HTTP_REQUESTS=${limit} would cap ${a.users} users at ${limit} concurrent requests; set it to at least the user count`);
+  process.exit(2);
+}
+const out = await runFlow({
+  base: a.base,
+  users: Number(a.users),
+  target: a.target as Target,
+  round: Number(a.round),
+  tag: a.tag,
+  timeoutMs: Number(a["timeout-ms"]),
+  progress: (line) => process.stderr.write(`${line}\n`),
+});
+await Bun.write(a.out, JSON.stringify(out));

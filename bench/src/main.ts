@@ -1,0 +1,238 @@
+import { loadConfig } from "@wf/domain";
+import { createSql } from "@wf/domain/sql/client";
+import { existsSync, mkdirSync } from "node:fs";
+import { availableParallelism, cpus, release, totalmem, type } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { checkTargets, comparisons, REFERENCE } from "./compare.ts";
+import { audit } from "./flow/audit.ts";
+import type { FlowOutput } from "./flow/runner.ts";
+import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
+import { run, start, waitHttp, type Started } from "./processes.ts";
+import type { Audit, BenchResults, FlowRun, OhaRun, Target } from "./results.ts";
+
+/**
+ * `bun run bench[:1k|:10k]`: brings up what it needs (stack, workers), then measures the Bun API
+ * and the Node reference alternately (A B A B …) on the same infrastructure with the same number
+ * of replicas, each round: the 7-step flow, its audit, and oha per endpoint. Writes
+ * bench/results/<timestamp>/{results.json, report.md, report.html} and stops what it started.
+ * Exit code 1 when an audit fails.
+ */
+const SCENARIOS = {
+  default: { users: 200, rounds: 3, ohaSeconds: 3, ohaConcurrency: 50, auditDeadlineS: 60 },
+  "1k": { users: 1000, rounds: 3, ohaSeconds: 6, ohaConcurrency: 100, auditDeadlineS: 120 },
+  "10k": { users: 10_000, rounds: 3, ohaSeconds: 6, ohaConcurrency: 1000, auditDeadlineS: 300 },
+} as const;
+
+const ROOT = join(import.meta.dir, "../..");
+const { values: args } = parseArgs({
+  options: {
+    scenario: { type: "string", default: "default" },
+    rounds: { type: "string" },
+    users: { type: "string" },
+    targets: { type: "string", default: "bun,node" },
+    "skip-oha": { type: "boolean", default: false },
+    // pgbouncer: the product's default path (transaction pooling, so no prepared statements with
+    // PgBouncer 1.18). direct: PostgreSQL itself with prepared statements. PgBouncer is a third
+    // CPU consumer on 2 cores; both are worth measuring, and the report says which was used.
+    topology: { type: "string", default: "pgbouncer" },
+    // direct: the load goes to the API's own port (its replicas share it with SO_REUSEPORT);
+    // nginx: through the nginx least_conn front of infra/stack, as in the reports.
+    via: { type: "string", default: "direct" },
+  },
+});
+const scenarioName = args.scenario as keyof typeof SCENARIOS;
+if (!(scenarioName in SCENARIOS)) {
+  console.error(`unknown scenario ${args.scenario}; one of ${Object.keys(SCENARIOS).join(", ")}`);
+  process.exit(2);
+}
+const sc: { users: number; rounds: number; ohaSeconds: number; ohaConcurrency: number; auditDeadlineS: number } = { ...SCENARIOS[scenarioName] };
+if (args.rounds) sc.rounds = Number(args.rounds);
+if (args.users) sc.users = Number(args.users);
+const targets = args.targets!.split(",").filter((t): t is Target => t === "bun" || t === "node");
+const env = (k: string, d: string) => process.env[k] ?? d;
+const replicas = Number(env("BENCH_API_REPLICAS", String(availableParallelism())));
+const workers = Number(env("BENCH_WORKER_REPLICAS", "2"));
+const warmupUsers = Number(env("BENCH_WARMUP_USERS", String(Math.min(sc.users, 500))));
+const ports: Record<Target, number> = { bun: Number(env("BENCH_BUN_PORT", "3000")), node: Number(env("BENCH_NODE_PORT", "3001")) };
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+const outDir = join(ROOT, "bench/results", `${stamp}-${scenarioName}`);
+mkdirSync(outDir, { recursive: true });
+const started: Started[] = [];
+if (args.via !== "direct" && args.via !== "nginx") {
+  console.error("--via must be direct or nginx");
+  process.exit(2);
+}
+const NGINX_PORT = Number(env("NGINX_PORT", "8080"));
+if (args.topology !== "pgbouncer" && args.topology !== "direct") {
+  console.error("--topology must be pgbouncer or direct");
+  process.exit(2);
+}
+const baseConfig = loadConfig();
+const sharedEnv: Record<string, string> = {
+  LOG_LEVEL: "warn",
+  HTTP_IDLE_TIMEOUT_S: "255",
+  ...(args.topology === "direct" ? { DATABASE_URL: baseConfig.databaseDirectUrl, DB_PREPARE: "true" } : {}),
+};
+
+async function stackUp(): Promise<boolean> {
+  const status = await run([join(ROOT, "infra/stack"), "status"]).catch(() => "");
+  const wasUp = ["postgres", "pgbouncer", "redis", "kafka"].every((s) => new RegExp(`^${s}\\s+running`, "m").test(status));
+  if (!wasUp) {
+    log("[bench] starting the local stack (infra/stack up)");
+    const p = Bun.spawn([join(ROOT, "infra/stack"), "up"], { stdout: "inherit", stderr: "inherit" });
+    if ((await p.exited) !== 0) throw new Error("infra/stack up failed");
+  }
+  return wasUp;
+}
+
+function startTarget(t: Target): Started {
+  const cmd =
+    t === "bun"
+      ? [process.execPath, join(ROOT, "api/src/main.ts")]
+      : [process.execPath, "run", "--cwd", ROOT, "api:node"];
+  const s = start(`api-${t}`, cmd, { ...sharedEnv, PORT: String(ports.bun), API_REPLICAS: String(replicas), NODE_PORT: String(ports.node), NODE_API_REPLICAS: String(replicas) }, join(outDir, `api-${t}.log`));
+  started.push(s);
+  return s;
+}
+
+/** `label` names the run's rows (tag `bench-<stamp>-<target>-<label>-<user>`): the audit finds a flow's rows by that prefix, so no label may extend another. */
+/** Where the load goes for a target: its own port, or nginx in front of it. */
+const baseOf = (t: Target) => `http://127.0.0.1:${args.via === "nginx" ? NGINX_PORT : ports[t]}`;
+
+async function nginxFor(t: Target): Promise<void> {
+  await run([join(ROOT, "infra/stack"), "down", "nginx"]);
+  await run([join(ROOT, "infra/stack"), "up", "nginx"], { NGINX_PORT: String(NGINX_PORT), NGINX_UPSTREAMS: `127.0.0.1:${ports[t]}` });
+}
+
+async function flowRound(t: Target, round: number, users = sc.users, label = String(round)): Promise<FlowOutput> {
+  const file = join(outDir, `flow-${t}-${label}.json`);
+  const tag = `bench-${stamp}-${t}-${label}`;
+  const p = Bun.spawn(
+    [process.execPath, join(import.meta.dir, "flow/runner-cli.ts"), "--base", baseOf(t), "--users", String(users), "--target", t, "--round", String(round), "--tag", tag, "--out", file],
+    { env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" }, stdout: "inherit", stderr: "inherit" },
+  );
+  if ((await p.exited) !== 0) throw new Error(`flow runner failed for ${t} round ${round}`);
+  return { ...(await Bun.file(file).json()), tag } as FlowOutput & { tag: string };
+}
+
+async function ohaRound(oha: string, t: Target, round: number): Promise<OhaRun[]> {
+  const base = baseOf(t);
+  const json = { "content-type": "application/json" };
+  const body = JSON.stringify({ name: `bench-oha-${t}`, steps: [{ name: "t", type: "transform", config: { output: "{{input.x}}" } }] });
+  const wf = await (await fetch(`${base}/api/v1/workflows`, { method: "POST", headers: json, body })).json();
+  const trig = await (await fetch(`${base}/api/v1/trigger`, { method: "POST", headers: json, body: JSON.stringify({ workflow_id: wf.id }) })).json();
+  const endpoints: OhaEndpoint[] = [
+    { name: "GET /health", method: "GET", path: "/health" },
+    { name: "GET /api/v1/workflows/{id}", method: "GET", path: `/api/v1/workflows/${wf.id}` },
+    { name: "GET /api/v1/runs/{id}", method: "GET", path: `/api/v1/runs/${trig.run_id}` },
+    { name: "GET /api/v1/runs?limit=50", method: "GET", path: "/api/v1/runs?limit=50" },
+    { name: "POST /api/v1/workflows", method: "POST", path: "/api/v1/workflows", body },
+    { name: "POST /api/v1/trigger", method: "POST", path: "/api/v1/trigger", body: JSON.stringify({ workflow_id: wf.id, input: { x: 1 } }) },
+  ];
+  const out: OhaRun[] = [];
+  for (const ep of endpoints) {
+    const r = await runOha(oha, base, ep, { target: t, round, concurrency: sc.ohaConcurrency, durationS: sc.ohaSeconds });
+    log(`[oha ${t} r${round}] ${ep.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99_ms} ms, success ${(r.success_rate * 100).toFixed(2)}%`);
+    out.push(r);
+  }
+  return out;
+}
+
+async function versions(nodeVersion: string | undefined, oha: string | undefined): Promise<Record<string, string>> {
+  const v: Record<string, string> = { bun: Bun.version };
+  if (nodeVersion) v.node = nodeVersion;
+  const tryRun = async (k: string, cmd: string[], pick: (s: string) => string) => {
+    try {
+      v[k] = pick(await run(cmd));
+    } catch {
+      /* not installed */
+    }
+  };
+  await tryRun("pgbouncer", ["pgbouncer", "--version"], (s) => s.split("\n")[0]!.trim());
+  await tryRun("redis", ["redis-server", "--version"], (s) => /v=(\S+)/.exec(s)?.[1] ?? s.trim());
+  if (oha) await tryRun("oha", [oha, "--version"], (s) => s.trim());
+  const kafkaLibs = (await run(["bash", "-c", `ls -d ${join(ROOT, ".stack/kafka")}/libs-* 2>/dev/null || true`])).trim().split("\n").pop();
+  if (kafkaLibs) v.kafka = kafkaLibs.replace(/.*libs-/, "");
+  return v;
+}
+
+async function main(): Promise<number> {
+  const t0 = new Date();
+  const stackWasUp = await stackUp();
+  const oha = args["skip-oha"] ? undefined : await ensureOha(log);
+  const sql = createSql(baseConfig, baseConfig.databaseDirectUrl, 2);
+  // Workers run for the whole bench: the audit needs every accepted run executed.
+  const w = start("workers", [process.execPath, join(ROOT, "worker/src/main.ts")], { ...sharedEnv, WORKER_REPLICAS: String(workers) }, join(outDir, "workers.log"));
+  started.push(w);
+
+  const flow: FlowRun[] = [];
+  const ohaRuns: OhaRun[] = [];
+  const audits: Audit[] = [];
+  let nodeVersion: string | undefined;
+  try {
+    for (let round = 1; round <= sc.rounds; round++) {
+      // Alternate which target goes first, so drift over time does not favour one of them.
+      const order = round % 2 === 1 ? targets : [...targets].reverse();
+      for (const t of order) {
+        log(`[bench] round ${round}/${sc.rounds}: ${t}, ${sc.users} users, ${replicas} replica(s)`);
+        const api = startTarget(t);
+        await waitHttp(`http://127.0.0.1:${ports[t]}/health/ready`, 60_000);
+        if (args.via === "nginx") await nginxFor(t);
+        if (t === "node") nodeVersion ??= (await (await fetch(`http://127.0.0.1:${ports[t]}/`)).json()).runtime_version;
+        // The same unrecorded warm-up for both targets: pools connected, code compiled (JIT).
+        await flowRound(t, round, warmupUsers, `warmup${round}`);
+        const out = (await flowRound(t, round)) as FlowOutput & { tag: string };
+        flow.push(out.flow);
+        log(`[flow ${t} r${round}] ${out.flow.requests} requests in ${out.flow.wall_s} s: ${out.flow.throughput_rps} req/s, p99 ${out.flow.overall.p99_ms} ms, failed ${out.flow.failed}`);
+        const a = await audit(sql, { target: t, round, tag: out.tag, accepted_runs: out.accepted_runs, workflows_created: out.workflows_created, deadlineS: sc.auditDeadlineS, onWait: log });
+        audits.push(a);
+        log(`[audit ${t} r${round}] ${a.passed ? "passed" : `FAILED: ${a.problems.join("; ")}`}`);
+        if (oha) ohaRuns.push(...(await ohaRound(oha, t, round)));
+        await api.stop();
+        started.splice(started.indexOf(api), 1);
+      }
+    }
+  } finally {
+    for (const s of started.reverse()) await s.stop();
+    await sql.end();
+    if (args.via === "nginx") await run([join(ROOT, "infra/stack"), "down", "nginx"]).catch(() => {});
+    if (!stackWasUp) await run([join(ROOT, "infra/stack"), "down"]).catch(() => {});
+  }
+
+  const cmp = comparisons(flow, ohaRuns);
+  const results: BenchResults = {
+    scenario: scenarioName,
+    started_at: t0.toISOString(),
+    finished_at: new Date().toISOString(),
+    machine: { cores: availableParallelism(), memory_gib: Math.round(totalmem() / 2 ** 30), cpu_model: cpus()[0]?.model ?? "unknown", os: type(), kernel: release() },
+    versions: await versions(nodeVersion, oha),
+    config: { users: sc.users, warmup_users: warmupUsers, rounds: sc.rounds, topology: args.topology!, via: args.via!, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(",") },
+    flow,
+    oha: ohaRuns,
+    audit: audits,
+    comparisons: cmp,
+    targets: checkTargets(sc.users, flow, audits.every((a) => a.passed), cmp),
+    reference: REFERENCE,
+    notes: [
+      "Everything runs on this one machine: load generator, API replicas, workers, PostgreSQL, PgBouncer, Redis, Kafka.",
+      "Bun and Node are measured alternately on the same infrastructure with the same number of replicas; only one of them runs at a time.",
+      `Before each measured flow the target serves an unrecorded warm-up flow of ${warmupUsers} users (connection pools filled, code compiled), the same for both.`,
+      "The reference rows are the seed reports' published figures on their own hardware: context, not a same-machine comparison.",
+    ],
+  };
+  await Bun.write(join(outDir, "results.json"), JSON.stringify(results, null, 2));
+  const renderer = join(import.meta.dir, "report/render.ts");
+  if (existsSync(renderer)) await (await import(renderer)).renderReport(results, outDir);
+  log(`[bench] report: ${join(outDir, "report.md")}`);
+  for (const c of results.targets) log(`[bench] ${c.met ? "met    " : "NOT MET"} ${c.name}: ${c.value} (target ${c.threshold})`);
+  return audits.every((a) => a.passed) ? 0 : 1;
+}
+
+process.on("SIGINT", async () => {
+  for (const s of started.reverse()) await s.stop();
+  process.exit(130);
+});
+process.exit(await main());

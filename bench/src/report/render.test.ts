@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium } from "playwright-core";
+import type { BenchResults } from "../results.ts";
+import { ms, pct, ratio, rps } from "./format.ts";
+import { renderReport } from "./render.ts";
+import { sampleResults } from "./sample.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SCREENSHOT = "/tmp/bench-report.png";
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+let results: BenchResults;
+let dir: string;
+let md: string;
+let html: string;
+
+beforeAll(async () => {
+  results = sampleResults();
+  dir = mkdtempSync(join(tmpdir(), "wf-report-"));
+  await renderReport(results, dir);
+  md = await Bun.file(join(dir, "report.md")).text();
+  html = await Bun.file(join(dir, "report.html")).text();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("the synthetic results", () => {
+  test("are what the report tests need: both targets, 3 rounds, a failed audit, a target not met", () => {
+    for (const t of ["bun", "node"]) expect(results.flow.filter((f) => f.target === t).length).toBe(3);
+    expect(results.audit.some((a) => !a.passed)).toBe(true);
+    expect(results.targets.some((t) => !t.met)).toBe(true);
+    expect(results.targets.some((t) => t.met)).toBe(true);
+  });
+});
+
+describe("report.md", () => {
+  const of = (t: string) => results.flow.filter((f) => f.target === t).sort((a, b) => a.round - b.round);
+
+  test("opens with the headline table: medians of rounds and the Bun/Node ratio", () => {
+    const bun = of("bun");
+    const node = of("node");
+    const bunRps = median(bun.map((f) => f.throughput_rps));
+    const nodeRps = median(node.map((f) => f.throughput_rps));
+    const ratios = bun.map((b, i) => b.throughput_rps / node[i]!.throughput_rps);
+    const headline = md.indexOf("## Headline");
+    expect(headline).toBeGreaterThan(0);
+    expect(headline).toBeLessThan(md.indexOf("## Targets"));
+    const row = md.split("\n").find((l) => l.startsWith("| Throughput, all requests (req/s)"))!;
+    expect(row).toBeDefined();
+    expect(row).toContain(`| ${rps(bunRps)} | ${rps(nodeRps)} | ${ratio(median(ratios))} |`);
+    expect(row).toContain(`${ratio(Math.min(...ratios))}–${ratio(Math.max(...ratios))}`);
+    expect(row).toContain("Bun by");
+    // A value ≥ 10 ms has one decimal, thousands separated.
+    const p99 = median(bun.map((f) => f.overall.p99_ms));
+    expect(p99).toBeGreaterThan(1000);
+    expect(md.split("\n").find((l) => l.startsWith("| Latency p99 (ms)"))).toContain(`| ${ms(p99)} |`);
+    expect(ms(p99)).toMatch(/^\d,\d{3}\.\d$/);
+    expect(md).toContain(`| Error rate (%) | 0% | ${pct(median(node.map((f) => (100 * f.failed) / f.requests)))} |`);
+    expect(md).toContain("| Users completed (of 10,000) | 10,000 |");
+  });
+
+  test("lists the targets exactly as given, ✅ met and ❌ not met", () => {
+    for (const t of results.targets) expect(md).toContain(`| ${t.met ? "✅ met" : "❌ not met"} | ${t.name} | ${t.threshold} | ${t.value} |`);
+    expect(md).toContain("not met");
+    const met = results.targets.filter((t) => t.met).length;
+    expect(md).toContain(`**${met} of ${results.targets.length}** targets met`);
+  });
+
+  test("labels the reference rows as published by the original reports, on other hardware", () => {
+    for (const r of results.reference) {
+      const line = md.split("\n").find((l) => l.startsWith(`| ${r.label} |`));
+      expect(line).toContain("published by the original reports, on other hardware");
+      expect(line).toContain(rps(r.throughput_rps));
+    }
+    expect(md).toContain("| Bun (median of 3 rounds) | here, this run |");
+  });
+
+  test("has the per-endpoint tables, errors, oha, audit problems, machine and notes", () => {
+    for (const ep of ["GET /health", "GET /", "POST /api/v1/workflows", "GET /api/v1/workflows/{id}", "POST /api/v1/trigger", "GET /api/v1/runs/{id}", "GET /api/v1/runs"])
+      expect(md.split("\n").filter((l) => l.startsWith(`| ${ep} |`)).length).toBeGreaterThanOrEqual(2);
+    expect(md).toContain("### Bun (3 rounds)");
+    expect(md).toContain("### Node (3 rounds)");
+    expect(md).toContain("| connection reset / server disconnected | 0 |");
+    expect(md).toContain("| HTTP 503 |");
+    expect(md).toMatch(/\| GET \/health \| [\d,.]+ \| [\d,.]+ \| \d\.\d\d× \|/);
+    expect(md).toContain("❌ failed");
+    expect(md).toContain("**5 of 6** audits passed");
+    expect(md).toContain("- Node, round 2: 3 accepted runs are still pending after 60 s");
+    expect(md).toContain("| Cores | 2 |");
+    expect(md).toContain("| `kafka` | 4.1.0 |");
+    expect(md).toContain("- SYNTHETIC DATA");
+  });
+});
+
+describe("partial results", () => {
+  test("Bun alone: no ratio, said so, and nothing breaks", async () => {
+    const only = { ...sampleResults(), oha: [], audit: [] } as BenchResults;
+    only.flow = only.flow.filter((f) => f.target === "bun");
+    const d = mkdtempSync(join(tmpdir(), "wf-report-"));
+    try {
+      await renderReport(only, d);
+      const text = await Bun.file(join(d, "report.md")).text();
+      expect(text).toContain("Only Bun was measured, so there is no ratio.");
+      expect(text).toContain("oha was not run in this benchmark.");
+      expect(text).toContain("No audit was run.");
+      expect(text).not.toContain("NaN");
+      expect(text).not.toContain("undefined");
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  test("no flow runs at all", async () => {
+    const empty = { ...sampleResults(), flow: [], oha: [], audit: [], targets: [] } as BenchResults;
+    const d = mkdtempSync(join(tmpdir(), "wf-report-"));
+    try {
+      await renderReport(empty, d);
+      const text = await Bun.file(join(d, "report.md")).text();
+      expect(text).toContain("No flow runs are in these results.");
+      expect(text).not.toContain("NaN");
+      expect(await Bun.file(join(d, "report.html")).text()).toContain("No flow runs are in these results.");
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("report.html", () => {
+  test("has the same content as report.md", () => {
+    const bunRps = median(results.flow.filter((f) => f.target === "bun").map((f) => f.throughput_rps));
+    expect(html).toContain(rps(bunRps));
+    expect(html).toContain(`<td class="bad">✗ not met</td>`);
+    expect(html).toContain(`<td class="ok">✓ met</td>`);
+    expect(html).toContain("published by the original reports, on other hardware");
+    expect(html).toContain("3 accepted runs are still pending after 60 s");
+  });
+
+  test("is self-contained: no script, link, img or iframe loads anything from http(s)", () => {
+    const remote = [...html.matchAll(/<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*["']?\s*(https?:)?\/\//gi)];
+    expect(remote.map((m) => m[0])).toEqual([]);
+    expect(html).not.toMatch(/<script[^>]*\bsrc=/i);
+    expect(html).not.toMatch(/<link\b/i);
+    expect(html).toContain("Chart.js v4"); // the library is inlined
+  });
+
+  test("draws its charts in headless Chromium with every non-file request refused", async () => {
+    const profile = mkdtempSync(join(tmpdir(), "wf-chromium-"));
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    try {
+      const external: string[] = [];
+      await browser.route("**/*", (route) => {
+        const u = route.request().url();
+        if (u.startsWith("file:") || u.startsWith("data:")) return route.continue();
+        external.push(u);
+        return route.abort();
+      });
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(m.text());
+      });
+      await page.goto(pathToFileURL(join(dir, "report.html")).href);
+      await page.waitForSelector("body[data-charts]", { timeout: 20_000 });
+      const state = await page.evaluate(() => {
+        const canvases = [...document.querySelectorAll("canvas")];
+        return {
+          drawn: document.body.getAttribute("data-charts"),
+          canvases: canvases.map((c) => {
+            const r = c.getBoundingClientRect();
+            const ctx = c.getContext("2d")!;
+            const px = ctx.getImageData(0, 0, c.width, c.height).data;
+            let painted = 0;
+            for (let i = 3; i < px.length; i += 4) if (px[i]! > 0) painted++;
+            return { id: c.id, width: r.width, height: r.height, painted };
+          }),
+        };
+      });
+      expect(state.canvases.length).toBeGreaterThanOrEqual(6);
+      expect(state.drawn).toBe(`${state.canvases.length}/${state.canvases.length}`);
+      for (const c of state.canvases) {
+        expect(c.width, c.id).toBeGreaterThan(200);
+        expect(c.height, c.id).toBeGreaterThan(100);
+        expect(c.painted, c.id).toBeGreaterThan(1000);
+      }
+      expect(state.canvases.map((c) => c.id)).toEqual(
+        expect.arrayContaining(["headline-throughput", "headline-latency", "reference-throughput", "timeline", "endpoint-latency", "histogram"]),
+      );
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(errors).toEqual([]);
+      expect(external).toEqual([]);
+    } finally {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

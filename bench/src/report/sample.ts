@@ -1,0 +1,256 @@
+/**
+ * A synthetic but realistic BenchResults for the report's tests (and for looking at the report
+ * without running the benchmark: `bun bench/src/report/sample.ts <dir>`): 10,000 users, Bun and
+ * Node, 3 rounds each, latencies drawn from a seeded log-normal model, Node with some errors, one
+ * failed audit and targets of which some are not met. Nothing here is a measurement.
+ */
+import {
+  FLOW_STEPS,
+  type Audit,
+  type BenchResults,
+  type ErrorClass,
+  type FlowRun,
+  type FlowStep,
+  type OhaRun,
+  type Stats,
+  type Target,
+  type TargetCheck,
+} from "../results.ts";
+
+/** Deterministic PRNG (mulberry32), so the fixture is the same on every run. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const normal = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  return { next, normal };
+}
+
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+function statsOf(lat: number[], failed: number): Stats {
+  const s = [...lat].sort((a, b) => a - b);
+  const n = s.length;
+  const pc = (p: number) => (n ? s[Math.min(n, Math.max(1, Math.ceil((p / 100) * n))) - 1]! : 0);
+  return {
+    count: n,
+    ok: n - failed,
+    failed,
+    mean_ms: n ? r2(s.reduce((a, b) => a + b, 0) / n) : 0,
+    p50_ms: r2(pc(50)),
+    p90_ms: r2(pc(90)),
+    p95_ms: r2(pc(95)),
+    p99_ms: r2(pc(99)),
+    min_ms: n ? r2(s[0]!) : 0,
+    max_ms: n ? r2(s[n - 1]!) : 0,
+  };
+}
+
+const BASE_MS: Record<FlowStep, number> = {
+  health: 850,
+  root: 880,
+  create_workflow: 1450,
+  get_workflow: 1050,
+  trigger: 1650,
+  get_run: 1150,
+  list_runs: 1350,
+};
+
+function flowRun(target: Target, round: number, users: number): FlowRun {
+  const rand = rng(round * 7919 + (target === "bun" ? 1 : 2));
+  const scale = (target === "bun" ? 1 : 2.3) * (1 + 0.04 * (round - 2));
+  const lat: Record<FlowStep, number[]> = Object.fromEntries(FLOW_STEPS.map((s) => [s, []])) as never;
+  const failedBy: Record<FlowStep, number> = Object.fromEntries(FLOW_STEPS.map((s) => [s, 0])) as never;
+  const all: number[] = [];
+  const ends: Array<{ end: number; error: boolean }> = [];
+  const errors: Partial<Record<ErrorClass, number>> = {};
+  let completed = 0;
+  for (let u = 0; u < users; u++) {
+    let t = rand.next() * 40; // users start within the first 40 ms
+    let done = true;
+    for (const step of FLOW_STEPS) {
+      let l = BASE_MS[step] * scale * Math.exp(0.33 * rand.normal());
+      let err: ErrorClass | undefined;
+      if (target === "node") {
+        const x = rand.next();
+        if (x < 0.018) err = "connection_reset";
+        else if (x < 0.021) (err = "timeout"), (l = 30_000);
+        else if (x < 0.022) err = "http_503";
+      }
+      t += l;
+      lat[step].push(l);
+      all.push(l);
+      ends.push({ end: t, error: !!err });
+      if (err) {
+        failedBy[step]++;
+        errors[err] = (errors[err] ?? 0) + 1;
+        done = false;
+        break;
+      }
+    }
+    if (done) completed++;
+  }
+  const wall = Math.max(...ends.map((e) => e.end)) / 1000;
+  const failed = Object.values(failedBy).reduce((a, b) => a + b, 0);
+  const timeline: FlowRun["timeline"] = [];
+  for (const e of ends) {
+    const sec = Math.floor(e.end / 1000);
+    while (timeline.length <= sec) timeline.push({ t_s: timeline.length, requests: 0, errors: 0 });
+    timeline[sec]!.requests++;
+    if (e.error) timeline[sec]!.errors++;
+  }
+  const sorted = [...all].sort((a, b) => a - b);
+  const bounds: number[] = [];
+  for (let d = 1; d <= 100_000; d *= 10) bounds.push(d, 2 * d, 5 * d);
+  let i = 0;
+  const histogram = bounds.map((le) => {
+    while (i < sorted.length && sorted[i]! <= le) i++;
+    return { le_ms: le, count: i };
+  });
+  return {
+    target,
+    round,
+    users,
+    wall_s: Math.round(wall * 1000) / 1000,
+    requests: all.length,
+    ok: all.length - failed,
+    failed,
+    throughput_rps: Math.round((all.length / wall) * 10) / 10,
+    throughput_ok_rps: Math.round(((all.length - failed) / wall) * 10) / 10,
+    users_completed: completed,
+    overall: statsOf(all, failed),
+    per_step: Object.fromEntries(FLOW_STEPS.map((s) => [s, statsOf(lat[s], failedBy[s])])) as Record<FlowStep, Stats>,
+    errors,
+    timeline,
+    histogram,
+  };
+}
+
+function ohaRun(target: Target, round: number, method: string, endpoint: string, bunRps: number): OhaRun {
+  const rand = rng(round * 31 + endpoint.length + (target === "bun" ? 0 : 100));
+  const rps = Math.round(bunRps * (target === "bun" ? 1 : 0.48) * (0.96 + 0.08 * rand.next()) * 10) / 10;
+  const p50 = r2((100 / rps) * 1000 * 0.9);
+  const requests = Math.round(rps * 10);
+  const failed = target === "node" && endpoint.includes("trigger") ? 12 : 0;
+  return {
+    target,
+    round,
+    endpoint,
+    method,
+    concurrency: 100,
+    duration_s: 10,
+    requests,
+    rps,
+    success_rate: (requests - failed) / requests,
+    p50_ms: p50,
+    p90_ms: r2(p50 * 1.6),
+    p95_ms: r2(p50 * 2.1),
+    p99_ms: r2(p50 * (target === "bun" ? 3.2 : 7.5)),
+    max_ms: r2(p50 * (target === "bun" ? 9 : 40)),
+    status_codes: { [method === "POST" ? "202" : "200"]: requests - failed, ...(failed ? { "503": failed } : {}) },
+    errors: {},
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+export function sampleResults(): BenchResults {
+  const users = 10_000;
+  const flow: FlowRun[] = [];
+  const oha: OhaRun[] = [];
+  const audit: Audit[] = [];
+  const endpoints: Array<[string, string, number]> = [
+    ["GET", "/health", 98_000],
+    ["GET", "/api/v1/workflows/{id}", 41_000],
+    ["POST", "/api/v1/trigger", 6_900],
+  ];
+  for (let round = 1; round <= 3; round++)
+    for (const target of ["bun", "node"] as Target[]) {
+      const f = flowRun(target, round, users);
+      flow.push(f);
+      for (const [m, e, r] of endpoints) oha.push(ohaRun(target, round, m, e, r));
+      const accepted = f.per_step.trigger.ok;
+      const broken = target === "node" && round === 2;
+      audit.push({
+        target,
+        round,
+        passed: !broken,
+        runs_accepted: accepted,
+        runs_terminal: broken ? accepted - 3 : accepted,
+        runs_not_terminal: broken ? 3 : 0,
+        workflows_created_ok: f.per_step.create_workflow.ok,
+        workflows_in_db: f.per_step.create_workflow.ok,
+        runs_in_db: accepted,
+        duplicate_idempotency_keys: 0,
+        deadline_s: 60,
+        problems: broken
+          ? ["3 accepted runs are still pending after 60 s: 0193a0c2-7b1e-7000-8000-000000000001, 0193a0c2-7b1e-7000-8000-000000000002, 0193a0c2-7b1e-7000-8000-000000000003"]
+          : [],
+      });
+    }
+  const bun = flow.filter((f) => f.target === "bun");
+  const node = flow.filter((f) => f.target === "node");
+  const bunRps = median(bun.map((f) => f.throughput_rps));
+  const bunP99 = median(bun.map((f) => f.overall.p99_ms));
+  const ratios = bun.map((b, i) => b.throughput_rps / node[i]!.throughput_rps);
+  const ratio = r2(median(ratios));
+  const fmt = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 1 });
+  const bunFailed = bun.reduce((a, f) => a + f.failed, 0);
+  const targets: TargetCheck[] = [
+    { name: "failed requests (Bun, all rounds)", threshold: "0", value: String(bunFailed), met: bunFailed === 0 },
+    { name: "every accepted run terminal; PostgreSQL matches; no duplicate idempotency key", threshold: "all audits pass", value: "failed", met: false },
+    { name: "p99 latency at 10K users (Bun, median of rounds)", threshold: "< 2,000 ms (Rust: 9,681)", value: `${fmt(bunP99)} ms`, met: bunP99 < 2000 },
+    { name: "throughput at 10K users (Bun)", threshold: "> 4,016.8 req/s (Rust at 1K)", value: `${fmt(bunRps)} req/s`, met: bunRps > 4016.8 },
+    {
+      name: "Bun/Node flow throughput, same run",
+      threshold: "≥ 1.5×",
+      value: `${ratio}× (rounds ${r2(Math.min(...ratios))}–${r2(Math.max(...ratios))})`,
+      met: ratio >= 1.5,
+    },
+  ];
+  return {
+    scenario: "10k",
+    started_at: "2026-11-23T08:00:00.000Z",
+    finished_at: "2026-11-23T08:14:31.000Z",
+    machine: { cores: 2, memory_gib: 24, cpu_model: "Synthetic CPU @ 2.40GHz", os: "Linux", kernel: "6.1.0-synthetic" },
+    versions: { bun: "1.4.5", node: "v22.12.0", elysia: "1.4.30", fastify: "5.2.0", postgresql: "15.10", pgbouncer: "1.18.0", redis: "7.0.15", kafka: "4.1.0", oha: "1.8.0" },
+    config: { users, rounds: 3, api_replicas: 2, worker_replicas: 3, oha_seconds: 10, oha_concurrency: 100, targets: "bun,node" },
+    flow,
+    oha,
+    audit,
+    comparisons: [],
+    targets,
+    reference: [
+      { label: "Python (FastAPI), published, 1K users", users: 1000, throughput_rps: 1083.7, error_pct: 0, p50_ms: 539, p99_ms: 1076, wall_s: 6.46 },
+      { label: "Rust (Actix-Web), published, 1K users", users: 1000, throughput_rps: 4016.8, error_pct: 0, p50_ms: 154, p99_ms: 364, wall_s: 1.74 },
+      { label: "Python (FastAPI), published, 10K users", users: 10000, throughput_rps: 462.3, error_pct: 21.1, p50_ms: 7254, p99_ms: 25002, wall_s: 106.33 },
+      { label: "Rust (Actix-Web), published, 10K users", users: 10000, throughput_rps: 1676.6, error_pct: 8.9, p50_ms: 2693, p99_ms: 9681, wall_s: 32.97 },
+    ],
+    notes: [
+      "SYNTHETIC DATA for the report's tests: nothing here was measured.",
+      "Bun and Node are measured alternately on the same infrastructure with the same number of replicas; only one of them runs at a time.",
+    ],
+  };
+}
+
+if (import.meta.main) {
+  const dir = process.argv[2];
+  if (!dir) {
+    console.error("usage: bun bench/src/report/sample.ts <dir>   (writes a synthetic results.json, report.md and report.html)");
+    process.exit(2);
+  }
+  const { renderReport } = await import("./render.ts");
+  const r = sampleResults();
+  await Bun.write(`${dir}/results.json`, JSON.stringify(r, null, 2));
+  await renderReport(r, dir);
+  console.log(`${dir}/report.md\n${dir}/report.html`);
+}

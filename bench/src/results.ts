@@ -1,0 +1,126 @@
+/**
+ * The shape of bench/results/<timestamp>/results.json: everything a run measured, from which
+ * report.md and report.html are rendered. Latencies are milliseconds, times are seconds.
+ */
+export type Target = "bun" | "node";
+
+/** Per-endpoint (or overall) request statistics, from the full set of samples. */
+export interface Stats {
+  count: number;
+  ok: number;
+  failed: number;
+  mean_ms: number;
+  p50_ms: number;
+  p90_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  min_ms: number;
+  max_ms: number;
+}
+
+/** Error classes of the reports: timeout, refused, reset/disconnected, or an HTTP status. */
+export type ErrorClass = "timeout" | "connection_refused" | "connection_reset" | "other" | `http_${number}`;
+
+export const FLOW_STEPS = ["health", "root", "create_workflow", "get_workflow", "trigger", "get_run", "list_runs"] as const;
+export type FlowStep = (typeof FLOW_STEPS)[number];
+
+export interface FlowRun {
+  target: Target;
+  round: number;
+  users: number;
+  wall_s: number;
+  requests: number;
+  ok: number;
+  failed: number;
+  throughput_rps: number;
+  throughput_ok_rps: number;
+  users_completed: number;
+  overall: Stats;
+  per_step: Record<FlowStep, Stats>;
+  errors: Partial<Record<ErrorClass, number>>;
+  /** One point per second: requests finished and errors in that second. */
+  timeline: Array<{ t_s: number; requests: number; errors: number }>;
+  /** Latency histogram of all requests: count of samples at or under each bound. */
+  histogram: Array<{ le_ms: number; count: number }>;
+}
+
+export interface OhaRun {
+  target: Target;
+  round: number;
+  endpoint: string;
+  method: string;
+  concurrency: number;
+  duration_s: number;
+  requests: number;
+  rps: number;
+  success_rate: number;
+  p50_ms: number;
+  p90_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  status_codes: Record<string, number>;
+  errors: Record<string, number>;
+}
+
+export interface Audit {
+  target: Target;
+  round: number;
+  passed: boolean;
+  runs_accepted: number;
+  runs_terminal: number;
+  runs_not_terminal: number;
+  workflows_created_ok: number;
+  workflows_in_db: number;
+  runs_in_db: number;
+  duplicate_idempotency_keys: number;
+  deadline_s: number;
+  problems: string[];
+}
+
+/** A figure compared between the two targets: median of rounds, ratio bun/node, and its spread. */
+export interface Comparison {
+  metric: string;
+  unit: string;
+  bun: number;
+  node: number;
+  ratio: number;
+  ratio_min: number;
+  ratio_max: number;
+  /** true when bigger is better (throughput), false for latency. */
+  higher_is_better: boolean;
+}
+
+export interface TargetCheck {
+  name: string;
+  threshold: string;
+  value: string;
+  met: boolean;
+}
+
+export interface ReferenceRow {
+  label: string;
+  users: number;
+  throughput_rps: number;
+  error_pct: number;
+  p50_ms: number;
+  p99_ms: number;
+  wall_s: number;
+}
+
+export interface BenchResults {
+  scenario: string;
+  started_at: string;
+  finished_at: string;
+  machine: { cores: number; memory_gib: number; cpu_model: string; os: string; kernel: string };
+  versions: Record<string, string>;
+  config: Record<string, string | number | boolean>;
+  flow: FlowRun[];
+  oha: OhaRun[];
+  audit: Audit[];
+  comparisons: Comparison[];
+  targets: TargetCheck[];
+  /** The seed reports' published figures, measured on other hardware. */
+  reference: ReferenceRow[];
+  notes: string[];
+}
