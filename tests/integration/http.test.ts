@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { call, sampleWorkflow, startApi, type TestApi } from "../support/api.ts";
+import { checkAnswer } from "../support/openapi-check.ts";
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startApi({ bodyLimitBytes: 64 * 1024 });
+});
+afterAll(() => api.stop());
+
+const PROBLEM = "application/problem+json";
+
+describe("HTTP conventions", () => {
+  test("GET /health touches nothing and says ok", async () => {
+    const r = await call(api.url, "GET", "/health");
+    expect([r.status, r.body]).toEqual([200, { status: "ok" }]);
+  });
+
+  test("GET / describes the service", async () => {
+    const r = await call(api.url, "GET", "/");
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ name: "workflow-service", runtime: api.target, pid: api.pid });
+    expect(r.body.runtime_version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(r.body.links.docs).toBe("/swagger");
+  });
+
+  test("GET /health/ready reports each dependency", async () => {
+    const r = await call(api.url, "GET", "/health/ready");
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ status: "ok", checks: { postgres: "up", redis: "up", kafka: "up" } });
+  });
+
+  test("GET /metrics is Prometheus text with request durations", async () => {
+    await call(api.url, "GET", "/health");
+    const r = await call(api.url, "GET", "/metrics");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toStartWith("text/plain");
+    const lines = (r.body as string).split("\n");
+    expect(lines.some((l) => /^http_request_duration_seconds_count\{.*method="GET",route="\/health",status="200".*\} [1-9]/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith("cache_operations_total{"))).toBe(true);
+  });
+
+  test("every response carries x-request-id, echoed when sent", async () => {
+    const mine = await call(api.url, "GET", "/health", undefined, { "x-request-id": "abc-123" });
+    expect(mine.headers.get("x-request-id")).toBe("abc-123");
+    const minted = await call(api.url, "GET", "/api/v1/workflows/nope");
+    expect(minted.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const hostile = await call(api.url, "GET", "/health", undefined, { "x-request-id": "a b\tc" });
+    expect(hostile.headers.get("x-request-id")).not.toBe("a b\tc");
+    const onError = await call(api.url, "POST", "/api/v1/workflows", "{", { "x-request-id": "err-1" });
+    expect(onError.headers.get("x-request-id")).toBe("err-1");
+  });
+
+  test("malformed JSON is a 400 problem", async () => {
+    for (const body of ["{", '{"name": }', "nul", '{"a":1}}']) {
+      const r = await call(api.url, "POST", "/api/v1/workflows", body);
+      expect(r.status).toBe(400);
+      expect(r.headers.get("content-type")).toStartWith(PROBLEM);
+      expect(r.body).toMatchObject({ status: 400, title: "Malformed JSON" });
+    }
+  });
+
+  test("a body that is not JSON is a 415 problem", async () => {
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "application/xml"]) {
+      const r = await call(api.url, "POST", "/api/v1/workflows", JSON.stringify(sampleWorkflow()), { "content-type": type });
+      expect(r.status).toBe(415);
+      expect(r.headers.get("content-type")).toStartWith(PROBLEM);
+    }
+    const charset = await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow(), { "content-type": "application/json; charset=utf-8" });
+    expect(charset.status).toBe(201);
+  });
+
+  test("an oversized body is a 413 problem, declared or chunked", async () => {
+    const big = JSON.stringify({ ...sampleWorkflow(), description: "x".repeat(70 * 1024) });
+    const declared = await call(api.url, "POST", "/api/v1/workflows", big);
+    expect(declared.status).toBe(413);
+    expect(declared.headers.get("content-type")).toStartWith(PROBLEM);
+    const bytes = new TextEncoder().encode(big);
+    const stream = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += 8192) c.enqueue(bytes.subarray(i, i + 8192));
+        c.close();
+      },
+    });
+    const chunked = await fetch(`${api.url}/api/v1/workflows`, { method: "POST", body: stream, headers: { "content-type": "application/json" } });
+    expect(chunked.status).toBe(413);
+    expect(chunked.headers.get("content-type")).toStartWith(PROBLEM);
+  });
+
+  test("unknown routes are 404 problems", async () => {
+    for (const [m, p] of [["GET", "/nope"], ["GET", "/api/v1"], ["PATCH", "/api/v1/workflows"]]) {
+      const r = await call(api.url, m!, p!);
+      expect(r.status).toBe(404);
+      expect(r.headers.get("content-type")).toStartWith(PROBLEM);
+    }
+  });
+
+  test("a bad query is a 400 problem", async () => {
+    for (const q of ["limit=0", "limit=201", "limit=abc", "limit=1.5"]) {
+      const r = await call(api.url, "GET", `/api/v1/workflows?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.headers.get("content-type")).toStartWith(PROBLEM);
+    }
+    for (const q of ["status=done", "workflow_id=xyz"]) {
+      const r = await call(api.url, "GET", `/api/v1/runs?${q}`);
+      expect(r.status, q).toBe(400);
+    }
+  });
+
+  test("answers are checked against the published OpenAPI document, and a wrong one is caught", async () => {
+    const wf = (await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow())).body;
+    expect(await checkAnswer(api.url, "GET", `/api/v1/workflows/${wf.id}`, 200, wf)).toBeNull();
+    expect(await checkAnswer(api.url, "GET", `/api/v1/workflows/${wf.id}`, 200, { ...wf, version: "two" })).toContain("version");
+    expect(await checkAnswer(api.url, "GET", "/api/v1/runs?limit=5", 200, { items: [{ id: 1 }], next_cursor: null })).toContain("items");
+    expect(await checkAnswer(api.url, "DELETE", `/api/v1/workflows/${wf.id}`, 500, {})).toContain("does not document");
+  });
+
+  test("the OpenAPI document lists every operation of the contract", async () => {
+    const r = await call(api.url, "GET", "/swagger/json");
+    expect(r.status).toBe(200);
+    const ops = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, m]) => Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`));
+    for (const op of [
+      "GET /health", "GET /health/ready", "GET /", "GET /metrics",
+      "POST /api/v1/workflows", "GET /api/v1/workflows", "GET /api/v1/workflows/{id}", "PUT /api/v1/workflows/{id}", "DELETE /api/v1/workflows/{id}",
+      "POST /api/v1/trigger", "GET /api/v1/runs/{id}", "GET /api/v1/runs", "POST /api/v1/runs/{id}/cancel",
+    ])
+      expect(ops).toContain(op);
+  });
+});

@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Subprocess } from "bun";
+import { call, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
+import { readTopic } from "../support/kafka.ts";
+import { startSupervisor, startWorkers, type WorkerGroup } from "../support/workers.ts";
+
+// The target the http steps call: a real server on 127.0.0.2, the only loopback address the
+// workers' egress policy allows. It counts calls per path.
+const hits = new Map<string, number>();
+const target = Bun.serve({
+  hostname: "127.0.0.2",
+  port: 0,
+  fetch(req) {
+    const path = new URL(req.url).pathname;
+    const n = (hits.get(path) ?? 0) + 1;
+    hits.set(path, n);
+    const [, kind, , failures] = path.split("/");
+    if (kind === "flaky" && n <= Number(failures)) return new Response("try again", { status: 503 });
+    if (kind === "broken") return new Response("down", { status: 500 });
+    return Response.json({ path, n });
+  },
+});
+const T = `http://127.0.0.2:${target.port}`;
+
+let api: TestApi;
+let workers: WorkerGroup;
+let env: Record<string, string>;
+beforeAll(async () => {
+  api = await startApi();
+  env = {
+    KAFKA_RUNS_TOPIC: api.config.runsTopic,
+    KAFKA_DEAD_LETTER_TOPIC: `${api.config.runsTopic}.dlq`,
+    WORKER_GROUP_ID: unique("workers"),
+    EGRESS_ALLOW: "127.0.0.2",
+    RUN_LEASE_MS: "3000",
+    RECONCILE_INTERVAL_MS: "1000",
+    CANCEL_POLL_MS: "100",
+    WORKER_SHUTDOWN_TIMEOUT_MS: "5000",
+  };
+  workers = startWorkers(3, env);
+});
+afterAll(async () => {
+  await workers?.stopAll("SIGKILL");
+  await api.stop();
+  target.stop(true);
+});
+
+/** The live worker process that holds the lease of at least one of these runs. */
+async function workerRunning(ids: string[]): Promise<Subprocess> {
+  const owners = await api.services.sql<{ owner: string }[]>`
+    SELECT DISTINCT lease_owner AS owner FROM runs WHERE id = ANY(${`{${ids.join(",")}}`}::uuid[]) AND status = 'running'`;
+  const pids = new Set(owners.map((o) => Number(o.owner.split(":")[1])));
+  const p = workers.procs.find((w) => pids.has(w.pid) && w.exitCode === null && w.signalCode === null);
+  if (!p) throw new Error(`no live worker owns a running run (owners: ${[...pids].join(", ")})`);
+  return p;
+}
+
+const createWorkflow = async (steps: unknown[]) => {
+  const r = await call(api.url, "POST", "/api/v1/workflows", { name: unique("wf"), steps });
+  expect(r.status).toBe(201);
+  return r.body.id as string;
+};
+
+async function triggerMany(workflowId: string, n: number, input: (i: number) => Record<string, unknown>): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, n - i) }, (_, j) => call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId, input: input(i + j) })),
+    );
+    for (const r of batch) {
+      expect(r.status).toBe(202);
+      ids.push(r.body.run_id);
+    }
+  }
+  return ids;
+}
+
+type Row = { id: string; status: string; steps: Array<{ name: string; status: string; attempts: number; error?: string }>; error: string | null; executions: number };
+const rows = (ids: string[]) =>
+  api.services.sql<Row[]>`SELECT id, status, steps, error, executions FROM runs WHERE id = ANY(${`{${ids.join(",")}}`}::uuid[])`;
+
+async function allTerminal(ids: string[], timeoutMs: number): Promise<Row[]> {
+  return waitFor(
+    `${ids.length} runs to finish`,
+    async () => {
+      const r = await rows(ids);
+      return r.length === ids.length && r.every((x) => ["completed", "failed", "cancelled"].includes(x.status)) ? r : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+const multiStep = (tag: string) => [
+  { name: "first", type: "http", config: { method: "POST", url: `${T}/hit/${tag}-{{input.k}}/first`, body: { k: "{{input.k}}" } } },
+  { name: "pause", type: "delay", config: { ms: 20 } },
+  { name: "second", type: "http", config: { method: "GET", url: `${T}/hit/${tag}-{{input.k}}/second?from={{steps.first.body.n}}` } },
+  { name: "shape", type: "transform", config: { output: { k: "{{input.k}}", first: "{{steps.first.status}}" } } },
+  { name: "note", type: "log", config: { message: "done {{input.k}}", level: "debug" } },
+];
+
+describe("workers", () => {
+  test("3 workers complete 500 multi-step runs, each step executed once", async () => {
+    const wf = await createWorkflow(multiStep("bulk"));
+    const ids = await triggerMany(wf, 500, (i) => ({ k: i }));
+    const done = await allTerminal(ids, 90_000);
+    expect(done.filter((r) => r.status !== "completed").map((r) => [r.status, r.error])).toEqual([]);
+    for (let i = 0; i < 500; i++) {
+      expect(hits.get(`/hit/bulk-${i}/first`)).toBe(1);
+      expect(hits.get(`/hit/bulk-${i}/second`)).toBe(1);
+    }
+    const one = await call(api.url, "GET", `/api/v1/runs/${ids[7]}`);
+    expect(one.body).toMatchObject({ status: "completed", output: { message: "done 7", level: "debug" } });
+    expect(one.body.steps.map((s: { name: string; status: string; attempts: number }) => [s.name, s.status, s.attempts])).toEqual([
+      ["first", "completed", 1],
+      ["pause", "completed", 1],
+      ["second", "completed", 1],
+      ["shape", "completed", 1],
+      ["note", "completed", 1],
+    ]);
+    expect(one.body.steps[3].output).toEqual({ k: 7, first: 200 });
+    expect(Date.parse(one.body.finished_at)).toBeGreaterThanOrEqual(Date.parse(one.body.started_at));
+  });
+
+  test("retries with backoff until the target answers; a step that always fails fails the run", async () => {
+    const flaky = await createWorkflow([
+      { name: "call", type: "http", config: { method: "GET", url: `${T}/flaky/{{input.k}}/2` }, retry: { max_attempts: 4, backoff_ms: 20 } },
+    ]);
+    const broken = await createWorkflow([
+      { name: "call", type: "http", config: { method: "GET", url: `${T}/broken/{{input.k}}` }, retry: { max_attempts: 3, backoff_ms: 10 } },
+      { name: "after", type: "log", config: { message: "never" } },
+    ]);
+    const [f] = await triggerMany(flaky, 1, () => ({ k: unique("f") }));
+    const [b] = await triggerMany(broken, 1, () => ({ k: unique("b") }));
+    const [rf, rb] = await Promise.all([allTerminal([f!], 30_000), allTerminal([b!], 30_000)]);
+    expect(rf[0]).toMatchObject({ status: "completed" });
+    expect(rf[0]!.steps[0]).toMatchObject({ status: "completed", attempts: 3 });
+    expect(rb[0]).toMatchObject({ status: "failed" });
+    expect(rb[0]!.error).toContain('step "call" failed after 3 attempt(s): HTTP 500');
+    expect(rb[0]!.steps).toHaveLength(1);
+    expect(rb[0]!.steps[0]).toMatchObject({ status: "failed", attempts: 3 });
+  });
+
+  test("the egress policy refuses metadata, private and loopback destinations", async () => {
+    const ids: string[] = [];
+    for (const url of ["http://169.254.169.254/latest/meta-data", "http://10.0.0.1/", "http://localhost:9/", "http://127.0.0.1:9/"]) {
+      const wf = await createWorkflow([{ name: "call", type: "http", config: { method: "GET", url }, retry: { max_attempts: 3, backoff_ms: 1 } }]);
+      ids.push(...(await triggerMany(wf, 1, () => ({}))));
+    }
+    for (const r of await allTerminal(ids, 30_000)) {
+      expect(r.status).toBe("failed");
+      expect(r.steps[0]!.attempts).toBe(1);
+      expect(r.steps[0]!.error).toContain("egress policy refuses");
+    }
+  });
+
+  test("a poison message goes to the dead-letter topic and later messages are processed", async () => {
+    const { createKafka } = await import("@wf/domain/bus/kafka");
+    const { createLogger } = await import("@wf/domain");
+    const producer = createKafka(api.config, createLogger("error")).producer();
+    await producer.connect();
+    await producer.send({
+      topic: api.config.runsTopic,
+      messages: [
+        { key: "poison-1", value: "not json at all" },
+        { key: "poison-2", value: JSON.stringify({ run_id: "0190a000-0000-7000-8000-000000000000", workflow_id: "0190a000-0000-7000-8000-000000000001", workflow_version: 1 }) },
+      ],
+    });
+    await producer.disconnect();
+    const wf = await createWorkflow([{ name: "t", type: "transform", config: { output: "ok" } }]);
+    const ids = await triggerMany(wf, 5, () => ({}));
+    expect((await allTerminal(ids, 30_000)).every((r) => r.status === "completed")).toBe(true);
+    const dlq = await readTopic(api.config, env.KAFKA_DEAD_LETTER_TOPIC!, (m) => m.length >= 2, { timeoutMs: 30_000, settleMs: 200 });
+    expect(dlq.map((m) => m.key).sort()).toEqual(["poison-1", "poison-2"]);
+    const reasons = Object.fromEntries(dlq.map((m) => [m.key, m.headers.reason]));
+    expect(reasons).toEqual({ "poison-1": "bad message: message value is not JSON", "poison-2": "run 0190a000-0000-7000-8000-000000000000 does not exist" });
+    expect(dlq.find((m) => m.key === "poison-1")!.value).toBe("not json at all");
+  });
+
+  test("cancelling a run inside a long delay ends it cancelled promptly", async () => {
+    const wf = await createWorkflow([
+      { name: "wait", type: "delay", config: { ms: 60_000 } },
+      { name: "after", type: "http", config: { method: "GET", url: `${T}/hit/cancel/after` } },
+    ]);
+    const [id] = await triggerMany(wf, 1, () => ({}));
+    await waitFor("the run to start", async () => (await rows([id!]))[0]?.status === "running", 20_000);
+    const t0 = Date.now();
+    const c = await call(api.url, "POST", `/api/v1/runs/${id}/cancel`);
+    expect(c.status).toBe(200);
+    const [r] = await waitFor("the worker to stop it", async () => {
+      const x = await rows([id!]);
+      return x[0]?.steps[0]?.status === "cancelled" ? x : undefined;
+    }, 5000, 50);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(r!.status).toBe("cancelled");
+    await Bun.sleep(300);
+    expect(hits.get("/hit/cancel/after")).toBeUndefined();
+  });
+
+  test("kill -9 of a worker mid-load: every run ends in one terminal state, no recorded step runs twice", async () => {
+    const wf = await createWorkflow([
+      { name: "first", type: "http", config: { method: "GET", url: `${T}/hit/kill-{{input.k}}/first` } },
+      { name: "pause", type: "delay", config: { ms: 400 } },
+      { name: "second", type: "http", config: { method: "GET", url: `${T}/hit/kill-{{input.k}}/second` } },
+    ]);
+    const ids = await triggerMany(wf, 150, (i) => ({ k: i }));
+    await waitFor("runs to be in flight", async () => (await rows(ids)).filter((r) => r.status === "running").length >= 20, 20_000, 20);
+    const victim = await workerRunning(ids);
+    victim.kill("SIGKILL");
+    await victim.exited;
+    workers.add(); // as the supervisor would
+    const done = await allTerminal(ids, 90_000);
+    expect(done.filter((r) => r.status !== "completed").map((r) => [r.status, r.error])).toEqual([]);
+    expect(done.some((r) => r.executions > 1)).toBe(true); // some were resumed by another worker
+    for (let i = 0; i < 150; i++) {
+      const first = hits.get(`/hit/kill-${i}/first`) ?? 0;
+      const second = hits.get(`/hit/kill-${i}/second`) ?? 0;
+      // A step can repeat only if it was in flight when its worker died; never one already recorded.
+      expect(first).toBeGreaterThanOrEqual(1);
+      expect(second).toBeGreaterThanOrEqual(1);
+      expect(first + second).toBeLessThanOrEqual(3);
+    }
+  });
+
+  test("SIGTERM during load loses nothing and exits 0", async () => {
+    const wf = await createWorkflow([
+      { name: "pause", type: "delay", config: { ms: 300 } },
+      { name: "call", type: "http", config: { method: "GET", url: `${T}/hit/term-{{input.k}}/call` } },
+    ]);
+    const ids = await triggerMany(wf, 200, (i) => ({ k: i }));
+    await waitFor("runs to be in flight", async () => (await rows(ids)).filter((r) => r.status === "running").length >= 10, 20_000, 20);
+    const leaving = await workerRunning(ids);
+    leaving.kill("SIGTERM");
+    expect(await leaving.exited).toBe(0);
+    const done = await allTerminal(ids, 90_000);
+    expect(done.filter((r) => r.status !== "completed")).toEqual([]);
+    for (let i = 0; i < 200; i++) expect(hits.get(`/hit/term-${i}/call`)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("bun run worker", () => {
+  test("starts WORKER_REPLICAS processes and restarts one that dies", async () => {
+    const sup = startSupervisor({
+      ...env,
+      WORKER_REPLICAS: "2",
+      WORKER_GROUP_ID: unique("supervised"),
+    });
+    const lines: string[] = [];
+    const decoder = new TextDecoder();
+    for (const stream of [sup.stdout, sup.stderr])
+      void (async () => {
+        for await (const chunk of stream) lines.push(...decoder.decode(chunk).split("\n").filter((l) => l.startsWith("{")));
+      })();
+    const started = () => lines.filter((l) => l.includes("worker replica started")).map((l) => JSON.parse(l).pid as number);
+    try {
+      await waitFor("2 replicas", async () => started().length === 2, 20_000);
+      await waitFor("both consuming", async () => lines.filter((l) => l.includes("worker consuming")).length === 2, 60_000);
+      process.kill(started()[0]!, "SIGKILL");
+      await waitFor("a replacement", async () => started().length === 3, 20_000);
+      expect(lines.some((l) => l.includes("restarting"))).toBe(true);
+    } finally {
+      sup.kill("SIGTERM");
+      expect(await sup.exited).toBe(0);
+    }
+  });
+});

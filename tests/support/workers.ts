@@ -1,0 +1,38 @@
+import type { Subprocess } from "bun";
+import { join } from "node:path";
+
+const PROCESS = join(import.meta.dir, "../../worker/src/process.ts");
+const SUPERVISOR = join(import.meta.dir, "../../worker/src/main.ts");
+
+export interface WorkerGroup {
+  procs: Subprocess[];
+  /** Starts one more worker of the group. */
+  add(): Subprocess;
+  /** SIGTERM (or the given signal) to all, waits for them to exit. */
+  stopAll(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export const workerEnv = (env: Record<string, string>) => ({ ...process.env, LOG_LEVEL: "warn", ...env });
+
+/** Real worker processes (`worker/src/process.ts`), as `bun run worker` starts them. */
+export function startWorkers(count: number, env: Record<string, string>): WorkerGroup {
+  const procs: Subprocess[] = [];
+  const add = () => {
+    const p = Bun.spawn([process.execPath, PROCESS], { env: workerEnv(env), stdout: "inherit", stderr: "inherit" });
+    procs.push(p);
+    return p;
+  };
+  for (let i = 0; i < count; i++) add();
+  return {
+    procs,
+    add,
+    async stopAll(signal = "SIGTERM") {
+      for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill(signal);
+      await Promise.all(procs.map((p) => p.exited));
+    },
+  };
+}
+
+export function startSupervisor(env: Record<string, string>): Subprocess<"ignore", "pipe", "pipe"> {
+  return Bun.spawn([process.execPath, SUPERVISOR], { env: workerEnv({ ...env, LOG_LEVEL: "info" }), stdout: "pipe", stderr: "pipe" });
+}
