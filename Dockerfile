@@ -12,6 +12,7 @@ ENV NODE_ENV=production
 # Workspace manifests and the sources the API and the workers run (bun.lock covers every
 # workspace in package.json; the install skips those not copied: bench, tests, reference).
 COPY package.json bun.lock bunfig.toml tsconfig.json ./
+COPY patches ./patches
 COPY --exclude=**/node_modules packages ./packages
 COPY --exclude=**/node_modules api ./api
 COPY --exclude=**/node_modules worker ./worker
@@ -34,6 +35,7 @@ COPY --from=oven/bun:1.4 /usr/local/bin/bun /usr/local/bin/bun
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json bun.lock bunfig.toml tsconfig.json ./
+COPY patches ./patches
 COPY --exclude=**/node_modules packages ./packages
 COPY --exclude=**/node_modules api ./api
 COPY --exclude=**/node_modules reference ./reference
