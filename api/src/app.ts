@@ -8,15 +8,19 @@ import { runsController } from "./features/runs/controller.ts";
 import { serviceInfoController, type ServiceInfo } from "./features/service-info/controller.ts";
 import { workflowsController } from "./features/workflows/controller.ts";
 import { jsonBody } from "./http/json-body.ts";
-import { PROBLEM_CONTENT_TYPE, retryAfterS, toProblem } from "./http/problem.ts";
+import { accessGuard } from "./http/access-guard.ts";
+import { PROBLEM_CONTENT_TYPE, problemHeaders, toProblem } from "./http/problem.ts";
 import { requestContext } from "./http/request-context.ts";
+import { requestTracing } from "./http/request-tracing.ts";
 
 /** The whole HTTP API; `main.ts` gives it services and a port, tests may too. */
 export function createApp(services: Services, info: ServiceInfo) {
   return (
     new Elysia({ precompile: true, normalize: false })
-      .use(requestContext(services.metrics, () => services.health.draining))
-      .use(jsonBody(services.config.bodyLimitBytes))
+      .use(requestContext(services.metrics, () => services.health.draining, services.log, services.config.logLevel === "debug"))
+      .use(requestTracing(services.tracing))
+      .use(accessGuard(services.access))
+      .use(jsonBody(services.config.bodyLimitBytes, services.config.jsonMaxDepth))
       // The one error handler: every failure becomes problem+json; only unexpected ones are logged.
       .onError({ as: "global" }, ({ error, code, set, request }) => {
         const p = toProblem(error, code);
@@ -24,8 +28,7 @@ export function createApp(services: Services, info: ServiceInfo) {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(set.headers)) if (typeof v === "string") headers[k] = v;
         headers["content-type"] = PROBLEM_CONTENT_TYPE;
-        const retry = retryAfterS(p);
-        if (retry !== undefined) headers["retry-after"] = String(retry);
+        Object.assign(headers, problemHeaders(p, error));
         set.status = p.status;
         return new Response(JSON.stringify(p), { status: p.status, headers });
       })

@@ -2,6 +2,7 @@ import { createServices, loadConfigOrExit } from "@wf/domain";
 import { drainOnSignals, startOrExit } from "@wf/domain/process/lifecycle";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./app.ts";
+import { SERVER_BODY_CUTOFF } from "./http/json-body.ts";
 
 // One API replica. `main.ts` runs API_REPLICAS of these on one port (SO_REUSEPORT).
 const config = loadConfigOrExit("api");
@@ -19,8 +20,8 @@ const app = createApp(services, {
   hostname: config.host,
   port: config.port,
   idleTimeout: config.idleTimeoutS,
-  // Bun's own cut-off sits above ours so an oversized body still gets a problem+json 413.
-  maxRequestBodySize: config.bodyLimitBytes + 64 * 1024,
+  // Out of the way: json-body.ts answers an oversized body with a problem+json 413 itself.
+  maxRequestBodySize: SERVER_BODY_CUTOFF,
 });
 
 log.info("api replica listening", { port: app.server?.port, pid: process.pid });

@@ -16,7 +16,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig } from "@wf/domain";
 import { settings } from "@wf/domain/config/settings";
-import { createMetrics } from "@wf/domain/observability/metrics";
+import { createMetrics, registerWorkerMetrics } from "@wf/domain/observability/metrics";
+import { Breaker } from "@wf/domain/resilience/breaker";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -546,14 +547,25 @@ describe("nginx", () => {
 // ------------------------------------------------------------------------------------------ grafana
 describe("Grafana dashboard and datasource", () => {
   const metrics = createMetrics("bun", () => ({
-    cache: { hits: 1, misses: 1, errors: 1 } as any,
+    cache: { hits: 1, misses: 1, errors: 1, bypassed: 1 },
     publisher: { published: 1, deferred: 1, errors: 1 },
     relay: { relayed: 1, failures: 1 },
+    breakers: [new Breaker("postgres", { failures: 1, openMs: 1000 }, () => true)],
+    db: { inFlight: 1, poolSize: 1 },
+    access: { limited: 1, limiterErrors: 1 },
   }));
+  registerWorkerMetrics(metrics.registry, () => ({
+    runs: { completed: 1, failed: 1, cancelled: 1, handedBack: 1 },
+    lag: new Map([["workflow-runs/0", 1]]),
+  })).stepDuration.observe({ type: "http", status: "completed" }, 0.1);
   const dashboard = JSON.parse(read("infra/grafana/dashboards/workflow-service.json"));
   const panels: any[] = dashboard.panels.filter((p: any) => p.type !== "row");
   const exprs: string[] = panels.flatMap((p) => p.targets.map((t: any) => t.expr));
-  const custom = ["http_request_duration_seconds", "http_requests_in_flight", "cache_operations_total", "kafka_publish_total", "outbox_relay_total"];
+  const custom = [
+    "http_request_duration_seconds", "http_requests_in_flight", "cache_operations_total", "kafka_publish_total", "outbox_relay_total",
+    "kafka_produce_duration_seconds", "db_pool_connections", "circuit_breaker_state", "circuit_breaker_rejections_total",
+    "circuit_breaker_opened_total", "rate_limit_total", "runs_finished_total", "kafka_consumer_lag", "step_duration_seconds",
+  ];
 
   test("the datasource is provisioned with the uid every panel uses", () => {
     const ds = yamlDocs("infra/grafana/provisioning/datasources/prometheus.yaml")[0].datasources;

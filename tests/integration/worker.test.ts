@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
 import { call, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
+import { freePort } from "../support/replicas.ts";
 import { startSupervisor, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // The target the http steps call: a real server on 127.0.0.2, the only loopback address the
@@ -25,7 +26,9 @@ const T = `http://127.0.0.2:${target.port}`;
 let api: TestApi;
 let workers: WorkerGroup;
 let env: Record<string, string>;
+let metricsBase: number;
 beforeAll(async () => {
+  metricsBase = await freePort();
   api = await startApi();
   env = {
     KAFKA_RUNS_TOPIC: api.config.runsTopic,
@@ -36,6 +39,7 @@ beforeAll(async () => {
     RECONCILE_INTERVAL_MS: "1000",
     CANCEL_POLL_MS: "100",
     WORKER_SHUTDOWN_TIMEOUT_MS: "5000",
+    WORKER_METRICS_PORT: String(metricsBase),
   };
   workers = startWorkers(3, env);
 });
@@ -120,6 +124,23 @@ describe("workers", () => {
     ]);
     expect(one.body.steps[3].output).toEqual({ k: 7, first: 200 });
     expect(Date.parse(one.body.finished_at)).toBeGreaterThanOrEqual(Date.parse(one.body.started_at));
+  });
+
+  test("each worker serves /metrics on its port: runs by state, step durations by type, consumer lag", async () => {
+    const wf = await createWorkflow(multiStep("metrics"));
+    const ids = await triggerMany(wf, 30, (i) => ({ k: i }));
+    await allTerminal(ids, 60_000);
+    const sum = (texts: string[], re: RegExp) => texts.flatMap((t) => [...t.matchAll(re)].map((m) => Number(m[1]))).reduce((a, b) => a + b, 0);
+    // a worker serves its metrics once it has joined the group
+    const texts = await Promise.all(
+      workers.procs.map((_, i) =>
+        waitFor(`worker ${i}'s metrics`, () => fetch(`http://127.0.0.1:${metricsBase + i}/metrics`).then((r) => r.text(), () => undefined), 30_000),
+      ),
+    );
+    expect(sum(texts, /^runs_finished_total\{[^}]*status="completed"[^}]*\} (\d+)/gm)).toBeGreaterThanOrEqual(30);
+    expect(sum(texts, /^step_duration_seconds_count\{[^}]*type="http"[^}]*status="completed"[^}]*\} (\d+)/gm)).toBeGreaterThanOrEqual(60);
+    expect(sum(texts, /^step_duration_seconds_count\{[^}]*type="delay"[^}]*\} (\d+)/gm)).toBeGreaterThanOrEqual(30);
+    expect(texts.join("\n")).toMatch(new RegExp(`^kafka_consumer_lag\\{[^}]*topic="${api.config.runsTopic.replace(/[.-]/g, "\\$&")}"`, "m"));
   });
 
   test("retries with backoff until the target answers; a step that always fails fails the run", async () => {
@@ -220,6 +241,34 @@ describe("workers", () => {
       expect(second).toBeGreaterThanOrEqual(1);
       expect(first + second).toBeLessThanOrEqual(3);
     }
+  });
+
+  test("workers killed and restarted over and over during 2,000 runs: every run terminal once, each step recorded once", async () => {
+    const steps = [
+      { name: "pause", type: "delay", config: { ms: 30 } },
+      { name: "shape", type: "transform", config: { output: { k: "{{input.k}}" } } },
+      { name: "note", type: "log", config: { message: "churn {{input.k}}", level: "debug" } },
+    ];
+    const wf = await createWorkflow(steps);
+    const triggering = triggerMany(wf, 2000, (i) => ({ k: i }));
+    let kills = 0;
+    const churn = (async () => {
+      for (; kills < 6; kills++) {
+        await Bun.sleep(700);
+        const live = workers.procs.filter((w) => w.exitCode === null && w.signalCode === null);
+        const victim = live[kills % live.length]!;
+        victim.kill("SIGKILL");
+        await victim.exited;
+        workers.add(); // as the supervisor would
+      }
+    })();
+    const ids = await triggering;
+    await churn;
+    expect(kills).toBe(6);
+    const done = await allTerminal(ids, 120_000);
+    expect(new Set(done.map((r) => r.id)).size).toBe(2000);
+    expect(done.filter((r) => r.status !== "completed").map((r) => [r.status, r.error])).toEqual([]);
+    for (const r of done) expect(r.steps.map((s) => [s.name, s.status])).toEqual(steps.map((s) => [s.name, "completed"]));
   });
 
   test("SIGTERM during load loses nothing and exits 0", async () => {

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import apiPkg from "../../api/package.json" with { type: "json" };
 import { createApp } from "../../api/src/app.ts";
+import { SERVER_BODY_CUTOFF } from "../../api/src/http/json-body.ts";
 import { freePort } from "./replicas.ts";
 import { checkAnswer } from "./openapi-check.ts";
 
@@ -77,7 +78,7 @@ export async function startApi(overrides: Partial<Config> = {}, target: Target =
   const app = createApp(services, { name: "workflow-service", version: apiPkg.version, runtime: "bun", runtime_version: Bun.version }).listen({
     hostname: "127.0.0.1",
     port: 0,
-    maxRequestBodySize: config.bodyLimitBytes + 64 * 1024,
+    maxRequestBodySize: SERVER_BODY_CUTOFF,
   });
   return {
     url: `http://127.0.0.1:${app.server!.port}`,

@@ -43,14 +43,16 @@ export interface LoadResult {
  * Steady load until `stop()` resolves: `concurrency` loops, each sending requests one after another
  * over keep-alive connections, as a client pool would. Every failure is recorded.
  */
-export function steadyLoad(urls: string[], concurrency: number): { stop(): Promise<LoadResult> } {
+export function steadyLoad(urls: Array<string | (() => Request)>, concurrency: number): { stop(): Promise<LoadResult> } {
   const result: LoadResult = { ok: 0, failed: 0, failures: [] };
   let running = true;
   const loops = Array.from({ length: concurrency }, async (_, i) => {
     for (let n = 0; running; n++) {
-      const url = urls[(i + n) % urls.length]!;
+      const next = urls[(i + n) % urls.length]!;
+      const req = typeof next === "string" ? new Request(next) : next();
+      const url = `${req.method} ${req.url}`;
       try {
-        const res = await fetch(url);
+        const res = await fetch(req);
         await res.arrayBuffer();
         if (res.ok) result.ok++;
         else {

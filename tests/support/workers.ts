@@ -12,13 +12,16 @@ export interface WorkerGroup {
   stopAll(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export const workerEnv = (env: Record<string, string>) => ({ ...process.env, LOG_LEVEL: "warn", ...env });
+// No metrics port unless a test asks: workers of different tests would compete for it.
+export const workerEnv = (env: Record<string, string>) => ({ ...process.env, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0", ...env });
 
 /** Real worker processes (`worker/src/process.ts`), as `bun run worker` starts them. */
 export function startWorkers(count: number, env: Record<string, string>): WorkerGroup {
   const procs: Subprocess[] = [];
   const add = () => {
-    const p = Bun.spawn([process.execPath, PROCESS], { env: workerEnv(env), stdout: "inherit", stderr: "inherit" });
+    // as the supervisor numbers its replicas (each serves metrics on WORKER_METRICS_PORT + index)
+    const env_ = workerEnv({ REPLICA_INDEX: String(procs.length), ...env });
+    const p = Bun.spawn([process.execPath, PROCESS], { env: env_, stdout: "inherit", stderr: "inherit" });
     procs.push(p);
     return p;
   };

@@ -1,5 +1,6 @@
 import { errorFields, type Config, type Logger } from "@wf/domain";
 import type { Publisher } from "@wf/domain/bus/publisher";
+import type { Span, Tracing } from "@wf/domain/observability/tracing";
 import { decodeRunMessage } from "@wf/domain/runs/run";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import pLimit from "p-limit";
@@ -21,6 +22,8 @@ export class BatchConsumer {
   private readonly active = new Set<Promise<unknown>>();
   private stopping = false;
   readonly stats = { deadLettered: 0 };
+  /** Messages behind each partition's high watermark ("topic/partition"), as of its last batch. */
+  readonly lag = new Map<string, number>();
 
   constructor(
     kafka: Kafka,
@@ -28,6 +31,7 @@ export class BatchConsumer {
     private readonly publisher: Publisher,
     private readonly log: Logger,
     private readonly config: Config,
+    private readonly tracing?: Tracing,
   ) {
     this.consumer = kafka.consumer({
       groupId: config.workerGroupId,
@@ -57,6 +61,7 @@ export class BatchConsumer {
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const msgs = batch.messages;
+    this.lag.set(`${batch.topic}/${batch.partition}`, Math.max(0, Number(batch.offsetLag())));
     const done = new Array<boolean>(msgs.length).fill(false);
     let next = 0;
     const advance = () => {
@@ -76,15 +81,37 @@ export class BatchConsumer {
     await commitOffsetsIfNecessary();
   }
 
-  /** Retries transient failures (database, Kafka down) until they pass or the worker stops. */
+  /** With tracing, the message's processing is a span continuing the trace of the trigger that sent it. */
   private async handle(m: KafkaMessage, partition: number): Promise<Handled> {
+    if (!this.tracing) return this.process(m, partition);
+    const span = this.tracing.startConsumerSpan(this.config.runsTopic, m.headers, {
+      "messaging.consumer.group.name": this.config.workerGroupId,
+      "messaging.destination.partition.id": String(partition),
+      "messaging.kafka.offset": Number(m.offset),
+      "messaging.kafka.message.key": m.key?.toString() ?? "",
+    });
+    try {
+      const handled = await this.process(m, partition, span);
+      span.setAttribute("workflow.message.outcome", handled);
+      return handled;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Retries transient failures (database, Kafka down) until they pass or the worker stops. */
+  private async process(m: KafkaMessage, partition: number, span?: Span): Promise<Handled> {
+    const deadLetter = (reason: string) => {
+      span?.setAttribute("workflow.dead_letter.reason", reason);
+      return this.deadLetter(m, partition, reason);
+    };
     const parsed = decodeRunMessage(m.value?.toString());
-    if (typeof parsed === "string") return this.deadLetter(m, partition, `bad message: ${parsed}`);
+    if (typeof parsed === "string") return deadLetter(`bad message: ${parsed}`);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.executor.execute(parsed.run_id, this.shutdown.signal);
+        return await this.executor.execute(parsed.run_id, this.shutdown.signal, span);
       } catch (err) {
-        if (err instanceof UnknownRun) return this.deadLetter(m, partition, err.message);
+        if (err instanceof UnknownRun) return deadLetter(err.message);
         if (this.shutdown.signal.aborted) return "handed_back";
         const wait = Math.min(RETRY_MAX_MS, 100 * 2 ** attempt);
         this.log.warn("run message failed; retrying", { run_id: parsed.run_id, attempt, wait_ms: wait, ...errorFields(err) });

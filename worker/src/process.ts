@@ -4,7 +4,9 @@ import { createKafka, ensureTopic } from "@wf/domain/bus/kafka";
 import { ExecutionStore } from "@wf/domain/runs/execution-store";
 import { Reconciler } from "@wf/domain/runs/reconciler";
 import { hostname } from "node:os";
+import { registerWorkerMetrics } from "@wf/domain/observability/metrics";
 import { BatchConsumer } from "./batch-consumer.ts";
+import { serveMetrics } from "./metrics-server.ts";
 import { RunExecutor } from "./run-executor.ts";
 import { RunWatch } from "./run-watch.ts";
 
@@ -16,9 +18,12 @@ const services = createServices(config, "bun");
 const log = services.log.child({ worker: owner });
 const store = new ExecutionStore(services.sql, owner, config.runLeaseMs);
 const watch = new RunWatch(store, log, { pollMs: config.cancelPollMs, leaseMs: config.runLeaseMs });
-const executor = new RunExecutor(store, services.cache, watch, log, config);
+const { stepDuration } = registerWorkerMetrics(services.metrics.registry, () => ({ runs: executor.stats, lag: consumer.lag }));
+const executor = new RunExecutor(store, services.cache, watch, log, config, services.tracing, (type, status, seconds) =>
+  stepDuration.observe({ type, status }, seconds),
+);
 const kafka = createKafka(config, log, `${config.kafkaClientId}-worker`);
-const consumer = new BatchConsumer(kafka, executor, services.publisher, log, config);
+const consumer = new BatchConsumer(kafka, executor, services.publisher, log, config, services.tracing);
 const reconciler = new Reconciler(services.sql, services.publisher, log, {
   topic: config.runsTopic,
   intervalMs: config.reconcileIntervalMs,
@@ -36,6 +41,7 @@ await startOrExit(services, async () => {
   reconciler.start();
   await consumer.start();
 });
+const metricsServer = serveMetrics(services.metrics.registry, config.workerMetricsPort, config.replicaIndex, log);
 log.info("worker consuming", { topic: config.runsTopic, group: config.workerGroupId, concurrency: config.workerConcurrency, pid: process.pid });
 
 let stopping = false;
@@ -46,6 +52,7 @@ async function stop(signal: string): Promise<void> {
   reconciler.stop();
   await consumer.stop(config.shutdownTimeoutMs, () => watch.size, () => watch.abortAll("shutdown"));
   watch.stop();
+  metricsServer?.stop();
   await services.close();
   log.info("worker stopped", { ...executor.stats, dead_lettered: consumer.stats.deadLettered });
   process.exit(0);

@@ -3,6 +3,8 @@ import { errorFields, type Config, type Logger } from "@wf/domain";
 import { EgressPolicy } from "@wf/domain/engine/egress";
 import { runHttpStep } from "@wf/domain/engine/http-step";
 import { abortableSleep, executeRun, type EngineDeps } from "@wf/domain/engine/run-engine";
+import { traceSteps } from "@wf/domain/engine/step-tracing";
+import type { Span, Tracing } from "@wf/domain/observability/tracing";
 import type { ExecutionStore } from "@wf/domain/runs/execution-store";
 import type { RunWatch } from "./run-watch.ts";
 
@@ -25,6 +27,9 @@ export class RunExecutor {
     private readonly watch: RunWatch,
     private readonly log: Logger,
     private readonly config: Config,
+    private readonly tracing?: Tracing,
+    /** Told each executed step's type, final status and duration (the step metric). */
+    observeStep: (type: string, status: string, seconds: number) => void = () => {},
   ) {
     const policy = new EgressPolicy(config.egressAllow);
     const limits = { defaultTimeoutMs: config.httpStepTimeoutMs, maxResponseBytes: config.httpStepMaxResponseBytes };
@@ -32,6 +37,24 @@ export class RunExecutor {
       http: (c, signal) => runHttpStep(c, policy, limits, signal),
       sleep: abortableSleep,
       log: (level, message, fields) => log[level](message, fields),
+      stepStarted: (step, record) => {
+        const t0 = performance.now();
+        return () => observeStep(step.type, record.status, (performance.now() - t0) / 1000);
+      },
+    };
+  }
+
+  /** The engine for one run: with tracing, each step also gets a span under the message's. */
+  private engineFor(runId: string, span?: Span): EngineDeps {
+    if (!this.tracing || !span) return this.engine;
+    const timed = this.engine.stepStarted!;
+    const traced = traceSteps(this.tracing, span, runId);
+    return {
+      ...this.engine,
+      stepStarted: (step, record) => {
+        const [a, b] = [timed(step, record), traced(step, record)];
+        return () => (a(), b());
+      },
     };
   }
 
@@ -39,7 +62,8 @@ export class RunExecutor {
     return this.cache.del(cacheKeys.run(id));
   }
 
-  async execute(runId: string, shutdown: AbortSignal): Promise<Handled> {
+  /** `span`: the message's span, parent of one span per step executed (with tracing on). */
+  async execute(runId: string, shutdown: AbortSignal, span?: Span): Promise<Handled> {
     let claim = await this.store.claim(runId);
     if ("why" in claim && claim.why === "leased" && claim.expiresInMs <= this.config.runLeaseMs) {
       // Most often the previous owner died and this is its redelivered message: wait out its lease
@@ -66,7 +90,7 @@ export class RunExecutor {
     try {
       const outcome = await executeRun(
         { runId, steps: claim.definition, input: claim.input, prior: claim.steps },
-        this.engine,
+        this.engineFor(runId, span),
         async (steps) => {
           const ok = await this.store.checkpoint(runId, steps);
           await this.forget(runId);

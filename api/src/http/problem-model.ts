@@ -14,3 +14,13 @@ export const ProblemSchema = t.Object(
 /** Documents the problem answers a route can give, for the OpenAPI document. */
 export const problemResponses = (...statuses: number[]): Record<number, TSchema> =>
   Object.fromEntries(statuses.map((s) => [s, ProblemSchema]));
+
+/**
+ * Every /api/v1 route: a bearer API key when the server requires keys (API_KEYS_REQUIRED), none
+ * otherwise — hence the empty alternative.
+ */
+export const API_SECURITY: Array<Record<string, string[]>> = [{ bearer: [] }, {}];
+
+/** The problems of an /api/v1 route: its own, plus a missing or bad key (401), a spent rate (429)
+ * and a dependency that is down (503). */
+export const apiProblemResponses = (...statuses: number[]) => problemResponses(...statuses, 401, 429, 503);

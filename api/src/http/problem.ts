@@ -2,7 +2,7 @@ import { internalProblem, malformedJsonProblem, routeNotFound, sharedProblem, va
 import type { FieldError } from "@wf/domain";
 import { ParseError, ValidationError } from "elysia";
 
-export { PROBLEM_CONTENT_TYPE, retryAfterS, type Problem } from "@wf/http";
+export { PROBLEM_CONTENT_TYPE, problemHeaders, type Problem } from "@wf/http";
 
 function fromValidation(err: ValidationError): Problem {
   const errors: FieldError[] = err.all.map((e) => ({

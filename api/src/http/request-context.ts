@@ -1,5 +1,5 @@
-import type { Metrics } from "@wf/domain";
-import { requestId } from "@wf/http";
+import type { Logger, Metrics } from "@wf/domain";
+import { logRequest, requestId } from "@wf/http";
 import { Elysia } from "elysia";
 
 const started = new WeakMap<Request, number>();
@@ -7,9 +7,9 @@ const started = new WeakMap<Request, number>();
 /**
  * Per-request context for every route: an `x-request-id` (the client's, when it is sane) on every
  * response, `connection: close` while the process drains, and the request-duration metric
- * labelled by route template, not raw path.
+ * labelled by route template, not raw path, and the access-log line.
  */
-export const requestContext = (metrics: Metrics, draining: () => boolean) =>
+export const requestContext = (metrics: Metrics, draining: () => boolean, log: Logger, debug: boolean) =>
   new Elysia({ name: "request-context" })
     .onRequest(({ request, set }) => {
       // While draining, clients are told to reconnect (to another replica) after this answer.
@@ -22,8 +22,14 @@ export const requestContext = (metrics: Metrics, draining: () => boolean) =>
       metrics.inFlight.dec();
       const t0 = started.get(request);
       if (t0 === undefined) return;
-      metrics.httpDuration.observe(
-        { method: request.method, route: route || "unmatched", status: String(set.status ?? 200) },
-        (performance.now() - t0) / 1000,
-      );
+      const seconds = (performance.now() - t0) / 1000;
+      metrics.httpDuration.observe({ method: request.method, route: route || "unmatched", status: String(set.status ?? 200) }, seconds);
+      const status = Number(set.status ?? 200);
+      logRequest(log, debug, {
+        request_id: String(set.headers["x-request-id"]),
+        method: request.method,
+        route: route || "unmatched",
+        status,
+        duration_ms: Math.round(seconds * 1e4) / 10,
+      });
     });

@@ -8,7 +8,8 @@ export interface FieldError {
 }
 
 /** bad_request: the request itself is unusable (a tampered cursor); invalid: a well-formed request whose content breaks a rule. */
-export type ErrorKind = "bad_request" | "not_found" | "conflict" | "invalid" | "unavailable";
+export type ErrorKind = "bad_request" | "not_found" | "conflict" | "invalid" | "unavailable" | "unauthorized" | "rate_limited";
+export type Dependency = "postgres" | "redis" | "kafka";
 
 export class DomainError extends Error {
   constructor(
@@ -16,7 +17,9 @@ export class DomainError extends Error {
     message: string,
     readonly fields: FieldError[] = [],
     /** For `unavailable`: which dependency, so the client can be told when to retry. */
-    readonly dependency?: "postgres" | "redis" | "kafka",
+    readonly dependency?: Dependency,
+    /** For `unavailable` and `rate_limited`: seconds after which a retry may succeed (`retry-after`). */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = "DomainError";
@@ -28,5 +31,8 @@ export const badRequest = (message: string, fields: FieldError[] = []) => new Do
 export const conflict = (message: string) => new DomainError("conflict", message);
 export const invalid = (fields: FieldError[]) =>
   new DomainError("invalid", fields.length === 1 ? fields[0]!.message : `${fields.length} validation errors`, fields);
-export const unavailable = (dependency: "postgres" | "redis" | "kafka", message: string) =>
-  new DomainError("unavailable", message, [], dependency);
+export const unavailable = (dependency: Dependency, message: string, retryAfterS?: number) =>
+  new DomainError("unavailable", message, [], dependency, retryAfterS);
+export const unauthorized = (message: string) => new DomainError("unauthorized", message);
+export const rateLimited = (retryAfterS: number) =>
+  new DomainError("rate_limited", "this API key's request rate is exceeded", [], undefined, retryAfterS);

@@ -9,3 +9,4 @@ export type { Workflow } from "./workflows/workflow.ts";
 export { RUN_STATUSES, TERMINAL, type Run, type RunStatus, type StepResult, type RunMessage } from "./runs/run.ts";
 export type { Readiness } from "./health/health.ts";
 export type { Metrics } from "./observability/metrics.ts";
+export type { AccessControl } from "./auth/access.ts";

@@ -13,5 +13,7 @@ export class HttpError extends Error {
 // The parser's own message names engine internals and differs between JavaScriptCore and V8.
 export const malformedJson = () => new HttpError(400, "Malformed JSON", "the request body is not valid JSON");
 export const bodyTooLarge = (limit: number) => new HttpError(413, "Payload Too Large", `request body exceeds the limit of ${limit} bytes`);
+export const jsonTooDeep = (max: number) =>
+  new HttpError(400, "JSON Too Deep", `the request body nests arrays and objects more than ${max} levels deep`);
 export const unsupportedMediaType = (got: string | null) =>
   new HttpError(415, "Unsupported Media Type", `expected content-type application/json, got ${got === null ? "none" : JSON.stringify(got)}`);

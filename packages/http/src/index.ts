@@ -1,2 +1,3 @@
 export * from "./http-error.ts";
+export * from "./json-text.ts";
 export * from "./problem.ts";

@@ -1,4 +1,4 @@
-import { DomainError, type FieldError } from "@wf/domain";
+import { DomainError, type FieldError, type Logger } from "@wf/domain";
 import { HttpError } from "./http-error.ts";
 
 /**
@@ -30,6 +30,8 @@ const DOMAIN: Record<DomainError["kind"], [number, string, string]> = {
   conflict: [409, "conflict", "Conflict"],
   invalid: [422, "validation", "Unprocessable Content"],
   unavailable: [503, "unavailable", "Service Unavailable"],
+  unauthorized: [401, "unauthorized", "Unauthorized"],
+  rate_limited: [429, "rate-limited", "Too Many Requests"],
 };
 
 export const internalProblem = problem(500, "internal", "Internal Server Error", "the server failed to handle this request");
@@ -55,7 +57,17 @@ export function sharedProblem(err: unknown): Problem | undefined {
   return undefined;
 }
 
-export const retryAfterS = (p: Problem): number | undefined => (p.status === 503 ? 5 : undefined);
+/**
+ * Headers a problem answer carries besides its content type: `retry-after` on 429 and 503 (when
+ * the rate budget refills, when a dependency's circuit probes again, else 5 s) and the bearer
+ * challenge on 401.
+ */
+export function problemHeaders(p: Problem, err?: unknown): Record<string, string> {
+  if (p.status === 401) return { "www-authenticate": 'Bearer realm="workflow-service"' };
+  if (p.status !== 503 && p.status !== 429) return {};
+  const s = err instanceof DomainError && err.retryAfterS !== undefined ? err.retryAfterS : 5;
+  return { "retry-after": String(s) };
+}
 
 /** A client's x-request-id is echoed only when it is a sane token; otherwise one is minted. */
 export const CLIENT_REQUEST_ID = /^[\w.:\-]{1,128}$/;
@@ -64,3 +76,16 @@ export const requestId = (given: string | null | undefined): string =>
 
 /** application/json and any application/*+json, with or without parameters. */
 export const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * The access-log line of one request, the same on both servers: every request at debug, server
+ * errors at warn. No body, no query string, no headers: nothing a client sent can leak into logs.
+ */
+export function logRequest(
+  log: Logger,
+  debug: boolean,
+  f: { request_id: string; method: string; route: string; status: number; duration_ms: number },
+): void {
+  if (f.status >= 500) log.warn("request failed", f);
+  else if (debug) log.debug("request", f);
+}

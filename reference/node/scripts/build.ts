@@ -1,5 +1,5 @@
 import { createLogger, loadConfig, type Services } from "@wf/domain";
-import { createMetrics } from "@wf/domain/observability/metrics";
+import { createMetrics, IDLE_SOURCES } from "@wf/domain/observability/metrics";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../../../api/src/app.ts";
@@ -20,7 +20,7 @@ const stub = {
   config,
   log: createLogger("warn"),
   health: { draining: false },
-  metrics: createMetrics("bun", () => ({ cache: { hits: 0, misses: 0, errors: 0 }, publisher: { published: 0, deferred: 0, errors: 0 }, relay: { relayed: 0, failures: 0 } })),
+  metrics: createMetrics("bun", () => IDLE_SOURCES),
 } as unknown as Services;
 const app = createApp(stub, { name: "workflow-service", version: "0.1.0", runtime: "bun", runtime_version: "" });
 const doc = await (await app.handle(new Request("http://localhost/swagger/json"))).json();

@@ -4,9 +4,11 @@ import {
   internalProblem,
   JSON_MEDIA_TYPE,
   malformedJson,
+  parseJsonBody,
   PROBLEM_CONTENT_TYPE,
   requestId,
-  retryAfterS,
+  problemHeaders,
+  logRequest,
   routeNotFound,
   sharedProblem,
   unsupportedMediaType,
@@ -18,6 +20,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fastifyPath, routeSchemas, type OpenApiDoc } from "./contract.ts";
+import { traceHeaders, traceRequests } from "./request-tracing.ts";
 
 export interface ServiceInfo {
   name: string;
@@ -84,10 +87,17 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
     requestTimeout: config.idleTimeoutS * 1000,
     requestIdHeader: false,
     logger: false,
+    // A path that does not decode (`/api/v1/runs/%ZZ`) or a parameter over the router's length
+    // limit never reaches a route, and Fastify answered these with its own JSON (400 and 414).
+    // Neither can name a resource: 404 problem+json, as the Bun API answers the same paths.
+    frameworkErrors: (_err, req, reply) => {
+      reply.header("x-request-id", requestId(req.headers["x-request-id"] as string | undefined));
+      return sendProblem(reply, validationProblem("params", []));
+    },
   });
 
   // JSON or nothing, as on the Bun API: another media type is a 415, a body over the limit a 413,
-  // JSON that does not parse a 400.
+  // JSON that does not parse or nests deeper than JSON_MAX_DEPTH a 400.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (req, _payload, done) => {
     const type = req.headers["content-type"] ?? "";
@@ -97,12 +107,13 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
     const body = text as string;
     if (body.length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(body));
-    } catch {
-      done(malformedJson(), undefined);
+      done(null, parseJsonBody(body, config.jsonMaxDepth));
+    } catch (err) {
+      done(err as Error, undefined);
     }
   });
 
+  traceRequests(app, services.tracing);
   const started = new WeakMap<FastifyRequest, number>();
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-request-id", requestId(req.headers["x-request-id"] as string | undefined));
@@ -113,25 +124,36 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
     const q = req.query as Record<string, unknown> | undefined;
     if (q && typeof q.limit === "string" && /^-?\d+(\.\d+)?$/.test(q.limit)) q.limit = Number(q.limit);
   });
+  const { access } = services;
+  // API keys and rate limits before the body is read; no hook at all when keys are not required.
+  if (access)
+    app.addHook("onRequest", async (req) => {
+      if (access.guards(req.url.split("?", 1)[0]!)) await access.admit(req.headers.authorization ?? null);
+    });
   app.addHook("onResponse", async (req, reply) => {
     metrics.inFlight.dec();
     const t0 = started.get(req);
-    if (t0 !== undefined)
-      metrics.httpDuration.observe(
-        { method: req.method, route: req.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
-        (performance.now() - t0) / 1000,
-      );
+    if (t0 === undefined) return;
+    const seconds = (performance.now() - t0) / 1000;
+    const route = req.routeOptions.url ?? "unmatched";
+    metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, seconds);
+    logRequest(log, config.logLevel === "debug", {
+      request_id: String(reply.getHeader("x-request-id")),
+      method: req.method,
+      route,
+      status: reply.statusCode,
+      duration_ms: Math.round(seconds * 1e4) / 10,
+    });
   });
 
-  const sendProblem = (reply: FastifyReply, p: Problem) => {
-    const retry = retryAfterS(p);
-    if (retry !== undefined) reply.header("retry-after", String(retry));
+  const sendProblem = (reply: FastifyReply, p: Problem, err?: unknown) => {
+    reply.headers(problemHeaders(p, err));
     return reply.code(p.status).header("content-type", PROBLEM_CONTENT_TYPE).send(JSON.stringify(p));
   };
   app.setErrorHandler((err, req, reply) => {
     const p = toProblem(err, config.bodyLimitBytes);
     if (p.status >= 500) log.error("unhandled error", { ...errorFields(err), path: req.url });
-    return sendProblem(reply, p);
+    return sendProblem(reply, p, err);
   });
   app.setNotFoundHandler((_req, reply) => sendProblem(reply, routeNotFound));
 
@@ -158,7 +180,7 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
     return reply.code(204).send();
   });
   route("POST", "/api/v1/trigger", async (req, reply) => {
-    const { run, created } = await runs.trigger(req.body as never);
+    const { run, created } = await runs.trigger(req.body as never, traceHeaders(req));
     if (!created) reply.header("idempotent-replayed", "true");
     return reply.code(202).send({ run_id: run.id, status: run.status });
   });

@@ -1,5 +1,5 @@
 import { openapi } from "@elysiajs/openapi";
-import { Elysia } from "elysia";
+import { Elysia, NotFoundError } from "elysia";
 import { dirname, join } from "node:path";
 import type { ServiceInfo } from "../service-info/controller.ts";
 
@@ -22,6 +22,11 @@ export const docsController = (info: ServiceInfo) =>
             description:
               "Define workflows, trigger runs, follow their steps. Errors are RFC 9457 problem details; lists use keyset pagination with an opaque cursor.",
           },
+          components: {
+            securitySchemes: {
+              bearer: { type: "http", scheme: "bearer", description: "An API key from `bun run keys create <name>`." },
+            },
+          },
           tags: [
             { name: "workflows", description: "Workflow definitions" },
             { name: "runs", description: "Triggering and following runs" },
@@ -35,6 +40,9 @@ export const docsController = (info: ServiceInfo) =>
         },
       }),
     )
-    .get("/swagger/assets/:file", ({ params, status }) =>
-      ASSETS.has(params.file) ? Bun.file(join(ASSET_DIR, params.file)) : status(404, undefined),
-    );
+    .get("/swagger/assets/:file", ({ params }) => {
+      // An unknown asset is an unknown route: problem+json from the one error handler, as on the
+      // Node reference (a bare 404 here was text/plain).
+      if (!ASSETS.has(params.file)) throw new NotFoundError();
+      return Bun.file(join(ASSET_DIR, params.file));
+    });

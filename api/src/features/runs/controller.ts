@@ -1,23 +1,24 @@
 import type { Services } from "@wf/domain";
 import { Elysia } from "elysia";
-import { problemResponses } from "../../http/problem-model.ts";
+import { API_SECURITY, apiProblemResponses } from "../../http/problem-model.ts";
+import { traceHeaders } from "../../http/request-tracing.ts";
 import { IdParams } from "../workflows/model.ts";
 import { RunListQuery, runModels, TriggerInput } from "./model.ts";
 
 export const runsController = ({ runs }: Services) =>
-  new Elysia({ name: "runs", prefix: "/api/v1", detail: { tags: ["runs"] } })
+  new Elysia({ name: "runs", prefix: "/api/v1", detail: { tags: ["runs"], security: API_SECURITY } })
     .use(runModels)
     .post(
       "/trigger",
-      async ({ body, status, set }) => {
-        const { run, created } = await runs.trigger(body);
+      async ({ body, status, set, request }) => {
+        const { run, created } = await runs.trigger(body, traceHeaders(request));
         if (!created) set.headers["idempotent-replayed"] = "true";
         return status(202, { run_id: run.id, status: run.status });
       },
       {
         body: TriggerInput,
         parse: "json",
-        response: { 202: "trigger.accepted", ...problemResponses(400, 404, 409, 413, 415, 422) },
+        response: { 202: "trigger.accepted", ...apiProblemResponses(400, 404, 409, 413, 415, 422) },
         detail: {
           summary: "Trigger a run of a workflow",
           description:
@@ -27,16 +28,18 @@ export const runsController = ({ runs }: Services) =>
     )
     .get("/runs/:id", ({ params }) => runs.get(params.id), {
       params: IdParams,
-      response: { 200: "run", ...problemResponses(404) },
+      response: { 200: "run", ...apiProblemResponses(404) },
       detail: { summary: "Get a run with its step results (cached)" },
     })
     .get("/runs", ({ query }) => runs.list(query), {
       query: RunListQuery,
-      response: { 200: "run.page", ...problemResponses(400) },
+      response: { 200: "run.page", ...apiProblemResponses(400) },
       detail: { summary: "List runs, newest first, optionally by status and workflow" },
     })
     .post("/runs/:id/cancel", ({ params }) => runs.cancel(params.id), {
       params: IdParams,
-      response: { 200: "run", ...problemResponses(404, 409) },
+      // No body is expected, but one that is sent is parsed all the same (on both servers), so
+      // malformed, oversized or non-JSON bodies are answered 400, 413, 415 here too.
+      response: { 200: "run", ...apiProblemResponses(400, 404, 409, 413, 415) },
       detail: { summary: "Cancel a pending or running run" },
     });

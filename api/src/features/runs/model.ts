@@ -1,4 +1,5 @@
 import { RUN_STATUSES } from "@wf/domain";
+import { settings } from "@wf/domain/config/settings";
 import { oneOf } from "../../http/one-of.ts";
 import { responseOnly } from "../../http/response-only.ts";
 import { Elysia, t } from "elysia";
@@ -33,9 +34,14 @@ export const Run = t.Object({
 export const TriggerInput = t.Object(
   {
     workflow_id: t.String({ format: "uuid" }),
-    input: t.Optional(t.Record(t.String(), t.Unknown(), { description: "Available to steps as {{input.<path>}}" })),
+    input: t.Optional(
+      t.Record(t.String(), t.Unknown(), {
+        description:
+          `Available to steps as {{input.<path>}}. At most TRIGGER_MAX_INPUT_BYTES bytes of JSON (${settings.triggerMaxInputBytes.default} by default); no string or key may hold NUL or an unpaired surrogate, and numbers must fit a double. Otherwise a 422.`,
+      }),
+    ),
     idempotency_key: t.Optional(
-      t.String({ minLength: 1, maxLength: 200, description: "Triggering again with the same key returns the same run" }),
+      t.String({ minLength: 1, maxLength: 200, description: "Triggering again with the same key returns the same run; no NUL or unpaired surrogate" }),
     ),
   },
   { additionalProperties: false },

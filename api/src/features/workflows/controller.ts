@@ -1,32 +1,32 @@
 import type { Services } from "@wf/domain";
 import { Elysia, t } from "elysia";
-import { problemResponses } from "../../http/problem-model.ts";
+import { API_SECURITY, apiProblemResponses } from "../../http/problem-model.ts";
 import { IdParams, PageQuery, WorkflowInput, workflowModels } from "./model.ts";
 
 export const workflowsController = ({ workflows }: Services) =>
-  new Elysia({ name: "workflows", prefix: "/api/v1/workflows", detail: { tags: ["workflows"] } })
+  new Elysia({ name: "workflows", prefix: "/api/v1/workflows", detail: { tags: ["workflows"], security: API_SECURITY } })
     .use(workflowModels)
     .post("", async ({ body, status }) => status(201, await workflows.create(body)), {
       body: WorkflowInput,
       parse: "json",
-      response: { 201: "workflow", ...problemResponses(400, 413, 415, 422) },
+      response: { 201: "workflow", ...apiProblemResponses(400, 413, 415, 422) },
       detail: { summary: "Create a workflow" },
     })
     .get("", ({ query }) => workflows.list(query), {
       query: PageQuery,
-      response: { 200: "workflow.page", ...problemResponses(400) },
+      response: { 200: "workflow.page", ...apiProblemResponses(400) },
       detail: { summary: "List workflows, newest first" },
     })
     .get("/:id", ({ params }) => workflows.get(params.id), {
       params: IdParams,
-      response: { 200: "workflow", ...problemResponses(404) },
+      response: { 200: "workflow", ...apiProblemResponses(404) },
       detail: { summary: "Get a workflow (cached)" },
     })
     .put("/:id", ({ params, body }) => workflows.replace(params.id, body), {
       params: IdParams,
       body: WorkflowInput,
       parse: "json",
-      response: { 200: "workflow", ...problemResponses(400, 404, 413, 415, 422) },
+      response: { 200: "workflow", ...apiProblemResponses(400, 404, 413, 415, 422) },
       detail: { summary: "Replace a workflow's definition; its version goes up by one" },
     })
     .delete(
@@ -37,7 +37,8 @@ export const workflowsController = ({ workflows }: Services) =>
       },
       {
         params: IdParams,
-        response: { 204: t.Void(), ...problemResponses(404) },
+        // A body sent anyway is parsed, as on every route: 400, 413, 415 are possible here too.
+        response: { 204: t.Void(), ...apiProblemResponses(400, 404, 413, 415) },
         detail: { summary: "Delete a workflow; its runs stay" },
       },
     );

@@ -1,4 +1,5 @@
 import { HTTP_METHODS, LIMITS, LOG_LEVELS, PAGE_LIMIT, STEP_NAME_PATTERN, STEP_TYPES } from "@wf/domain";
+import { settings } from "@wf/domain/config/settings";
 import { oneOf } from "../../http/one-of.ts";
 import { responseOnly } from "../../http/response-only.ts";
 import { Elysia, t } from "elysia";
@@ -20,6 +21,7 @@ const StepConfig = t.Record(t.String(), t.Unknown(), {
     "transform: {output: any JSON, with placeholders}",
     `log: {message, level?: ${LOG_LEVELS.join("|")}}`,
     "Strings may hold {{input.<path>}} and {{steps.<earlier step>.<path>}} placeholders.",
+    `No string or key may exceed WORKFLOW_MAX_STRING_LENGTH characters (${settings.workflowMaxStringLength.default} by default) or hold NUL or an unpaired surrogate; numbers must fit a double.`,
   ].join("\n"),
 });
 
@@ -33,11 +35,21 @@ export const Step = t.Object(
   { additionalProperties: false },
 );
 
+// The bounds below are ceilings: the schema is built once, at start, so a server configured lower
+// (WORKFLOW_MAX_*) enforces its own values in the domain validator, with the same 422.
+const configuredBelow = (setting: string, what: string) => `${what}; a server may be configured lower (${setting}), which is a 422 too.`;
+
 export const WorkflowInput = t.Object(
   {
-    name: t.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
-    description: t.Optional(t.Nullable(t.String({ maxLength: LIMITS.maxDescriptionLength }))),
-    steps: t.Array(Step, { minItems: LIMITS.minSteps, maxItems: LIMITS.maxSteps }),
+    name: t.String({ minLength: 1, maxLength: LIMITS.maxNameLength, description: configuredBelow("WORKFLOW_MAX_NAME_LENGTH", "Not blank") }),
+    description: t.Optional(
+      t.Nullable(t.String({ maxLength: LIMITS.maxDescriptionLength, description: configuredBelow("WORKFLOW_MAX_DESCRIPTION_LENGTH", "Free text") })),
+    ),
+    steps: t.Array(Step, {
+      minItems: LIMITS.minSteps,
+      maxItems: LIMITS.maxSteps,
+      description: configuredBelow("WORKFLOW_MAX_STEPS", "Run in order; step names are unique"),
+    }),
   },
   { additionalProperties: false },
 );

@@ -48,6 +48,7 @@ interface OutboxRow {
   topic: string;
   key: string;
   payload: unknown;
+  headers: Record<string, string> | null;
 }
 
 /**
@@ -96,12 +97,14 @@ export class OutboxRelay {
     if (!this.publisher.isConnected) return 0;
     const n = await this.sql.begin(async (tx) => {
       const rows = await tx<OutboxRow[]>`
-        SELECT id::text AS id, topic, key, payload FROM outbox
+        SELECT id::text AS id, topic, key, payload, headers FROM outbox
         WHERE topic = ${this.opts.topic} AND created_at < now() - make_interval(secs => ${graceMs / 1000})
         ORDER BY id LIMIT ${this.opts.batchSize}
         FOR UPDATE SKIP LOCKED`;
       if (rows.length === 0) return 0;
-      await this.publisher.sendBatch(rows.map((r) => ({ topic: r.topic, key: r.key, value: JSON.stringify(r.payload) })));
+      await this.publisher.sendBatch(
+        rows.map((r) => ({ topic: r.topic, key: r.key, value: JSON.stringify(r.payload), headers: r.headers ?? undefined })),
+      );
       await tx`DELETE FROM outbox WHERE id = ANY(${pgArray(rows.map((r) => r.id))}::bigint[])`;
       return rows.length;
     });

@@ -1,6 +1,7 @@
 import { Partitioners, type Kafka, type Message, type Producer } from "kafkajs";
 import type { Logger } from "../observability/logger.ts";
 import { errorFields } from "../observability/logger.ts";
+import { CallTimedOut, CircuitOpen, type Breaker } from "../resilience/breaker.ts";
 
 export interface OutgoingMessage {
   topic: string;
@@ -23,6 +24,8 @@ interface Pending {
  * under load a trigger costs a fraction of a round trip to the broker instead of one each.
  * `publish` never throws and never waits longer than `timeoutMs`: a message that could not be
  * acknowledged in time is reported `deferred`, and the caller relies on the outbox to deliver it.
+ * While Kafka's circuit is open, messages are deferred at once instead of each waiting out the
+ * timeout; the circuit's probe, not a reconnect alone, decides when publishing resumes.
  */
 export class Publisher {
   private readonly producer: Producer;
@@ -32,6 +35,8 @@ export class Publisher {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   readonly stats = { published: 0, deferred: 0, errors: 0 };
+  /** Told how long each produce request took to be acknowledged or to fail (the metrics histogram). */
+  observeSend: (seconds: number, ok: boolean) => void = () => {};
 
   /**
    * @param prepare runs after every (re)connect before publishing resumes: the caller makes sure
@@ -41,6 +46,7 @@ export class Publisher {
     kafka: Kafka,
     private readonly log: Logger,
     private readonly timeoutMs: number,
+    private readonly breaker?: Breaker,
     private readonly prepare: () => Promise<void> = async () => {},
   ) {
     this.producer = kafka.producer({
@@ -91,7 +97,7 @@ export class Publisher {
   }
 
   publish(msg: OutgoingMessage): Promise<PublishOutcome> {
-    if (!this.connected || this.closed) {
+    if (this.closed || this.breaker?.rejecting) {
       this.stats.deferred++;
       return Promise.resolve("deferred");
     }
@@ -130,17 +136,28 @@ export class Publisher {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    const send = async () => {
+      if (!this.connected) throw new Error("the kafka producer is not connected");
+      const t0 = performance.now();
+      try {
+        await this.sendBatch(batch.map((p) => p.msg));
+        this.observeSend((performance.now() - t0) / 1000, true);
+      } catch (err) {
+        this.observeSend((performance.now() - t0) / 1000, false);
+        throw err;
+      }
+    };
     try {
-      await this.sendBatch(batch.map((p) => p.msg));
+      await (this.breaker ? this.breaker.run(send) : send());
       for (const p of batch) p.resolve(true);
     } catch (err) {
+      for (const p of batch) p.resolve(false);
+      if (err instanceof CircuitOpen) return;
       this.stats.errors++;
-      this.log.warn("kafka publish failed; the outbox relay will retry", { ...errorFields(err), messages: batch.length });
-      // Until a reconnect succeeds, later triggers are deferred at once instead of each waiting
-      // out the timeout against a broker that is down.
+      if (err instanceof CallTimedOut) return;
+      if (this.connected) this.log.warn("kafka publish failed; the outbox relay will retry", { ...errorFields(err), messages: batch.length });
       this.connected = false;
       this.scheduleReconnect();
-      for (const p of batch) p.resolve(false);
     }
   }
 

@@ -1,22 +1,29 @@
 import Redis from "ioredis";
 import type { Config } from "../config/settings.ts";
+import { CircuitOpen, type Breaker } from "../resilience/breaker.ts";
 
 export interface CacheStats {
   hits: number;
   misses: number;
   errors: number;
+  /** Commands not sent because Redis's circuit was open. */
+  bypassed: number;
 }
 
 /**
  * A read cache that never fails a request: every Redis error or timeout is counted and treated as
  * a miss (reads) or skipped (writes), so with Redis down the service answers from PostgreSQL.
- * Commands are not queued while disconnected — a queued command would only add latency.
+ * Commands are not queued while disconnected — a queued command would only add latency — and
+ * while the circuit is open (Redis slow or gone) they are not sent at all.
  */
 export class Cache {
-  readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0 };
+  readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0, bypassed: 0 };
   private readonly redis: Redis;
 
-  constructor(config: Config, private readonly onError: (op: string, err: unknown) => void = () => {}) {
+  constructor(
+    config: Config,
+    private readonly breaker?: Breaker,
+  ) {
     this.redis = new Redis(config.redisUrl, {
       lazyConnect: false,
       enableOfflineQueue: false,
@@ -30,37 +37,41 @@ export class Cache {
     this.redis.on("error", () => {});
   }
 
-  private failed(op: string, err: unknown): null {
-    this.stats.errors++;
-    this.onError(op, err);
+  private failed(err: unknown): null {
+    if (err instanceof CircuitOpen) this.stats.bypassed++;
+    else this.stats.errors++;
     return null;
+  }
+
+  private call<T>(command: () => Promise<T>): Promise<T> {
+    return this.breaker ? this.breaker.run(command) : command();
   }
 
   async get(key: string): Promise<string | null> {
     try {
-      const v = await this.redis.get(key);
+      const v = await this.call(() => this.redis.get(key));
       if (v === null) this.stats.misses++;
       else this.stats.hits++;
       return v;
     } catch (err) {
-      return this.failed("get", err);
+      return this.failed(err);
     }
   }
 
   async set(key: string, value: string, ttlS: number): Promise<void> {
     try {
-      await this.redis.set(key, value, "EX", ttlS);
+      await this.call(() => this.redis.set(key, value, "EX", ttlS));
     } catch (err) {
-      this.failed("set", err);
+      this.failed(err);
     }
   }
 
   async del(...keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     try {
-      await this.redis.del(...keys);
+      await this.call(() => this.redis.del(...keys));
     } catch (err) {
-      this.failed("del", err);
+      this.failed(err);
     }
   }
 

@@ -40,6 +40,15 @@ export const url =
     return { ok: false, expected: `a URL with scheme ${protocols.join(" or ")}` };
   };
 
+/** For a setting whose empty value means "feature off": "" is accepted as is, anything else must pass `read`. */
+export const orEmpty =
+  <T>(read: Reader<T>): Reader<T | ""> =>
+  (raw) => {
+    if (raw === "") return { ok: true, value: "" };
+    const r = read(raw);
+    return r.ok ? r : { ok: false, expected: `${r.expected}, or nothing` };
+  };
+
 export const oneOf =
   <const T extends string>(...values: T[]): Reader<T> =>
   (raw) =>

@@ -1,5 +1,6 @@
 import { EgressPolicy } from "../engine/egress.ts";
-import { bool, countOrAuto, hostPort, int, list, oneOf, str, url, type Reader } from "./parse.ts";
+import { LIMITS } from "../workflows/definition.ts";
+import { bool, countOrAuto, hostPort, int, list, oneOf, orEmpty, str, url, type Reader } from "./parse.ts";
 
 const egressEntry: Reader<string> = (raw) =>
   EgressPolicy.isEntry(raw) ? { ok: true, value: raw } : { ok: false, expected: "a hostname, an IP address or a CIDR range" };
@@ -35,6 +36,37 @@ export const settings = {
     "On SIGTERM, how long a replica keeps serving with `connection: close` and readiness 503 before it stops listening.",
   ),
   bodyLimitBytes: setting("BODY_LIMIT_BYTES", "1048576", int(1024, 64 * 1024 * 1024), "Largest accepted request body; larger is a 413."),
+  jsonMaxDepth: setting(
+    "JSON_MAX_DEPTH",
+    "32",
+    int(5, 1000),
+    "Deepest nesting of arrays and objects accepted in a request body (a workflow needs 5); deeper is a 400.",
+  ),
+  workflowMaxSteps: setting("WORKFLOW_MAX_STEPS", "50", int(1, LIMITS.maxSteps), `Most steps a workflow may have (at most ${LIMITS.maxSteps}); more is a 422.`),
+  workflowMaxNameLength: setting(
+    "WORKFLOW_MAX_NAME_LENGTH",
+    "200",
+    int(1, LIMITS.maxNameLength),
+    `Longest workflow name, in characters (at most ${LIMITS.maxNameLength}); longer is a 422.`,
+  ),
+  workflowMaxDescriptionLength: setting(
+    "WORKFLOW_MAX_DESCRIPTION_LENGTH",
+    "2000",
+    int(0, LIMITS.maxDescriptionLength),
+    `Longest workflow description, in characters (at most ${LIMITS.maxDescriptionLength}); longer is a 422.`,
+  ),
+  workflowMaxStringLength: setting(
+    "WORKFLOW_MAX_STRING_LENGTH",
+    "65536",
+    int(1, 64 * 1024 * 1024),
+    "Longest string or key inside a step's config (URL, header, message, transform output), in characters; longer is a 422.",
+  ),
+  triggerMaxInputBytes: setting(
+    "TRIGGER_MAX_INPUT_BYTES",
+    "65536",
+    int(2, 64 * 1024 * 1024),
+    "Largest `input` of a trigger, in bytes of its JSON; larger is a 422 (it is stored with the run and shown on every read).",
+  ),
 
   databaseUrl: setting(
     "DATABASE_URL",
@@ -56,6 +88,12 @@ export const settings = {
     "Use named prepared statements. Must stay false through PgBouncer < 1.21 in transaction mode.",
   ),
   dbConnectTimeoutS: setting("DB_CONNECT_TIMEOUT_S", "5", int(1, 300), "Seconds to wait for a new database connection."),
+  dbQueryTimeoutMs: setting(
+    "DB_QUERY_TIMEOUT_MS",
+    "15000",
+    int(0, 600_000),
+    "A request's database call slower than this is answered 503 and counts towards opening the circuit (0 = no bound).",
+  ),
   migrateOnStart: setting("MIGRATE_ON_START", "true", bool, "Apply pending SQL migrations when a process starts."),
 
   redisUrl: setting("REDIS_URL", "redis://127.0.0.1:6379", url("redis:", "rediss:"), "Redis for the read cache."),
@@ -89,6 +127,13 @@ export const settings = {
 
   workerReplicas: setting("WORKER_REPLICAS", "3", int(1, 64), "Worker processes `bun run worker` starts (one consumer group)."),
   workerConcurrency: setting("WORKER_CONCURRENCY", "64", int(1, 10_000), "Runs one worker process executes at once."),
+  workerMetricsPort: setting(
+    "WORKER_METRICS_PORT",
+    "9400",
+    int(0, 65535),
+    "Worker replica i serves /metrics on this port + i (0 = no metrics endpoint).",
+  ),
+  replicaIndex: setting("REPLICA_INDEX", "0", int(0, 255), "Set by the supervisors for each replica they start; not to be set by hand."),
   workerGroupId: setting("WORKER_GROUP_ID", "workflow-workers", str(), "Kafka consumer group of the workers."),
   deadLetterTopic: setting("KAFKA_DEAD_LETTER_TOPIC", "workflow-runs.dlq", str(), "Where messages that cannot be processed go, with the reason."),
   runTimeoutMs: setting("RUN_TIMEOUT_MS", "300000", int(100, 86_400_000), "A run still going after this long is failed."),
@@ -121,6 +166,28 @@ export const settings = {
     "Hostnames, addresses or CIDR ranges http steps may reach although private, loopback or link-local (comma-separated).",
   ),
 
+  breakerFailures: setting(
+    "BREAKER_FAILURES",
+    "5",
+    int(1, 10_000),
+    "Consecutive failed calls to PostgreSQL, Redis or Kafka that open that dependency's circuit.",
+  ),
+  breakerOpenMs: setting(
+    "BREAKER_OPEN_MS",
+    "5000",
+    int(100, 600_000),
+    "How long an open circuit fails fast before one call probes the dependency again.",
+  ),
+  apiKeysRequired: setting(
+    "API_KEYS_REQUIRED",
+    "false",
+    bool,
+    "Require `authorization: Bearer <key>` on every /api/v1 route (keys: `bun run keys create <name>`).",
+  ),
+  apiKeysRefreshMs: setting("API_KEYS_REFRESH_MS", "5000", int(100, 3_600_000), "How soon a created or revoked API key takes effect on every process."),
+  metricsRequireKey: setting("METRICS_REQUIRE_KEY", "false", bool, "Also require an API key on /metrics (when API_KEYS_REQUIRED)."),
+  rateLimitPerS: setting("RATE_LIMIT_PER_S", "0", int(0, 1_000_000), "Requests per second each API key may make, shared by all replicas (0 = no limit)."),
+  rateLimitBurst: setting("RATE_LIMIT_BURST", "100", int(1, 1_000_000), "Requests an API key may make at once before RATE_LIMIT_PER_S applies."),
   cursorSecret: setting(
     "CURSOR_SECRET",
     "change-me-in-production-cursor-secret",
@@ -134,6 +201,13 @@ export const settings = {
     "Dependencies whose outage turns /health/ready into a 503 (the others are reported only).",
   ),
   logLevel: setting("LOG_LEVEL", "info", oneOf("debug", "info", "warn", "error", "silent"), "Log verbosity."),
+  otlpEndpoint: setting(
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "",
+    orEmpty(url("http:", "https:")),
+    "OpenTelemetry collector (OTLP over HTTP); spans go to `<url>/v1/traces`. Empty: tracing off, at no cost.",
+  ),
+  otelServiceName: setting("OTEL_SERVICE_NAME", "workflow-service", str(), "`service.name` of the exported spans."),
 } as const;
 
 type Settings = typeof settings;

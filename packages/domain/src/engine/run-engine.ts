@@ -15,6 +15,11 @@ export interface EngineDeps {
   log(level: "debug" | "info" | "warn" | "error", message: string, fields: Record<string, unknown>): void;
   random?: () => number;
   now?: () => Date;
+  /**
+   * Called as a step starts; what it returns is called once the step is over, `record` then final
+   * (completed, failed or cancelled). Tracing hooks in here; absent, the engine pays nothing.
+   */
+  stepStarted?(step: Step, record: StepResult): () => void;
 }
 
 /**
@@ -86,32 +91,37 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
     const maxAttempts = step.retry?.max_attempts ?? 1;
     const record: StepResult = { name: step.name, status: "running", attempts: 0, started_at: iso(now()), finished_at: null };
     results[i] = record;
-    for (let attempt = 1; ; attempt++) {
-      record.attempts = attempt;
-      try {
-        lastOutput = await runStep(step, scope, deps, signal, plan.runId);
-        Object.assign(record, { status: "completed", finished_at: iso(now()), output: lastOutput ?? null });
-        break;
-      } catch (err) {
-        if (signal.aborted) {
-          Object.assign(record, { status: "cancelled", finished_at: iso(now()), error: `stopped: ${String(signal.reason)}` });
-          return stopped();
-        }
-        const failure = err instanceof StepFailure ? err : new StepFailure(err instanceof Error ? err.message : String(err));
-        if (!failure.retryable || attempt >= maxAttempts) {
-          Object.assign(record, { status: "failed", finished_at: iso(now()), error: failure.message });
-          if (failure.output !== undefined) record.output = failure.output;
-          return { status: "failed", error: `step "${step.name}" failed after ${attempt} attempt(s): ${failure.message}`, steps: results };
-        }
-        const wait = backoffMs(step.retry?.backoff_ms ?? 0, attempt, deps.random);
-        deps.log("debug", "step attempt failed; retrying", { run_id: plan.runId, step: step.name, attempt, wait_ms: wait, error: failure.message });
+    const stepOver = deps.stepStarted?.(step, record);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        record.attempts = attempt;
         try {
-          await deps.sleep(wait, signal);
-        } catch {
-          Object.assign(record, { status: "cancelled", finished_at: iso(now()), error: `stopped: ${String(signal.reason)}` });
-          return stopped();
+          lastOutput = await runStep(step, scope, deps, signal, plan.runId);
+          Object.assign(record, { status: "completed", finished_at: iso(now()), output: lastOutput ?? null });
+          break;
+        } catch (err) {
+          if (signal.aborted) {
+            Object.assign(record, { status: "cancelled", finished_at: iso(now()), error: `stopped: ${String(signal.reason)}` });
+            return stopped();
+          }
+          const failure = err instanceof StepFailure ? err : new StepFailure(err instanceof Error ? err.message : String(err));
+          if (!failure.retryable || attempt >= maxAttempts) {
+            Object.assign(record, { status: "failed", finished_at: iso(now()), error: failure.message });
+            if (failure.output !== undefined) record.output = failure.output;
+            return { status: "failed", error: `step "${step.name}" failed after ${attempt} attempt(s): ${failure.message}`, steps: results };
+          }
+          const wait = backoffMs(step.retry?.backoff_ms ?? 0, attempt, deps.random);
+          deps.log("debug", "step attempt failed; retrying", { run_id: plan.runId, step: step.name, attempt, wait_ms: wait, error: failure.message });
+          try {
+            await deps.sleep(wait, signal);
+          } catch {
+            Object.assign(record, { status: "cancelled", finished_at: iso(now()), error: `stopped: ${String(signal.reason)}` });
+            return stopped();
+          }
         }
       }
+    } finally {
+      stepOver?.();
     }
     scope.steps[step.name] = lastOutput;
     // Recorded before going on only after a step that acts on the world (http), so a resumed run

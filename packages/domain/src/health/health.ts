@@ -36,7 +36,11 @@ export class HealthService {
 
   async readiness(): Promise<Readiness> {
     const [postgres, redis, kafka] = await Promise.all([
-      this.probe(() => this.deps.sql`SELECT 1`),
+      // A parameter on purpose: postgres.js pipelines the next query behind a parameterless one,
+      // and PgBouncer (< 1.21, transaction mode) gives the server away at the first
+      // ReadyForQuery, so that next query hung to its timeout or read another client's
+      // statement (found by the fuzz test: /health/ready polled under load). See sql/client.ts.
+      this.probe(() => this.deps.sql`SELECT ${1}::int AS ok`),
       this.probe(() => this.deps.cache.ping()),
       this.probe(() => this.deps.kafkaAdmin.describeCluster()),
     ]);

@@ -9,19 +9,23 @@ export type Logger = Record<Level, (msg: string, fields?: Record<string, unknown
   child(fields: Record<string, unknown>): Logger;
 };
 
-export function createLogger(level: Level | "silent", base: Record<string, unknown> = {}): Logger {
+/** Where lines go: stderr for warn and error, stdout for the rest (tests pass their own). */
+export type Sink = (level: Level, line: string) => void;
+const stdio: Sink = (lvl, line) => void (lvl === "error" || lvl === "warn" ? process.stderr : process.stdout).write(`${line}\n`);
+
+export function createLogger(level: Level | "silent", base: Record<string, unknown> = {}, sink: Sink = stdio): Logger {
   const min = ORDER[level];
   const emit = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
     const line = JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...base, ...fields });
-    (lvl === "error" || lvl === "warn" ? process.stderr : process.stdout).write(`${line}\n`);
+    sink(lvl, line);
   };
   return {
     debug: emit("debug"),
     info: emit("info"),
     warn: emit("warn"),
     error: emit("error"),
-    child: (fields) => createLogger(level, { ...base, ...fields }),
+    child: (fields) => createLogger(level, { ...base, ...fields }, sink),
   };
 }
 

@@ -1,12 +1,13 @@
 import { cacheKeys, type Cache } from "../cache/cache.ts";
 import type { OutboxAcks } from "../bus/outbox.ts";
 import type { Publisher } from "../bus/publisher.ts";
-import { conflict, notFound } from "../errors.ts";
+import { conflict, invalid, notFound } from "../errors.ts";
 import { isUuid, newId } from "../ids.ts";
 import type { CursorCodec } from "../pagination/cursor.ts";
 import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "../pagination/page.ts";
 import { toRun, type Run, type RunRow, type RunStatus } from "./run.ts";
 import type { RunStore } from "./store.ts";
+import { validateTrigger, type TriggerLimits } from "./trigger-rules.ts";
 
 export interface TriggerRequest {
   workflow_id: string;
@@ -33,6 +34,7 @@ interface Deps {
   acks: OutboxAcks;
   topic: string;
   ttlS: number;
+  limits: TriggerLimits;
 }
 
 /** Runs as the API sees them: trigger (store + publish), read, list, cancel. */
@@ -46,9 +48,12 @@ export class RunService {
 
   /**
    * The run and its outbox message are durable before Kafka is asked; a publish that fails or
-   * times out still answers 202, and the outbox relay delivers the message later.
+   * times out still answers 202, and the outbox relay delivers the message later. `headers` go
+   * with the message (the request's trace context), from the outbox too.
    */
-  async trigger(req: TriggerRequest): Promise<Triggered> {
+  async trigger(req: TriggerRequest, headers?: Record<string, string>): Promise<Triggered> {
+    const errors = validateTrigger(req, this.d.limits);
+    if (errors.length > 0) throw invalid(errors);
     if (!isUuid(req.workflow_id)) throw notFound("workflow", req.workflow_id);
     const key = req.idempotency_key ?? null;
     const inserted = await this.d.store.insertPending({
@@ -58,12 +63,13 @@ export class RunService {
       idempotencyKey: key,
       now: new Date(),
       topic: this.d.topic,
+      headers,
     });
     if (!inserted) return { run: await this.replay(req, key), created: false };
 
     const run = toRun(inserted.row);
     const [outcome] = await Promise.all([
-      this.d.publisher.publish({ topic: this.d.topic, key: run.id, value: inserted.message }),
+      this.d.publisher.publish({ topic: this.d.topic, key: run.id, value: inserted.message, headers }),
       this.remember(run),
     ]);
     if (outcome === "published") this.d.acks.ack(inserted.outboxId);

@@ -12,6 +12,8 @@ export interface NewRun {
   idempotencyKey: string | null;
   now: Date;
   topic: string;
+  /** Kafka headers stored with the outbox message (trace context), published with it however late. */
+  headers?: Record<string, string>;
 }
 
 export interface InsertedRun {
@@ -47,9 +49,10 @@ export class RunStore {
         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING ${this.sql.unsafe(COLUMNS)}
       ), ob AS (
-        INSERT INTO outbox (topic, key, payload)
+        INSERT INTO outbox (topic, key, payload, headers)
         SELECT ${r.topic}, ins.id::text,
-               jsonb_build_object('run_id', ins.id, 'workflow_id', ins.workflow_id, 'workflow_version', ins.workflow_version)
+               jsonb_build_object('run_id', ins.id, 'workflow_id', ins.workflow_id, 'workflow_version', ins.workflow_version),
+               ${r.headers ? this.sql.json(r.headers) : null}::jsonb
         FROM ins
         RETURNING id::text AS outbox_id, payload::text AS message
       )

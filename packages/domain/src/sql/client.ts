@@ -7,6 +7,12 @@ export type Sql = postgres.Sql;
  * The query pool. Through PgBouncer in transaction mode (< 1.21) named prepared statements
  * cannot be used, hence `prepare` from config (false by default). No array types are read, so
  * the type-fetch round trip at connect is skipped.
+ *
+ * Through PgBouncer, a statement outside a transaction must carry at least one parameter: the
+ * driver then describes it first and sends nothing else on that connection meanwhile, whereas it
+ * pipelines other queries behind a parameterless one, and PgBouncer < 1.21 hands the server
+ * connection to another client at the first ReadyForQuery: the pipelined query hangs, or runs
+ * another client's unnamed statement.
  */
 export function createSql(config: Config, url = config.databaseUrl, max = config.dbPoolSize): Sql {
   return postgres(url, {

@@ -24,6 +24,24 @@ describe("templates", () => {
     expect(render("x{{input.nope}}y", scope)).toBe("xy");
   });
 
+  test("reads only the data's own properties, never the prototype chain", () => {
+    expect(render("{{input.__proto__}}", scope)).toBeNull();
+    expect(render("{{input.constructor}}", scope)).toBeNull();
+    expect(render("{{steps.fetch.constructor.name}}", scope)).toBeNull();
+    expect(render("x{{input.toString}}y{{steps.__proto__}}", scope)).toBe("xy");
+    expect(render("{{input.tags.0}}", scope)).toBe("a");
+  });
+
+  test("an unclosed placeholder followed by long whitespace is parsed in linear time", () => {
+    const started = performance.now();
+    for (const ws of [" ", "\t", "\n"]) {
+      expect(references(`{{${ws.repeat(100_000)}`)).toEqual([]);
+      expect(references(`{{ input${ws.repeat(100_000)}x`)).toEqual([]);
+    }
+    expect(references("{{  input.a  }}")).toEqual([{ root: "input", path: ["a"], raw: "{{  input.a  }}" }]);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   test("renders nested JSON", () => {
     expect(renderDeep({ a: ["{{input.order_id}}", { b: "id-{{input.order_id}}" }], n: 1 }, scope)).toEqual({
       a: [42, { b: "id-42" }],

@@ -3,7 +3,11 @@
  * the API can reject a bad reference at create time and the worker renders exactly what was
  * accepted.
  */
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+// No `\s*` around the lazy group: with both, "{{" followed by thousands of spaces and no "}}"
+// backtracked cubically (10,000 spaces blocked the event loop for over 100 s). The inner text is
+// trimmed in code instead, which accepts exactly the same placeholders.
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
+const WHOLE = /^\{\{([^{}]*)\}\}$/;
 const PATH = /^(input|steps)((?:\.[A-Za-z0-9_-]+)*)$/;
 
 export interface Reference {
@@ -17,7 +21,7 @@ export interface Reference {
 export function references(text: string): Array<Reference | { error: string; raw: string }> {
   const out: Array<Reference | { error: string; raw: string }> = [];
   for (const m of text.matchAll(PLACEHOLDER)) {
-    const expr = m[1] ?? "";
+    const expr = (m[1] ?? "").trim();
     const p = PATH.exec(expr);
     if (!p) {
       out.push({ raw: m[0], error: `placeholder ${m[0]} must read input.<path> or steps.<name>.<path>` });
@@ -38,10 +42,14 @@ export function* stringsIn(value: unknown, path: string): Generator<[string, str
 
 export type Scope = { input: unknown; steps: Record<string, unknown> };
 
+/**
+ * Own properties only: `{{input.__proto__}}` or `{{steps.x.constructor}}` must read data the run
+ * holds, never Object.prototype or a constructor function.
+ */
 function lookup(scope: Scope, ref: Reference): unknown {
   let cur: unknown = ref.root === "input" ? scope.input : scope.steps;
   for (const seg of ref.path) {
-    if (cur === null || typeof cur !== "object") return undefined;
+    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, seg)) return undefined;
     cur = (cur as Record<string, unknown>)[seg];
   }
   return cur;
@@ -53,8 +61,7 @@ function lookup(scope: Scope, ref: Reference): unknown {
  * interpolated as text, objects as JSON, missing values as the empty string.
  */
 export function render(text: string, scope: Scope): unknown {
-  const whole = /^\{\{\s*([^{}]*?)\s*\}\}$/.exec(text);
-  if (whole) {
+  if (WHOLE.test(text)) {
     const ref = references(text)[0];
     return ref && "root" in ref ? lookup(scope, ref) ?? null : text;
   }

@@ -58,4 +58,37 @@ describe("validateDefinition", () => {
     expect(paths({ name: "n", steps: [] })).toEqual(["/steps"]);
     expect(paths({ name: "n", steps: Array.from({ length: 51 }, (_, i) => ({ name: `s${i}`, type: "delay", config: { ms: 1 } })) })).toEqual(["/steps"]);
   });
+
+  test("configured limits, lower than the ceilings, are enforced with field paths", () => {
+    const limits = { maxSteps: 2, maxNameLength: 5, maxDescriptionLength: 3, maxStringLength: 8 };
+    const def = {
+      name: "sixsix",
+      description: "four",
+      steps: [
+        { name: "a", type: "log", config: { message: "123456789" } },
+        { name: "b", type: "transform", config: { output: { ["k".repeat(9)]: 1 } } },
+        { name: "c", type: "delay", config: { ms: 1 } },
+      ],
+    };
+    expect(validateDefinition(def, limits).map((e) => e.path)).toEqual(["/name", "/description", "/steps"]);
+    expect(validateDefinition({ ...def, name: "ok", description: null, steps: def.steps.slice(0, 2) }, limits).map((e) => e.path)).toEqual([
+      "/steps/0/config/message",
+      "/steps/1/config/output",
+    ]);
+    expect(validateDefinition(good, { ...limits, maxSteps: 50, maxNameLength: 200, maxStringLength: 100 })).toEqual([]);
+  });
+
+  test("what PostgreSQL cannot store is a field error, not a 500", () => {
+    const def = {
+      name: "a\u0000b",
+      description: "\ud800",
+      steps: [{ name: "a", type: "transform", config: { output: { "x\u0000": "\udc00", n: Infinity } } }],
+    };
+    expect(paths(def)).toEqual(["/name", "/description", "/steps/0/config/output", "/steps/0/config/output/n"]);
+  });
+
+  test("a definition breaking thousands of rules gets a bounded answer", () => {
+    const steps = Array.from({ length: 50 }, (_, i) => ({ name: `s${i}`, type: "log", config: { message: "{{x}}".repeat(100) } }));
+    expect(validateDefinition({ name: "n", steps })).toHaveLength(100);
+  });
 });

@@ -1,4 +1,6 @@
+import type { Config } from "../config/settings.ts";
 import type { FieldError } from "../errors.ts";
+import { isStorableText, jsonValueProblems, UNSTORABLE_TEXT } from "../json/storable.ts";
 import { references, stringsIn } from "../templates/template.ts";
 
 export const STEP_TYPES = ["http", "delay", "transform", "log"] as const;
@@ -6,6 +8,11 @@ export type StepType = (typeof STEP_TYPES)[number];
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
+/**
+ * Hard ceilings, published by the HTTP schemas and so by the OpenAPI document. The limits an
+ * operator configures (WORKFLOW_MAX_*) can only be lower or equal: the schemas are built once at
+ * start, so the configured values are enforced here, as 422 field errors like the schema's own.
+ */
 export const LIMITS = {
   minSteps: 1,
   maxSteps: 50,
@@ -17,6 +24,32 @@ export const LIMITS = {
   maxHttpTimeoutMs: 60_000,
   maxDelayMs: 3_600_000,
 } as const;
+
+/** The configured limits of a definition; see `definitionLimits`. */
+export interface DefinitionLimits {
+  maxSteps: number;
+  maxNameLength: number;
+  maxDescriptionLength: number;
+  /** Longest string value or key inside a step's config. */
+  maxStringLength: number;
+}
+
+const MAX_ERRORS = 100;
+
+/** What is enforced without configuration: the ceilings, with no limit on config strings. */
+const CEILINGS: DefinitionLimits = {
+  maxSteps: LIMITS.maxSteps,
+  maxNameLength: LIMITS.maxNameLength,
+  maxDescriptionLength: LIMITS.maxDescriptionLength,
+  maxStringLength: Number.POSITIVE_INFINITY,
+};
+
+export const definitionLimits = (c: Config): DefinitionLimits => ({
+  maxSteps: c.workflowMaxSteps,
+  maxNameLength: c.workflowMaxNameLength,
+  maxDescriptionLength: c.workflowMaxDescriptionLength,
+  maxStringLength: c.workflowMaxStringLength,
+});
 
 export const STEP_NAME_PATTERN = "^[A-Za-z0-9_-]+$";
 const STEP_NAME = new RegExp(STEP_NAME_PATTERN);
@@ -125,7 +158,7 @@ const allowedConfigKeys: Record<StepType, string[]> = {
   log: ["message", "level"],
 };
 
-function checkStep(step: unknown, i: number, earlier: Set<string>, seen: Set<string>): FieldError[] {
+function checkStep(step: unknown, i: number, earlier: Set<string>, seen: Set<string>, limits: DefinitionLimits): FieldError[] {
   const at = `/steps/${i}`;
   if (!isObject(step)) return [{ path: at, message: "step must be an object" }];
   const errs: FieldError[] = [];
@@ -150,6 +183,7 @@ function checkStep(step: unknown, i: number, earlier: Set<string>, seen: Set<str
         else if (ref.root === "steps" && !earlier.has(ref.path[0] ?? ""))
           errs.push({ path, message: `${ref.raw} refers to step "${ref.path[0] ?? ""}", which does not run before this one` });
       }
+    errs.push(...jsonValueProblems(config, `${at}/config`, { maxStringLength: limits.maxStringLength }));
   }
 
   if (retry !== undefined) {
@@ -169,20 +203,27 @@ function checkStep(step: unknown, i: number, earlier: Set<string>, seen: Set<str
  * names, per-type config, placeholders that read only earlier steps). The HTTP schemas check the
  * shape first; this is the authority, shared by every entry point.
  */
-export function validateDefinition(def: unknown): FieldError[] {
+export function validateDefinition(def: unknown, limits: DefinitionLimits = CEILINGS): FieldError[] {
   if (!isObject(def)) return [{ path: "", message: "workflow must be an object" }];
   const errs: FieldError[] = [];
-  if (typeof def.name !== "string" || def.name.trim().length === 0 || def.name.length > LIMITS.maxNameLength)
-    errs.push({ path: "/name", message: `name must be a non-blank string of at most ${LIMITS.maxNameLength} characters` });
-  if (def.description !== undefined && def.description !== null && (typeof def.description !== "string" || def.description.length > LIMITS.maxDescriptionLength))
-    errs.push({ path: "/description", message: `description must be a string of at most ${LIMITS.maxDescriptionLength} characters` });
-  if (!Array.isArray(def.steps) || def.steps.length < LIMITS.minSteps || def.steps.length > LIMITS.maxSteps) {
-    errs.push({ path: "/steps", message: `steps must be an array of ${LIMITS.minSteps} to ${LIMITS.maxSteps} steps` });
+  const { name, description, steps } = def;
+  if (typeof name !== "string" || name.trim().length === 0 || name.length > limits.maxNameLength)
+    errs.push({ path: "/name", message: `name must be a non-blank string of at most ${limits.maxNameLength} characters` });
+  else if (!isStorableText(name)) errs.push({ path: "/name", message: `name ${UNSTORABLE_TEXT}` });
+  if (description !== undefined && description !== null) {
+    if (typeof description !== "string" || description.length > limits.maxDescriptionLength)
+      errs.push({ path: "/description", message: `description must be a string of at most ${limits.maxDescriptionLength} characters` });
+    else if (!isStorableText(description)) errs.push({ path: "/description", message: `description ${UNSTORABLE_TEXT}` });
+  }
+  if (!Array.isArray(steps) || steps.length < LIMITS.minSteps || steps.length > limits.maxSteps) {
+    errs.push({ path: "/steps", message: `steps must be an array of ${LIMITS.minSteps} to ${limits.maxSteps} steps` });
     return errs;
   }
   const seen = new Set<string>();
-  def.steps.forEach((step, i) => {
-    errs.push(...checkStep(step, i, new Set(seen), seen));
+  steps.forEach((step, i) => {
+    errs.push(...checkStep(step, i, new Set(seen), seen, limits));
   });
-  return errs;
+  // A hostile definition can break thousands of rules; an answer listing them all would be larger
+  // than the request.
+  return errs.slice(0, MAX_ERRORS);
 }

@@ -3,7 +3,7 @@ import { invalid, notFound } from "../errors.ts";
 import { isUuid, newId } from "../ids.ts";
 import type { CursorCodec } from "../pagination/cursor.ts";
 import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "../pagination/page.ts";
-import { validateDefinition, type WorkflowDefinition, type WorkflowInput } from "./definition.ts";
+import { validateDefinition, type DefinitionLimits, type WorkflowDefinition, type WorkflowInput } from "./definition.ts";
 import type { WorkflowStore } from "./store.ts";
 import { toWorkflow, type Workflow, type WorkflowRow } from "./workflow.ts";
 
@@ -16,10 +16,11 @@ export class WorkflowService {
     private readonly cache: Cache,
     private readonly cursors: CursorCodec,
     private readonly ttlS: number,
+    private readonly limits: DefinitionLimits,
   ) {}
 
   private check(input: WorkflowInput): WorkflowDefinition {
-    const errors = validateDefinition(input);
+    const errors = validateDefinition(input, this.limits);
     if (errors.length > 0) throw invalid(errors);
     return input as WorkflowDefinition;
   }

@@ -1,0 +1,29 @@
+import { describe, expect, test } from "bun:test";
+import { createLogger } from "@wf/domain";
+import { logRequest } from "./problem.ts";
+
+const capture = (level: "debug" | "info") => {
+  const lines: Array<{ level: string; line: Record<string, unknown> }> = [];
+  const log = createLogger(level, { component: "api" }, (lvl, line) => lines.push({ level: lvl, line: JSON.parse(line) }));
+  return { log, lines };
+};
+const req = (status: number) => ({ request_id: "r-1", method: "POST", route: "/api/v1/trigger", status, duration_ms: 1.5 });
+
+describe("access log", () => {
+  test("at debug, one JSON line per request with id, route, status and duration, nothing else", () => {
+    const { log, lines } = capture("debug");
+    logRequest(log, true, req(202));
+    expect(lines).toHaveLength(1);
+    const { ts, ...rest } = lines[0]!.line;
+    expect(typeof ts).toBe("string");
+    expect(rest).toEqual({ level: "debug", msg: "request", component: "api", ...req(202) });
+  });
+
+  test("above debug only server errors are logged, as warnings", () => {
+    const { log, lines } = capture("info");
+    logRequest(log, false, req(200));
+    logRequest(log, false, req(422));
+    logRequest(log, false, req(503));
+    expect(lines.map((l) => [l.level, l.line.status])).toEqual([["warn", 503]]);
+  });
+});

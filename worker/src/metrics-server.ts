@@ -1,0 +1,29 @@
+import type { Logger, Metrics } from "@wf/domain";
+import { errorFields } from "@wf/domain";
+
+type Registry = Metrics["registry"];
+
+/**
+ * `/metrics` of one worker process, on `basePort + replica`: each replica of `bun run worker` is
+ * its own scrape target (their counters must not be summed by a shared port's load balancing).
+ * A taken port costs the metrics, never the worker.
+ */
+export function serveMetrics(registry: Registry, basePort: number, replica: number, log: Logger): { stop(): void } | undefined {
+  if (basePort === 0) return undefined;
+  const port = basePort + replica;
+  try {
+    const server = Bun.serve({
+      hostname: "0.0.0.0",
+      port,
+      async fetch(req) {
+        if (new URL(req.url).pathname !== "/metrics") return new Response("not found", { status: 404 });
+        return new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } });
+      },
+    });
+    log.info("worker metrics listening", { port });
+    return { stop: () => void server.stop(true) };
+  } catch (err) {
+    log.warn("worker metrics not served: the port is taken", { port, ...errorFields(err) });
+    return undefined;
+  }
+}
