@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, sampleWorkflow, startApi, type TestApi } from "../support/api.ts";
+import { call, sampleWorkflow, startApi, type TestApi, expectTooLarge } from "../support/api.ts";
 import { checkAnswer } from "../support/openapi-check.ts";
 
 let api: TestApi;
@@ -72,19 +72,7 @@ describe("HTTP conventions", () => {
 
   test("an oversized body is a 413 problem, declared or chunked", async () => {
     const big = JSON.stringify({ ...sampleWorkflow(), description: "x".repeat(70 * 1024) });
-    const declared = await call(api.url, "POST", "/api/v1/workflows", big);
-    expect(declared.status).toBe(413);
-    expect(declared.headers.get("content-type")).toStartWith(PROBLEM);
-    const bytes = new TextEncoder().encode(big);
-    const stream = new ReadableStream({
-      start(c) {
-        for (let i = 0; i < bytes.length; i += 8192) c.enqueue(bytes.subarray(i, i + 8192));
-        c.close();
-      },
-    });
-    const chunked = await fetch(`${api.url}/api/v1/workflows`, { method: "POST", body: stream, headers: { "content-type": "application/json" } });
-    expect(chunked.status).toBe(413);
-    expect(chunked.headers.get("content-type")).toStartWith(PROBLEM);
+    await expectTooLarge(api.url, "/api/v1/workflows", big, 8192);
   });
 
   test("unknown routes are 404 problems", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, startApi, type TestApi } from "../support/api.ts";
+import { call, startApi, type TestApi, expectTooLarge } from "../support/api.ts";
 
 /**
  * The configurable limits, on a server configured below the defaults, answered identically by
@@ -41,19 +41,7 @@ describe("limits", () => {
 
   test("a body far over BODY_LIMIT_BYTES is a problem+json 413 too, declared or chunked", async () => {
     const big = `{"name":"${"x".repeat(5 * 1024 * 1024)}"}`;
-    const declared = await call(api.url, "POST", "/api/v1/workflows", big);
-    expect(declared.status).toBe(413);
-    expect(declared.headers.get("content-type")).toStartWith(PROBLEM);
-    const bytes = new TextEncoder().encode(big);
-    const stream = new ReadableStream({
-      start(c) {
-        for (let i = 0; i < bytes.length; i += 64 * 1024) c.enqueue(bytes.subarray(i, i + 64 * 1024));
-        c.close();
-      },
-    });
-    const chunked = await fetch(`${api.url}/api/v1/workflows`, { method: "POST", body: stream, headers: { "content-type": "application/json" } });
-    expect(chunked.status).toBe(413);
-    expect(chunked.headers.get("content-type")).toStartWith(PROBLEM);
+    await expectTooLarge(api.url, "/api/v1/workflows", big, 64 * 1024);
   });
 
   test("more steps than WORKFLOW_MAX_STEPS is a 422 at /steps", async () => {

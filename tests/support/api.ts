@@ -1,3 +1,4 @@
+import { expect } from "bun:test";
 import { createServices, loadConfig, type Config, type Services } from "@wf/domain";
 import { settings } from "@wf/domain/config/settings";
 import { existsSync } from "node:fs";
@@ -136,5 +137,22 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await Bun.sleep(everyMs);
+  }
+}
+
+/** POSTs `body` twice, once with its length declared and once chunked: both must be a problem+json 413. */
+export async function expectTooLarge(base: string, path: string, body: string, chunkBytes: number): Promise<void> {
+  const declared = await call(base, "POST", path, body);
+  const bytes = new TextEncoder().encode(body);
+  const stream = new ReadableStream({
+    start(c) {
+      for (let i = 0; i < bytes.length; i += chunkBytes) c.enqueue(bytes.subarray(i, i + chunkBytes));
+      c.close();
+    },
+  });
+  const chunked = await fetch(`${base}${path}`, { method: "POST", body: stream, headers: { "content-type": "application/json" } });
+  for (const r of [declared, { status: chunked.status, headers: chunked.headers }]) {
+    expect(r.status).toBe(413);
+    expect(r.headers.get("content-type")).toStartWith("application/problem+json");
   }
 }

@@ -53,11 +53,12 @@ export function steadyLoad(urls: Array<string | (() => Request)>, concurrency: n
       const url = `${req.method} ${req.url}`;
       try {
         const res = await fetch(req);
-        await res.arrayBuffer();
+        const text = await res.text();
         if (res.ok) result.ok++;
         else {
           result.failed++;
-          result.failures.push(`${res.status} ${url}`);
+          // the problem's detail says which dependency or rule refused it
+          result.failures.push(`${res.status} ${url} ${text.slice(0, 200)}`);
         }
       } catch (err) {
         result.failed++;
