@@ -90,9 +90,9 @@ export const settings = {
   dbConnectTimeoutS: setting("DB_CONNECT_TIMEOUT_S", "5", int(1, 300), "Seconds to wait for a new database connection."),
   dbQueryTimeoutMs: setting(
     "DB_QUERY_TIMEOUT_MS",
-    "15000",
+    "0",
     int(0, 600_000),
-    "A request's database call slower than this is answered 503 and counts towards opening the circuit (0 = no bound).",
+    "A request's database call slower than this (pool queue included) is answered 503 and counts towards opening the circuit. 0: no bound of its own; PgBouncer's query_wait_timeout (30 s) bounds a dead server.",
   ),
   migrateOnStart: setting("MIGRATE_ON_START", "true", bool, "Apply pending SQL migrations when a process starts."),
 
