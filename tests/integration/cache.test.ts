@@ -56,7 +56,7 @@ describe("Redis cache", () => {
       return Number(/^cache_operations_total\{[^}]*result="error"[^}]*\} (\d+)/m.exec(text)?.[1] ?? "0");
     };
     const errorsBefore = await cacheErrors();
-    stack("down", "redis");
+    await stack("down", "redis");
     try {
       for (let i = 0; i < 5; i++) {
         const got = await call(api.url, "GET", `/api/v1/workflows/${wf.id}`);
@@ -75,7 +75,7 @@ describe("Redis cache", () => {
       // Counted by the server, read where an operator reads it.
       expect(await cacheErrors()).toBeGreaterThan(errorsBefore);
     } finally {
-      stack("up", "redis");
+      await stack("up", "redis");
     }
     await waitFor("the cache to work again", async () => {
       await call(api.url, "GET", `/api/v1/workflows/${wf.id}`);

@@ -44,12 +44,12 @@ describe("faults under load", () => {
     const errorsBefore = await metric("cache_operations_total", "result", "error");
     const load = steadyLoad([...reads(), trigger()], 16);
     let opened = false;
-    stack("down", "redis");
+    await stack("down", "redis");
     try {
       opened = await waitFor("Redis's circuit to open", async () => (await circuit("redis")) === 1, 10_000, 50);
       await Bun.sleep(1500); // keep the load on while the circuit is open and probing
     } finally {
-      stack("up", "redis");
+      await stack("up", "redis");
     }
     await waitFor("Redis's circuit to close", async () => (await circuit("redis")) === 0, 20_000, 100);
     const result = await load.stop();
@@ -62,7 +62,7 @@ describe("faults under load", () => {
 
   test("Kafka stopped: triggers still answer 202 fast, the circuit opens and closes, every run is published", async () => {
     const load = steadyLoad([trigger()], 8);
-    stack("down", "kafka");
+    await stack("down", "kafka");
     try {
       await waitFor("Kafka's circuit to open", async () => (await circuit("kafka")) === 1, 20_000, 50);
       // While open, a trigger does not wait for the publish timeout.
@@ -71,7 +71,7 @@ describe("faults under load", () => {
       expect(r.status).toBe(202);
       expect(performance.now() - t0).toBeLessThan(api.config.kafkaPublishTimeoutMs);
     } finally {
-      stack("up", "kafka");
+      await stack("up", "kafka");
     }
     await waitFor("Kafka's circuit to close", async () => (await circuit("kafka")) === 0, 60_000, 100);
     const result = await load.stop();
@@ -95,7 +95,7 @@ describe("faults under load", () => {
 
   for (const service of ["pgbouncer", "postgres"] as const) {
     test(`${service} stopped: 503 problem+json with retry-after within a bound, then recovery without restart`, async () => {
-      stack("down", service);
+      await stack("down", service);
       const answers: { status: number; ms: number; retryAfter: string | null; type: string | null }[] = [];
       try {
         for (let i = 0; i < 8; i++) {
@@ -109,7 +109,7 @@ describe("faults under load", () => {
         expect((await call(api.url, "GET", "/health")).status).toBe(200);
         expect((await call(api.url, "GET", "/health/ready")).status).toBe(503);
       } finally {
-        stack("up", service);
+        await stack("up", service);
       }
       for (const a of answers) {
         expect(a.status).toBe(503);

@@ -52,7 +52,7 @@ describe("trigger → Kafka", () => {
   });
 
   test("with Kafka stopped triggers still answer 202, and every run is published once Kafka is back", async () => {
-    stack("down", "kafka");
+    await stack("down", "kafka");
     const ids: string[] = [];
     try {
       for (let i = 0; i < 5; i++) {
@@ -66,7 +66,7 @@ describe("trigger → Kafka", () => {
       expect(await outboxRows()).toBeGreaterThanOrEqual(5);
       for (const id of ids) expect((await call(api.url, "GET", `/api/v1/runs/${id}`)).body.status).toBe("pending");
     } finally {
-      stack("up", "kafka");
+      await stack("up", "kafka");
     }
     await waitFor("the outbox to drain", async () => (await outboxRows()) === 0, 60_000, 250);
     const msgs = await readTopic(api.config, api.config.runsTopic, (m) => ids.every((id) => m.some((x) => x.key === id)));

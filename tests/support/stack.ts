@@ -2,8 +2,13 @@ import { join } from "node:path";
 
 const STACK = join(import.meta.dir, "../../infra/stack");
 
-/** Stops or starts one real service through the project's own stack script. */
-export function stack(action: "up" | "down", service: "postgres" | "pgbouncer" | "redis" | "kafka"): void {
-  const r = Bun.spawnSync([STACK, action, service], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`infra/stack ${action} ${service} failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
+/**
+ * Stops or starts one real service through the project's own stack script. Asynchronous on
+ * purpose: the Bun API under test runs in this process, and a synchronous spawn would freeze it
+ * for the seconds Kafka takes to stop, turning the test's own pause into the server's timeouts.
+ */
+export async function stack(action: "up" | "down", service: "postgres" | "pgbouncer" | "redis" | "kafka"): Promise<void> {
+  const p = Bun.spawn([STACK, action, service], { stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  if (code !== 0) throw new Error(`infra/stack ${action} ${service} failed (${code}):\n${out}\n${err}`);
 }

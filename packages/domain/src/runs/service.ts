@@ -4,6 +4,7 @@ import type { Publisher } from "../bus/publisher.ts";
 import { conflict, invalid, notFound } from "../errors.ts";
 import { isUuid, newId } from "../ids.ts";
 import type { CursorCodec } from "../pagination/cursor.ts";
+import { SingleFlight } from "../pagination/single-flight.ts";
 import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "../pagination/page.ts";
 import { toRun, type Run, type RunRow, type RunStatus } from "./run.ts";
 import type { RunStore } from "./store.ts";
@@ -39,6 +40,8 @@ interface Deps {
 
 /** Runs as the API sees them: trigger (store + publish), read, list, cancel. */
 export class RunService {
+  /** Identical list requests in flight at once share one query (see SingleFlight). */
+  private readonly pages = new SingleFlight<Page<Run>>();
   constructor(private readonly d: Deps) {}
 
   private async remember(run: Run): Promise<Run> {
@@ -99,12 +102,11 @@ export class RunService {
     // The filters are part of the cursor's scope: a cursor cannot be replayed against other filters.
     const scope = `runs:${req.status ?? ""}:${req.workflow_id ?? ""}`;
     if (req.workflow_id !== undefined && !isUuid(req.workflow_id)) return { items: [], next_cursor: null };
-    const rows: RunRow[] = await this.d.store.list(
-      { status: req.status, workflowId: req.workflow_id },
-      limit,
-      startAfter(this.d.cursors, req, scope),
-    );
-    return toPage(rows, limit, this.d.cursors, scope, toRun);
+    const after = startAfter(this.d.cursors, req, scope);
+    return this.pages.run(`${scope}:${limit}:${req.cursor ?? ""}`, async () => {
+      const rows: RunRow[] = await this.d.store.list({ status: req.status, workflowId: req.workflow_id }, limit, after);
+      return toPage(rows, limit, this.d.cursors, scope, toRun);
+    });
   }
 
   async cancel(id: string): Promise<Run> {

@@ -2,6 +2,7 @@ import { cacheKeys, type Cache } from "../cache/cache.ts";
 import { invalid, notFound } from "../errors.ts";
 import { isUuid, newId } from "../ids.ts";
 import type { CursorCodec } from "../pagination/cursor.ts";
+import { SingleFlight } from "../pagination/single-flight.ts";
 import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "../pagination/page.ts";
 import { validateDefinition, type DefinitionLimits, type WorkflowDefinition, type WorkflowInput } from "./definition.ts";
 import type { WorkflowStore } from "./store.ts";
@@ -11,6 +12,9 @@ const SCOPE = "workflows";
 
 /** Workflows: validation, storage, and the read cache (written on create/replace, dropped on delete). */
 export class WorkflowService {
+  /** Identical list requests in flight at once share one query (see SingleFlight). */
+  private readonly pages = new SingleFlight<Page<Workflow>>();
+
   constructor(
     private readonly store: WorkflowStore,
     private readonly cache: Cache,
@@ -57,8 +61,8 @@ export class WorkflowService {
 
   async list(req: PageRequest): Promise<Page<Workflow>> {
     const limit = req.limit ?? PAGE_LIMIT.default;
-    const rows = await this.store.list(limit, startAfter(this.cursors, req, SCOPE));
-    return toPage(rows, limit, this.cursors, SCOPE, toWorkflow);
+    const after = startAfter(this.cursors, req, SCOPE);
+    return this.pages.run(`${limit}:${req.cursor ?? ""}`, async () => toPage(await this.store.list(limit, after), limit, this.cursors, SCOPE, toWorkflow));
   }
 
   async replace(id: string, input: WorkflowInput): Promise<Workflow> {
