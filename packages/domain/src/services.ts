@@ -19,6 +19,7 @@ import { RateLimiter } from "./auth/rate-limiter.ts";
 import { guarded } from "./resilience/guard.ts";
 import { isDatabaseOutage } from "./sql/outage.ts";
 import { createSql, type Sql } from "./sql/client.ts";
+import type { Dependency } from "./errors.ts";
 import { migrate } from "./sql/migrate.ts";
 import { definitionLimits } from "./workflows/definition.ts";
 import { WorkflowService } from "./workflows/service.ts";
@@ -51,7 +52,7 @@ export interface Services {
  */
 export function createServices(config: Config, runtime: string, log: Logger = createLogger(config.logLevel)): Services {
   const sql = createSql(config);
-  const breaker = (dependency: "postgres" | "redis" | "kafka", isOutage: (err: unknown) => boolean, timeoutMs = 0) =>
+  const breaker = (dependency: Dependency, isOutage: (err: unknown) => boolean, timeoutMs = 0) =>
     new Breaker(dependency, { failures: config.breakerFailures, openMs: config.breakerOpenMs, timeoutMs }, isOutage, log);
   const everyError = () => true;
   const breakers = {
