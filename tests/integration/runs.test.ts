@@ -51,6 +51,18 @@ describe("runs", () => {
     expect(rows[0]!.n).toBe(1);
   });
 
+  test("a new idempotency key sent many times at once (one batch of inserts) makes one run", async () => {
+    const key = unique("idem-burst");
+    const all = await Promise.all(
+      Array.from({ length: 20 }, () => call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId, idempotency_key: key })),
+    );
+    expect(all.map((r) => r.status)).toEqual(all.map(() => 202));
+    expect(new Set(all.map((r) => r.body.run_id)).size).toBe(1);
+    expect(all.filter((r) => r.headers.get("idempotent-replayed") === null).length).toBe(1);
+    const rows = await api.services.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM runs WHERE idempotency_key = ${key}`;
+    expect(rows[0]!.n).toBe(1);
+  });
+
   test("an idempotency key reused for another workflow is a 409", async () => {
     const key = unique("idem");
     const other = (await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow())).body.id;

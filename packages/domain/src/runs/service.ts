@@ -5,6 +5,7 @@ import { conflict, invalid, notFound } from "../errors.ts";
 import { isUuid, newId } from "../ids.ts";
 import type { CursorCodec } from "../pagination/cursor.ts";
 import { SingleFlight } from "../pagination/single-flight.ts";
+import { TriggerBatcher } from "./trigger-batcher.ts";
 import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "../pagination/page.ts";
 import { toRun, type Run, type RunRow, type RunStatus } from "./run.ts";
 import type { RunStore } from "./store.ts";
@@ -42,7 +43,10 @@ interface Deps {
 export class RunService {
   /** Identical list requests in flight at once share one query (see SingleFlight). */
   private readonly pages = new SingleFlight<Page<Run>>();
-  constructor(private readonly d: Deps) {}
+  private readonly inserts: TriggerBatcher;
+  constructor(private readonly d: Deps) {
+    this.inserts = new TriggerBatcher(d.store, d.topic);
+  }
 
   private async remember(run: Run): Promise<Run> {
     await this.d.cache.set(cacheKeys.run(run.id), JSON.stringify(run), this.d.ttlS);
@@ -59,13 +63,12 @@ export class RunService {
     if (errors.length > 0) throw invalid(errors);
     if (!isUuid(req.workflow_id)) throw notFound("workflow", req.workflow_id);
     const key = req.idempotency_key ?? null;
-    const inserted = await this.d.store.insertPending({
+    const inserted = await this.inserts.insert({
       id: newId(),
       workflowId: req.workflow_id,
       input: req.input ?? {},
       idempotencyKey: key,
       now: new Date(),
-      topic: this.d.topic,
       headers,
     });
     if (!inserted) return { run: await this.replay(req, key), created: false };

@@ -11,7 +11,6 @@ export interface NewRun {
   input: unknown;
   idempotencyKey: string | null;
   now: Date;
-  topic: string;
   /** Kafka headers stored with the outbox message (trace context), published with it however late. */
   headers?: Record<string, string>;
 }
@@ -32,34 +31,46 @@ export class RunStore {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * Stores a pending run and its outbox message in one statement (atomic without a transaction,
-   * and one round trip through PgBouncer). The run copies the workflow's current steps and
-   * version. Returns undefined when nothing was inserted: the workflow does not exist, or the
-   * idempotency key is already taken.
+   * Stores pending runs and their outbox messages, any number in one statement (atomic without a
+   * transaction, one round trip through PgBouncer): concurrent triggers share it. Each run copies
+   * its workflow's current steps and version. A run missing from the answer was not inserted:
+   * its workflow does not exist, or its idempotency key is taken (also by an earlier row of the
+   * same batch).
    */
-  async insertPending(r: NewRun): Promise<InsertedRun | undefined> {
-    const [res] = await this.sql<(RunRow & { outbox_id: string; message: string })[]>`
-      WITH wf AS (
-        SELECT id, version, steps FROM workflows WHERE id = ${r.workflowId}::uuid
+  async insertPending(runs: readonly NewRun[], topic: string): Promise<Map<string, InsertedRun>> {
+    // One jsonb parameter holds the batch: arrays of jsonb would need hand-made array literals.
+    const batch = runs.map((r, ord) => ({
+      id: r.id,
+      workflow_id: r.workflowId,
+      input: r.input,
+      idempotency_key: r.idempotencyKey,
+      created_at: r.now.toISOString(),
+      headers: r.headers ?? null,
+      ord,
+    }));
+    const rows = await this.sql<(RunRow & { outbox_id: string; message: string })[]>`
+      WITH req AS (
+        SELECT * FROM jsonb_to_recordset(${this.sql.json(batch as never)}::jsonb)
+          AS r(id uuid, workflow_id uuid, input jsonb, idempotency_key text, created_at timestamptz, headers jsonb, ord int)
       ), ins AS (
         INSERT INTO runs (id, workflow_id, workflow_version, definition, status, input, idempotency_key, created_at, updated_at)
-        SELECT ${r.id}::uuid, wf.id, wf.version, wf.steps, 'pending', ${this.sql.json(r.input as never)}, ${r.idempotencyKey},
-               ${r.now}, ${r.now}
-        FROM wf
+        SELECT r.id, wf.id, wf.version, wf.steps, 'pending', r.input, r.idempotency_key, r.created_at, r.created_at
+        FROM req r JOIN workflows wf ON wf.id = r.workflow_id
+        ORDER BY r.ord
         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING ${this.sql.unsafe(COLUMNS)}
       ), ob AS (
         INSERT INTO outbox (topic, key, payload, headers)
-        SELECT ${r.topic}, ins.id::text,
+        SELECT ${topic}, ins.id::text,
                jsonb_build_object('run_id', ins.id, 'workflow_id', ins.workflow_id, 'workflow_version', ins.workflow_version),
-               ${r.headers ? this.sql.json(r.headers) : null}::jsonb
-        FROM ins
-        RETURNING id::text AS outbox_id, payload::text AS message
+               r.headers
+        FROM ins JOIN req r ON r.id = ins.id
+        RETURNING id::text AS outbox_id, key, payload::text AS message
       )
-      SELECT ins.*, ob.outbox_id, ob.message FROM ins, ob`;
-    if (!res) return undefined;
-    const { outbox_id, message, ...row } = res;
-    return { row, outboxId: outbox_id, message };
+      SELECT ins.*, ob.outbox_id, ob.message FROM ins JOIN ob ON ob.key = ins.id::text`;
+    const inserted = new Map<string, InsertedRun>();
+    for (const { outbox_id, message, ...row } of rows) inserted.set(row.id, { row, outboxId: outbox_id, message });
+    return inserted;
   }
 
   async getByIdempotencyKey(key: string): Promise<RunRow | undefined> {
