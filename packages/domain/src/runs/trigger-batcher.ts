@@ -41,10 +41,10 @@ export class TriggerBatcher {
   private flush(): void {
     const batch = this.queue;
     this.queue = [];
-    if (batch.length > 0) void this.store_(batch);
+    if (batch.length > 0) void this.write(batch);
   }
 
-  private async store_(batch: Waiting[]): Promise<void> {
+  private async write(batch: Waiting[]): Promise<void> {
     try {
       const inserted = await this.store.insertPending(
         batch.map((w) => w.run),
@@ -54,7 +54,7 @@ export class TriggerBatcher {
     } catch (err) {
       const outage = err instanceof DomainError && err.kind === "unavailable";
       if (batch.length === 1 || outage) for (const w of batch) w.reject(err);
-      else await Promise.all(batch.map((w) => this.store_([w])));
+      else await Promise.all(batch.map((w) => this.write([w])));
     }
   }
 }
