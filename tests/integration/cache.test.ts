@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
-import { call, sampleWorkflow, startApi, waitFor, type TestApi } from "../support/api.ts";
+import { call, metricSample, sampleWorkflow, startApi, waitFor, type TestApi } from "../support/api.ts";
 import { stack } from "../support/stack.ts";
 
 let api: TestApi;
@@ -51,10 +51,7 @@ describe("Redis cache", () => {
 
   test("with Redis stopped the API answers from PostgreSQL and counts cache errors", async () => {
     const wf = (await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow())).body;
-    const cacheErrors = async () => {
-      const text = (await call(api.url, "GET", "/metrics")).body as string;
-      return Number(/^cache_operations_total\{[^}]*result="error"[^}]*\} (\d+)/m.exec(text)?.[1] ?? "0");
-    };
+    const cacheErrors = async () => (await metricSample(api.url, "cache_operations_total", "result", "error")) ?? 0;
     const errorsBefore = await cacheErrors();
     await stack("down", "redis");
     try {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, sampleWorkflow, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
+import { call, metricSample, sampleWorkflow, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { steadyLoad } from "../support/replicas.ts";
 import { stack } from "../support/stack.ts";
@@ -18,12 +18,8 @@ afterAll(async () => {
   await api.stop();
 });
 
-/** One sample of a Prometheus text exposition, by name and one label. */
-async function metric(name: string, label: string, value: string): Promise<number> {
-  const text = (await call(api.url, "GET", "/metrics")).body as string;
-  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && l.includes(`${label}="${value}"`));
-  return Number(line?.split(" ").at(-1) ?? "NaN");
-}
+/** A missing series reads as NaN, which no assertion here accepts. */
+const metric = async (name: string, label: string, value: string) => (await metricSample(api.url, name, label, value)) ?? Number.NaN;
 const circuit = (dependency: string) => metric("circuit_breaker_state", "dependency", dependency);
 
 const reads = () => [

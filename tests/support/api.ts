@@ -156,3 +156,10 @@ export async function expectTooLarge(base: string, path: string, body: string, c
     expect(r.headers.get("content-type")).toStartWith("application/problem+json");
   }
 }
+
+/** One sample of the server's Prometheus `/metrics`, by name and one label; undefined when absent. */
+export async function metricSample(base: string, name: string, label: string, value: string): Promise<number | undefined> {
+  const text = (await call(base, "GET", "/metrics")).body as string;
+  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && l.includes(`${label}="${value}"`));
+  return line === undefined ? undefined : Number(line.split(" ").at(-1));
+}

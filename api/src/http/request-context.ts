@@ -24,12 +24,9 @@ export const requestContext = (metrics: Metrics, draining: () => boolean, log: L
       if (t0 === undefined) return;
       const seconds = (performance.now() - t0) / 1000;
       metrics.httpDuration.observe({ method: request.method, route: route || "unmatched", status: String(set.status ?? 200) }, seconds);
-      const status = Number(set.status ?? 200);
-      logRequest(log, debug, {
+      logRequest(log, debug, Number(set.status ?? 200), seconds, () => ({
         request_id: String(set.headers["x-request-id"]),
         method: request.method,
         route: route || "unmatched",
-        status,
-        duration_ms: Math.round(seconds * 1e4) / 10,
-      });
+      }));
     });

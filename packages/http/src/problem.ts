@@ -84,8 +84,13 @@ export const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 export function logRequest(
   log: Logger,
   debug: boolean,
-  f: { request_id: string; method: string; route: string; status: number; duration_ms: number },
+  status: number,
+  seconds: number,
+  // Called only when a line is written: most requests are not logged and should not pay for it.
+  describe: () => { request_id: string; method: string; route: string },
 ): void {
-  if (f.status >= 500) log.warn("request failed", f);
-  else if (debug) log.debug("request", f);
+  if (status < 500 && !debug) return;
+  const f = { ...describe(), status, duration_ms: Math.round(seconds * 1e4) / 10 };
+  if (status >= 500) log.warn("request failed", f);
+  else log.debug("request", f);
 }

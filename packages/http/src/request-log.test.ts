@@ -7,12 +7,14 @@ const capture = (level: "debug" | "info") => {
   const log = createLogger(level, { component: "api" }, (lvl, line) => lines.push({ level: lvl, line: JSON.parse(line) }));
   return { log, lines };
 };
-const req = (status: number) => ({ request_id: "r-1", method: "POST", route: "/api/v1/trigger", status, duration_ms: 1.5 });
+const who = { request_id: "r-1", method: "POST", route: "/api/v1/trigger" };
+const req = (status: number) => ({ ...who, status, duration_ms: 1.5 });
+const logged = (log: ReturnType<typeof capture>["log"], debug: boolean, status: number) => logRequest(log, debug, status, 0.0015, () => who);
 
 describe("access log", () => {
   test("at debug, one JSON line per request with id, route, status and duration, nothing else", () => {
     const { log, lines } = capture("debug");
-    logRequest(log, true, req(202));
+    logged(log, true, 202);
     expect(lines).toHaveLength(1);
     const { ts, ...rest } = lines[0]!.line;
     expect(typeof ts).toBe("string");
@@ -21,9 +23,9 @@ describe("access log", () => {
 
   test("above debug only server errors are logged, as warnings", () => {
     const { log, lines } = capture("info");
-    logRequest(log, false, req(200));
-    logRequest(log, false, req(422));
-    logRequest(log, false, req(503));
+    logged(log, false, 200);
+    logged(log, false, 422);
+    logged(log, false, 503);
     expect(lines.map((l) => [l.level, l.line.status])).toEqual([["warn", 503]]);
   });
 });

@@ -137,13 +137,11 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
     const seconds = (performance.now() - t0) / 1000;
     const route = req.routeOptions.url ?? "unmatched";
     metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, seconds);
-    logRequest(log, config.logLevel === "debug", {
+    logRequest(log, config.logLevel === "debug", reply.statusCode, seconds, () => ({
       request_id: String(reply.getHeader("x-request-id")),
       method: req.method,
       route,
-      status: reply.statusCode,
-      duration_ms: Math.round(seconds * 1e4) / 10,
-    });
+    }));
   });
 
   const sendProblem = (reply: FastifyReply, p: Problem, err?: unknown) => {

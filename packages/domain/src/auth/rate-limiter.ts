@@ -1,5 +1,6 @@
-import Redis from "ioredis";
+import type Redis from "ioredis";
 import type { Config } from "../config/settings.ts";
+import { createRedis } from "../cache/redis-client.ts";
 
 // A token bucket per key, refilled continuously at `rate` per second up to `burst`; atomic in
 // Redis, so every replica shares one budget per key. Returns {allowed, ms until one token}.
@@ -34,13 +35,7 @@ export class RateLimiter {
     private readonly perSecond: number,
     private readonly burst: number,
   ) {
-    const redis = new Redis(config.redisUrl, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: config.redisCommandTimeoutMs,
-      retryStrategy: (times) => Math.min(times * 100, 2000),
-    });
-    redis.on("error", () => {});
+    const redis = createRedis(config);
     redis.defineCommand("tokenBucket", { numberOfKeys: 1, lua: TOKEN_BUCKET });
     this.redis = redis as BucketRedis;
   }

@@ -1,5 +1,6 @@
-import Redis from "ioredis";
+import type Redis from "ioredis";
 import type { Config } from "../config/settings.ts";
+import { createRedis } from "./redis-client.ts";
 import { CircuitOpen, type Breaker } from "../resilience/breaker.ts";
 
 export interface CacheStats {
@@ -24,17 +25,7 @@ export class Cache {
     config: Config,
     private readonly breaker?: Breaker,
   ) {
-    this.redis = new Redis(config.redisUrl, {
-      lazyConnect: false,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: config.redisCommandTimeoutMs,
-      connectTimeout: 2000,
-      // Keep trying to come back, at most every 2 s.
-      retryStrategy: (times) => Math.min(times * 100, 2000),
-    });
-    // ioredis emits 'error' on every failed reconnect; unhandled it would crash the process.
-    this.redis.on("error", () => {});
+    this.redis = createRedis(config);
   }
 
   private failed(err: unknown): null {
