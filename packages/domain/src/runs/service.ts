@@ -5,10 +5,10 @@ import { conflict, invalid, notFound } from "../errors.ts";
 import { isUuid, newId } from "../ids.ts";
 import type { CursorCodec } from "../pagination/cursor.ts";
 import { SingleFlight } from "../pagination/single-flight.ts";
-import { TriggerBatcher } from "./trigger-batcher.ts";
+import { StatementBatcher } from "../sql/statement-batcher.ts";
 import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "../pagination/page.ts";
 import { toRun, type Run, type RunRow, type RunStatus } from "./run.ts";
-import type { RunStore } from "./store.ts";
+import type { InsertedRun, NewRun, RunStore } from "./store.ts";
 import { validateTrigger, type TriggerLimits } from "./trigger-rules.ts";
 
 export interface TriggerRequest {
@@ -43,9 +43,13 @@ interface Deps {
 export class RunService {
   /** Identical list requests in flight at once share one query (see SingleFlight). */
   private readonly pages = new SingleFlight<Page<Run>>();
-  private readonly inserts: TriggerBatcher;
+  /** Triggers of one event-loop turn share one insert (see StatementBatcher). */
+  private readonly inserts: StatementBatcher<NewRun, InsertedRun | undefined>;
   constructor(private readonly d: Deps) {
-    this.inserts = new TriggerBatcher(d.store, d.topic);
+    this.inserts = new StatementBatcher(async (runs) => {
+      const stored = await d.store.insertPending(runs, d.topic);
+      return runs.map((r) => stored.get(r.id));
+    });
   }
 
   private async remember(run: Run): Promise<Run> {
@@ -63,7 +67,7 @@ export class RunService {
     if (errors.length > 0) throw invalid(errors);
     if (!isUuid(req.workflow_id)) throw notFound("workflow", req.workflow_id);
     const key = req.idempotency_key ?? null;
-    const inserted = await this.inserts.insert({
+    const inserted = await this.inserts.submit({
       id: newId(),
       workflowId: req.workflow_id,
       input: req.input ?? {},

@@ -1,32 +1,30 @@
 import { DomainError } from "../errors.ts";
-import type { InsertedRun, NewRun, RunStore } from "./store.ts";
 
-interface Waiting {
-  run: NewRun;
-  resolve: (r: InsertedRun | undefined) => void;
+interface Waiting<I, O> {
+  item: I;
+  resolve: (r: O) => void;
   reject: (err: unknown) => void;
 }
 
 /**
- * Triggers that arrive in the same event-loop turn are stored by one statement: under load the
- * insert through PgBouncer (no prepared statements: parse, plan and execute every time) is the
- * trigger's cost, and a batch pays it once. Alone, a trigger waits one turn. If a batch fails for
- * a reason of its own (not an outage), its runs are tried one by one, so one bad row fails only
- * its own request.
+ * Writes that arrive in the same event-loop turn are stored by one statement: under load a single
+ * row's insert through PgBouncer (parse, plan, execute, commit, two round trips) costs far more
+ * than the row itself, and a batch pays that once. Alone, a write waits one turn. `write` answers
+ * one result per item, in order. If a batch fails for a reason of its own (not an outage), its
+ * items are tried one by one, so one bad row fails only its own request.
  */
-export class TriggerBatcher {
-  private queue: Waiting[] = [];
+export class StatementBatcher<I, O> {
+  private queue: Waiting<I, O>[] = [];
   private scheduled = false;
 
   constructor(
-    private readonly store: Pick<RunStore, "insertPending">,
-    private readonly topic: string,
+    private readonly write: (items: readonly I[]) => Promise<readonly O[]>,
     private readonly maxBatch = 500,
   ) {}
 
-  insert(run: NewRun): Promise<InsertedRun | undefined> {
+  submit(item: I): Promise<O> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ run, resolve, reject });
+      this.queue.push({ item, resolve, reject });
       if (this.queue.length >= this.maxBatch) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -41,20 +39,17 @@ export class TriggerBatcher {
   private flush(): void {
     const batch = this.queue;
     this.queue = [];
-    if (batch.length > 0) void this.write(batch);
+    if (batch.length > 0) void this.store(batch);
   }
 
-  private async write(batch: Waiting[]): Promise<void> {
+  private async store(batch: Waiting<I, O>[]): Promise<void> {
     try {
-      const inserted = await this.store.insertPending(
-        batch.map((w) => w.run),
-        this.topic,
-      );
-      for (const w of batch) w.resolve(inserted.get(w.run.id));
+      const results = await this.write(batch.map((w) => w.item));
+      batch.forEach((w, i) => w.resolve(results[i] as O));
     } catch (err) {
       const outage = err instanceof DomainError && err.kind === "unavailable";
       if (batch.length === 1 || outage) for (const w of batch) w.reject(err);
-      else await Promise.all(batch.map((w) => this.write([w])));
+      else await Promise.all(batch.map((w) => this.store([w])));
     }
   }
 }

@@ -3,6 +3,7 @@ import { invalid, notFound } from "../errors.ts";
 import { isUuid, newId } from "../ids.ts";
 import type { CursorCodec } from "../pagination/cursor.ts";
 import { SingleFlight } from "../pagination/single-flight.ts";
+import { StatementBatcher } from "../sql/statement-batcher.ts";
 import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "../pagination/page.ts";
 import { validateDefinition, type DefinitionLimits, type WorkflowDefinition, type WorkflowInput } from "./definition.ts";
 import type { WorkflowStore } from "./store.ts";
@@ -14,6 +15,8 @@ const SCOPE = "workflows";
 export class WorkflowService {
   /** Identical list requests in flight at once share one query (see SingleFlight). */
   private readonly pages = new SingleFlight<Page<Workflow>>();
+  /** Workflows created in one event-loop turn share one insert (see StatementBatcher). */
+  private readonly inserts: StatementBatcher<WorkflowRow, undefined>;
 
   constructor(
     private readonly store: WorkflowStore,
@@ -21,7 +24,12 @@ export class WorkflowService {
     private readonly cursors: CursorCodec,
     private readonly ttlS: number,
     private readonly limits: DefinitionLimits,
-  ) {}
+  ) {
+    this.inserts = new StatementBatcher(async (rows) => {
+      await store.insertMany(rows);
+      return rows.map(() => undefined);
+    });
+  }
 
   private check(input: WorkflowInput): WorkflowDefinition {
     const errors = validateDefinition(input, this.limits);
@@ -46,7 +54,7 @@ export class WorkflowService {
       created_at: now,
       updated_at: now,
     };
-    await this.store.insert(row);
+    await this.inserts.submit(row);
     return this.remember(toWorkflow(row));
   }
 

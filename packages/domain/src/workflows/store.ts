@@ -8,11 +8,14 @@ const COLUMNS = "id, name, description, steps, version, created_at, updated_at";
 export class WorkflowStore {
   constructor(private readonly sql: Sql) {}
 
-  async insert(row: WorkflowRow): Promise<void> {
+  /** Any number of new workflows in one statement (one jsonb parameter holds them all). */
+  async insertMany(rows: readonly WorkflowRow[]): Promise<void> {
+    const batch = rows.map((r) => ({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() }));
     await this.sql`
       INSERT INTO workflows (id, name, description, steps, version, created_at, updated_at)
-      VALUES (${row.id}, ${row.name}, ${row.description}, ${this.sql.json(row.steps as never)}, ${row.version},
-              ${row.created_at}, ${row.updated_at})`;
+      SELECT id, name, description, steps, version, created_at, updated_at
+      FROM jsonb_to_recordset(${this.sql.json(batch as never)}::jsonb)
+        AS r(id uuid, name text, description text, steps jsonb, version int, created_at timestamptz, updated_at timestamptz)`;
   }
 
   async get(id: string): Promise<WorkflowRow | undefined> {
