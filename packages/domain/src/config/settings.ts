@@ -119,9 +119,9 @@ export const settings = {
   outboxRelayIntervalMs: setting("OUTBOX_RELAY_INTERVAL_MS", "1000", int(50, 3_600_000), "How often the outbox relay looks for unpublished runs."),
   outboxGraceMs: setting(
     "OUTBOX_GRACE_MS",
-    "5000",
+    "30000",
     int(0, 3_600_000),
-    "Age an outbox row must reach before the relay republishes it (longer than the publish timeout).",
+    "Age an outbox row must reach before the relay republishes it: longer than the publish timeout plus the wait of the row's delete for a database connection under load (at 10k users, seconds; a shorter grace republishes thousands of runs).",
   ),
   outboxBatchSize: setting("OUTBOX_BATCH_SIZE", "500", int(1, 10_000), "Rows the relay publishes per pass."),
 
