@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkTargets, comparisons, REFERENCE } from "./compare.ts";
 import { audit } from "./flow/audit.ts";
+import { quiesce } from "./flow/quiesce.ts";
 import type { FlowOutput } from "./flow/runner.ts";
 import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
 import { run, start, waitHttp, type Started } from "./processes.ts";
@@ -184,6 +185,8 @@ async function main(): Promise<number> {
         if (t === "node") nodeVersion ??= (await (await fetch(`http://127.0.0.1:${ports[t]}/`)).json()).runtime_version;
         // The same unrecorded warm-up for both targets: pools connected, code compiled (JIT).
         await flowRound(t, round, warmupUsers, `warmup${round}`);
+        const backlog = await quiesce(sql, { since: t0, deadlineS: sc.auditDeadlineS, onWait: log });
+        if (backlog > 0) log(`[bench] WARNING: ${backlog} earlier run(s) still executing after ${sc.auditDeadlineS} s; the round starts anyway`);
         const out = (await flowRound(t, round)) as FlowOutput & { tag: string };
         flow.push(out.flow);
         log(`[flow ${t} r${round}] ${out.flow.requests} requests in ${out.flow.wall_s} s: ${out.flow.throughput_rps} req/s, p99 ${out.flow.overall.p99_ms} ms, failed ${out.flow.failed}`);
@@ -220,6 +223,7 @@ async function main(): Promise<number> {
       "Everything runs on this one machine: load generator, API replicas, workers, PostgreSQL, PgBouncer, Redis, Kafka.",
       "Bun and Node are measured alternately on the same infrastructure with the same number of replicas; only one of them runs at a time.",
       `Before each measured flow the target serves an unrecorded warm-up flow of ${warmupUsers} users (connection pools filled, code compiled), the same for both.`,
+      "Before each measured flow the bench waits until the workers have finished every run it created earlier (the previous round's oha triggers, the warm-up), so no round runs on top of another's backlog.",
       "The reference rows are the seed reports' published figures on their own hardware: context, not a same-machine comparison.",
     ],
   };
