@@ -113,7 +113,7 @@ async function flowRound(t: Target, round: number, users = sc.users, label = Str
   const tag = `bench-${stamp}-${t}-${label}`;
   const p = Bun.spawn(
     [process.execPath, join(import.meta.dir, "flow/runner-cli.ts"), "--base", baseOf(t), "--users", String(users), "--target", t, "--round", String(round), "--tag", tag, "--out", file],
-    { env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" }, stdout: "inherit", stderr: "inherit" },
+    { stdout: "inherit", stderr: "inherit" },
   );
   if ((await p.exited) !== 0) throw new Error(`flow runner failed for ${t} round ${round}`);
   return { ...(await Bun.file(file).json()), tag } as FlowOutput & { tag: string };

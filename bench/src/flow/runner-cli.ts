@@ -19,11 +19,6 @@ if (!a.base || !a.users || !a.target || !a.tag || !a.out) {
   console.error("usage: runner-cli.ts --base URL --users N --target bun|node --round R --tag TAG --out FILE");
   process.exit(2);
 }
-const limit = Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? 256);
-if (limit < Number(a.users)) {
-  console.error(`BUN_CONFIG_MAX_HTTP_REQUESTS=${limit} would cap ${a.users} users at ${limit} concurrent requests; set it to at least the user count`);
-  process.exit(2);
-}
 const out = await runFlow({
   base: a.base,
   users: Number(a.users),

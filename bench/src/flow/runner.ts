@@ -1,6 +1,7 @@
 import { FLOW_STEPS, type ErrorClass, type FlowRun, type FlowStep, type Target } from "../results.ts";
 import { classifyError } from "./classify.ts";
 import { histogram, stats } from "./stats.ts";
+import { UserConnection } from "./user-connection.ts";
 
 export interface FlowOptions {
   base: string;
@@ -56,31 +57,48 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutput> {
   let usersCompleted = 0;
   const t0 = performance.now();
 
-  async function request<T = unknown>(step: FlowStep, path: string, init?: RequestInit): Promise<T> {
+  const { hostname, port } = new URL(o.base);
+
+  async function request<T = unknown>(conn: UserConnection, step: FlowStep, path: string, method = "GET", body?: string): Promise<T> {
     const idx = FLOW_STEPS.indexOf(step);
     const start = performance.now();
     let error: ErrorClass | undefined;
-    let body: unknown;
+    let answer: unknown;
     try {
-      const res = await fetch(`${o.base}${path}`, { ...init, signal: AbortSignal.timeout(o.timeoutMs) });
-      body = await res.json().catch(() => undefined);
-      if (!res.ok) error = `http_${res.status}`;
+      const res = await conn.request(method, path, body === undefined ? {} : JSON_HEADERS, body, o.timeoutMs);
+      try {
+        answer = JSON.parse(res.body);
+      } catch {
+        answer = undefined;
+      }
+      if (res.status < 200 || res.status > 299) error = `http_${res.status}`;
     } catch (err) {
       error = classifyError(err);
     }
     const end = performance.now();
     samples.push(idx, end - start, end - t0, error);
     if (error) throw new Error(error);
-    return body as T;
+    return answer as T;
   }
 
   async function user(u: number): Promise<void> {
-    await request("health", "/health");
-    await request("root", "/");
-    const wf = await request<{ id: string }>("create_workflow", "/api/v1/workflows", {
-      method: "POST",
-      headers: JSON_HEADERS,
-      body: JSON.stringify({
+    const conn = new UserConnection(hostname, Number(port) || 80);
+    try {
+      await steps(conn, u);
+    } finally {
+      conn.close();
+    }
+  }
+
+  async function steps(conn: UserConnection, u: number): Promise<void> {
+    await request(conn, "health", "/health");
+    await request(conn, "root", "/");
+    const wf = await request<{ id: string }>(
+      conn,
+      "create_workflow",
+      "/api/v1/workflows",
+      "POST",
+      JSON.stringify({
         name: `${o.tag}-${u}`,
         description: "bench flow workflow",
         steps: [
@@ -88,17 +106,19 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutput> {
           { name: "note", type: "log", config: { message: "bench user {{input.user}}", level: "debug" } },
         ],
       }),
-    });
+    );
     workflowsCreated++;
-    await request("get_workflow", `/api/v1/workflows/${wf.id}`);
-    const run = await request<{ run_id: string }>("trigger", "/api/v1/trigger", {
-      method: "POST",
-      headers: JSON_HEADERS,
-      body: JSON.stringify({ workflow_id: wf.id, input: { user: u }, idempotency_key: `${o.tag}-${u}` }),
-    });
+    await request(conn, "get_workflow", `/api/v1/workflows/${wf.id}`);
+    const run = await request<{ run_id: string }>(
+      conn,
+      "trigger",
+      "/api/v1/trigger",
+      "POST",
+      JSON.stringify({ workflow_id: wf.id, input: { user: u }, idempotency_key: `${o.tag}-${u}` }),
+    );
     accepted.push(run.run_id);
-    await request("get_run", `/api/v1/runs/${run.run_id}`);
-    await request("list_runs", "/api/v1/runs?limit=50");
+    await request(conn, "get_run", `/api/v1/runs/${run.run_id}`);
+    await request(conn, "list_runs", "/api/v1/runs?limit=50");
     usersCompleted++;
   }
 
