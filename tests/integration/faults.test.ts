@@ -10,7 +10,7 @@ let api: TestApi;
 let workflowId: string;
 let runId: string;
 beforeAll(async () => {
-  api = await startApi({ breakerFailures: 3, breakerOpenMs: 1000, dbQueryTimeoutMs: 5000, kafkaPublishTimeoutMs: 1000 });
+  api = await startApi({ breakerFailures: 3, breakerOpenMs: 1000, dbQueryTimeoutMs: 5000, kafkaPublishTimeoutMs: 1000, outboxGraceMs: 2000 });
   workflowId = (await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow())).body.id;
   runId = (await call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId })).body.run_id;
 });

@@ -114,7 +114,7 @@ export const settings = {
     "KAFKA_PUBLISH_TIMEOUT_MS",
     "2000",
     int(50, 60_000),
-    "How long a trigger waits for Kafka's ack; past it the run is left to the outbox relay and still answered 202.",
+    "How long a publish waits for Kafka's ack (behind the trigger's answer); past it the run is left to the outbox relay.",
   ),
   outboxRelayIntervalMs: setting("OUTBOX_RELAY_INTERVAL_MS", "1000", int(50, 3_600_000), "How often the outbox relay looks for unpublished runs."),
   outboxGraceMs: setting(
