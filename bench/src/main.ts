@@ -33,9 +33,9 @@ const { values: args } = parseArgs({
     users: { type: "string" },
     targets: { type: "string", default: "bun,node" },
     "skip-oha": { type: "boolean", default: false },
-    // pgbouncer: the product's default path (transaction pooling, so no prepared statements with
-    // PgBouncer 1.18). direct: PostgreSQL itself with prepared statements. PgBouncer is a third
-    // CPU consumer on 2 cores; both are worth measuring, and the report says which was used.
+    // pgbouncer: the product's default path (transaction pooling, prepared statements kept by
+    // PgBouncer 1.24). direct: PostgreSQL itself. PgBouncer is a third CPU consumer on 2 cores;
+    // both are worth measuring, and the report says which was used.
     topology: { type: "string", default: "pgbouncer" },
     // direct: the load goes to the API's own port (its replicas share it with SO_REUSEPORT);
     // nginx: through the nginx least_conn front of infra/stack, as in the reports.
@@ -75,7 +75,7 @@ const baseConfig = loadConfig();
 const sharedEnv: Record<string, string> = {
   LOG_LEVEL: "warn",
   HTTP_IDLE_TIMEOUT_S: "255",
-  ...(args.topology === "direct" ? { DATABASE_URL: baseConfig.databaseDirectUrl, DB_PREPARE: "true" } : {}),
+  ...(args.topology === "direct" ? { DATABASE_URL: baseConfig.databaseDirectUrl } : {}),
 };
 
 async function stackUp(): Promise<boolean> {
@@ -152,7 +152,10 @@ async function versions(nodeVersion: string | undefined, oha: string | undefined
       /* not installed */
     }
   };
-  await tryRun("pgbouncer", ["pgbouncer", "--version"], (s) => s.split("\n")[0]!.trim());
+  // PgBouncer's own answer: infra/stack runs a build of its own, not the one on PATH.
+  const admin = new URL(baseConfig.databaseUrl);
+  admin.pathname = "/pgbouncer";
+  await tryRun("pgbouncer", ["psql", admin.toString(), "-XAtc", "SHOW VERSION"], (s) => s.trim());
   await tryRun("redis", ["redis-server", "--version"], (s) => /v=(\S+)/.exec(s)?.[1] ?? s.trim());
   if (oha) await tryRun("oha", [oha, "--version"], (s) => s.trim());
   const kafkaLibs = (await run(["bash", "-c", `ls -d ${join(ROOT, ".stack/kafka")}/libs-* 2>/dev/null || true`])).trim().split("\n").pop();

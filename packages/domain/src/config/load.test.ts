@@ -6,13 +6,13 @@ describe("loadConfig", () => {
     const c = loadConfig({});
     expect(c.port).toBe(3000);
     expect(c.kafkaBrokers).toEqual(["127.0.0.1:9092"]);
-    expect(c.dbPrepare).toBe(false);
+    expect(c.dbPrepare).toBe(true);
     expect(c.readyRequires).toEqual(["postgres"]);
   });
 
   test("reads and converts values", () => {
-    const c = loadConfig({ PORT: "8080", DB_PREPARE: "true", KAFKA_BROKERS: "a:1, b:2", READY_REQUIRES: "postgres,kafka" });
-    expect([c.port, c.dbPrepare, c.kafkaBrokers, c.readyRequires]).toEqual([8080, true, ["a:1", "b:2"], ["postgres", "kafka"]]);
+    const c = loadConfig({ PORT: "8080", DB_PREPARE: "false", KAFKA_BROKERS: "a:1, b:2", READY_REQUIRES: "postgres,kafka" });
+    expect([c.port, c.dbPrepare, c.kafkaBrokers, c.readyRequires]).toEqual([8080, false, ["a:1", "b:2"], ["postgres", "kafka"]]);
   });
 
   test("names every bad variable at once", () => {

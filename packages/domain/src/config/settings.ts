@@ -83,9 +83,9 @@ export const settings = {
   dbPoolSize: setting("DB_POOL_SIZE", "20", int(1, 1000), "Connections per process in the query pool."),
   dbPrepare: setting(
     "DB_PREPARE",
-    "false",
+    "true",
     bool,
-    "Use named prepared statements. Must stay false through PgBouncer < 1.21 in transaction mode.",
+    "Use named prepared statements (one round trip per query, no re-planning). Through PgBouncer in transaction mode this needs PgBouncer >= 1.21 with max_prepared_statements > 0, as infra/stack and docker-compose.yml run it; set false for an older PgBouncer.",
   ),
   dbConnectTimeoutS: setting("DB_CONNECT_TIMEOUT_S", "5", int(1, 300), "Seconds to wait for a new database connection."),
   dbQueryTimeoutMs: setting(

@@ -4,15 +4,15 @@ import type { Config } from "../config/settings.ts";
 export type Sql = postgres.Sql;
 
 /**
- * The query pool. Through PgBouncer in transaction mode (< 1.21) named prepared statements
- * cannot be used, hence `prepare` from config (false by default). No array types are read, so
- * the type-fetch round trip at connect is skipped.
+ * The query pool. Named prepared statements by default (`DB_PREPARE`): PgBouncer >= 1.21 keeps
+ * them in transaction mode (`max_prepared_statements`), and infra/stack builds 1.24 for that
+ * reason; with `prepare: false` every query is parsed and planned again and takes two round
+ * trips. No array types are read, so the type-fetch round trip at connect is skipped.
  *
- * Through PgBouncer, a statement outside a transaction must carry at least one parameter: the
- * driver then describes it first and sends nothing else on that connection meanwhile, whereas it
- * pipelines other queries behind a parameterless one, and PgBouncer < 1.21 hands the server
- * connection to another client at the first ReadyForQuery: the pipelined query hangs, or runs
- * another client's unnamed statement.
+ * A statement outside a transaction carries at least one parameter: with `prepare: false` the
+ * driver pipelines other queries behind a parameterless one, and PgBouncer < 1.21 hands the
+ * server connection to another client at the first ReadyForQuery: the pipelined query hangs, or
+ * runs another client's unnamed statement. Kept for those who run an older PgBouncer.
  */
 export function createSql(config: Config, url = config.databaseUrl, max = config.dbPoolSize): Sql {
   return postgres(url, {
