@@ -7,6 +7,8 @@ import pLimit from "p-limit";
 import { UnknownRun, type Handled, type RunExecutor } from "./run-executor.ts";
 
 const RETRY_MAX_MS = 5000;
+/** kafkajs sends a heartbeat at most this often, however often it is asked to. */
+const HEARTBEAT_MS = 1000;
 
 /**
  * The Kafka side of a worker. Messages of a batch run concurrently (runs are independent), at most
@@ -36,7 +38,7 @@ export class BatchConsumer {
     this.consumer = kafka.consumer({
       groupId: config.workerGroupId,
       sessionTimeout: 10_000,
-      heartbeatInterval: 1000,
+      heartbeatInterval: HEARTBEAT_MS,
       rebalanceTimeout: 30_000,
       allowAutoTopicCreation: false,
     });
@@ -67,17 +69,27 @@ export class BatchConsumer {
     const advance = () => {
       while (next < msgs.length && done[next]) resolveOffset(msgs[next++]!.offset);
     };
-    await Promise.all(
-      msgs.map((m, i) =>
-        this.limit(async () => {
-          // Not started, not resolved: the message is delivered again to whoever owns the partition next.
-          if (this.stopping || !isRunning() || isStale()) return;
-          if ((await this.handle(m, batch.partition)) === "done") done[i] = true;
-          advance();
-          await heartbeat().catch(() => {});
-        }),
-      ),
-    );
+    // A batch lasts as long as its longest run (a delay step, a slow http call, a lease to wait
+    // out): the heartbeat goes on a clock, not only when a message finishes, or a batch longer than
+    // the session timeout gets this member expelled and its partitions moved mid-run. It is never
+    // awaited: a heartbeat stuck behind a rebalance must not hold up the runs.
+    const beat = () => void heartbeat().catch(() => {});
+    const clock = setInterval(beat, HEARTBEAT_MS);
+    try {
+      await Promise.all(
+        msgs.map((m, i) =>
+          this.limit(async () => {
+            // Not started, not resolved: the message is delivered again to whoever owns the partition next.
+            if (this.stopping || !isRunning() || isStale()) return;
+            if ((await this.handle(m, batch.partition)) === "done") done[i] = true;
+            advance();
+            beat();
+          }),
+        ),
+      );
+    } finally {
+      clearInterval(clock);
+    }
     await commitOffsetsIfNecessary();
   }
 
