@@ -18,7 +18,6 @@ beforeAll(async () => {
     KAFKA_RUNS_TOPIC: api.config.runsTopic,
     KAFKA_DEAD_LETTER_TOPIC: `${api.config.runsTopic}.dlq`,
     WORKER_GROUP_ID: groupId,
-    PENDING_STALE_MS: "86400000",
   });
 });
 afterAll(async () => {

@@ -40,9 +40,6 @@ beforeAll(async () => {
     CANCEL_POLL_MS: "100",
     WORKER_SHUTDOWN_TIMEOUT_MS: "5000",
     WORKER_METRICS_PORT: String(metricsBase),
-    // Runs other test files left pending (the fuzz test's, on topics no worker reads) are not
-    // adopted by these workers: their long delay steps would hold this group's batches.
-    PENDING_STALE_MS: "86400000",
   };
   workers = startWorkers(3, env);
 });
@@ -127,6 +124,16 @@ describe("workers", () => {
     ]);
     expect(one.body.steps[3].output).toEqual({ k: 7, first: 200 });
     expect(Date.parse(one.body.finished_at)).toBeGreaterThanOrEqual(Date.parse(one.body.started_at));
+  });
+
+  test("a run read through the API once it finished shows its final state, not a cached earlier one", async () => {
+    // The trigger caches the pending run; the worker must drop that copy when it claims and when it
+    // finishes, and the trigger must write it before the message can reach a worker.
+    const wf = await createWorkflow([{ name: "shape", type: "transform", config: { output: "{{input.k}}" } }]);
+    const ids = await triggerMany(wf, 300, (i) => ({ k: i }));
+    await allTerminal(ids, 60_000);
+    const answers = await Promise.all(ids.map((id) => call(api.url, "GET", `/api/v1/runs/${id}`)));
+    expect(answers.filter((a) => a.body.status !== "completed").map((a) => [a.body.id, a.body.status])).toEqual([]);
   });
 
   test("each worker serves /metrics on its port: runs by state, step durations by type, consumer lag", async () => {

@@ -12,8 +12,17 @@ export interface WorkerGroup {
   stopAll(signal?: NodeJS.Signals): Promise<void>;
 }
 
-// No metrics port unless a test asks: workers of different tests would compete for it.
-export const workerEnv = (env: Record<string, string>) => ({ ...process.env, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0", ...env });
+// No metrics port unless a test asks: workers of different tests would compete for it. Runs other
+// test files left pending (the fuzz test's, on topics no worker reads) are not adopted by a test's
+// workers unless it asks: the reconciler republishes a stale run to its own topic, and their long
+// delay steps would fill this group's concurrency.
+export const workerEnv = (env: Record<string, string>) => ({
+  ...process.env,
+  LOG_LEVEL: "warn",
+  WORKER_METRICS_PORT: "0",
+  PENDING_STALE_MS: "86400000",
+  ...env,
+});
 
 /** Real worker processes (`worker/src/process.ts`), as `bun run worker` starts them. */
 export function startWorkers(count: number, env: Record<string, string>): WorkerGroup {

@@ -78,12 +78,14 @@ export class RunService {
     });
     if (!inserted) return { run: await this.replay(req, key), created: false };
 
-    const run = toRun(inserted.row);
+    // Cached before the message leaves: the worker drops the cached copy when it claims the run,
+    // and a pending copy written after that would be served stale until it expires.
+    const run = await this.remember(toRun(inserted.row));
     // publish() never rejects: its outcome only decides whether the outbox row can go.
     void this.d.publisher.publish({ topic: this.d.topic, key: run.id, value: inserted.message, headers }).then((outcome) => {
       if (outcome === "published") this.d.acks.ack(inserted.outboxId);
     });
-    return { run: await this.remember(run), created: true };
+    return { run, created: true };
   }
 
   /** Nothing was inserted: either the key was used before, or the workflow is gone. */
