@@ -1,5 +1,6 @@
 import type { Sql } from "../sql/client.ts";
 import { pgArray } from "../sql/client.ts";
+import { StatementBatcher } from "../sql/statement-batcher.ts";
 import type { StepSpec } from "../workflows/definition.ts";
 import type { RunStatus, StepResult } from "./run.ts";
 
@@ -17,6 +18,14 @@ export type ClaimRefusal =
   | { why: "finished"; status: RunStatus }
   | { why: "leased"; owner: string; expiresInMs: number };
 
+interface Finish {
+  id: string;
+  status: "completed" | "failed";
+  steps: StepResult[];
+  output: unknown;
+  error: string | null;
+}
+
 /**
  * The run state machine as compare-and-set updates: pending → running (claim, with a lease) →
  * completed | failed, or cancelled by the API at any point before that. Every write checks the
@@ -24,6 +33,14 @@ export type ClaimRefusal =
  * redelivered, restarted or killed on the way.
  */
 export class ExecutionStore {
+  /**
+   * The claims and the terminal writes of the runs a worker executes at once share statements
+   * (see StatementBatcher): one statement and one commit per run for each was most of what
+   * PostgreSQL did under load.
+   */
+  private readonly claims = new StatementBatcher<string, ClaimedRun | undefined>((ids) => this.claimMany(ids));
+  private readonly finishes = new StatementBatcher<Finish, boolean>((items) => this.finishMany(items));
+
   constructor(
     private readonly sql: Sql,
     private readonly owner: string,
@@ -36,11 +53,7 @@ export class ExecutionStore {
 
   /** Takes a pending run, or a running one whose lease expired (its worker died). */
   async claim(id: string): Promise<ClaimedRun | ClaimRefusal> {
-    const [row] = await this.sql<ClaimedRun[]>`
-      UPDATE runs SET status = 'running', started_at = COALESCE(started_at, now()), updated_at = now(),
-             lease_owner = ${this.owner}, lease_expires_at = ${this.lease()}, executions = executions + 1
-      WHERE id = ${id}::uuid AND (status = 'pending' OR (status = 'running' AND lease_expires_at < now()))
-      RETURNING id, workflow_id, definition, input, steps, executions`;
+    const row = await this.claims.submit(id.toLowerCase());
     if (row) return row;
     const [cur] = await this.sql<{ status: RunStatus; lease_owner: string | null; ms: number | null }[]>`
       SELECT status, lease_owner, (extract(epoch FROM lease_expires_at - now()) * 1000)::int AS ms
@@ -48,6 +61,21 @@ export class ExecutionStore {
     if (!cur) return { why: "missing" };
     if (cur.status === "running") return { why: "leased", owner: cur.lease_owner ?? "", expiresInMs: Math.max(0, cur.ms ?? 0) };
     return { why: "finished", status: cur.status };
+  }
+
+  private async claimMany(ids: readonly string[]): Promise<(ClaimedRun | undefined)[]> {
+    const rows = await this.sql<ClaimedRun[]>`
+      UPDATE runs SET status = 'running', started_at = COALESCE(started_at, now()), updated_at = now(),
+             lease_owner = ${this.owner}, lease_expires_at = ${this.lease()}, executions = executions + 1
+      WHERE id = ANY(${pgArray(ids)}::uuid[]) AND (status = 'pending' OR (status = 'running' AND lease_expires_at < now()))
+      RETURNING id, workflow_id, definition, input, steps, executions`;
+    const claimed = new Map(rows.map((r) => [r.id, r]));
+    // A run asked for twice in one batch (its message delivered twice) is claimed by the first ask only.
+    return ids.map((id) => {
+      const row = claimed.get(id);
+      claimed.delete(id);
+      return row;
+    });
   }
 
   /** Records progress and renews the lease; false when the run is no longer ours to run. */
@@ -60,13 +88,21 @@ export class ExecutionStore {
   }
 
   /** The one terminal write of a run this worker owns; false if it was cancelled or taken over first. */
-  async finish(id: string, status: "completed" | "failed", steps: StepResult[], output: unknown, error: string | null): Promise<boolean> {
-    const rows = await this.sql`
-      UPDATE runs SET status = ${status}, steps = ${this.sql.json(steps as never)}, output = ${this.sql.json((output ?? null) as never)},
-             error = ${error}, finished_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
-      WHERE id = ${id}::uuid AND status = 'running' AND lease_owner = ${this.owner}
-      RETURNING 1`;
-    return rows.length > 0;
+  finish(id: string, status: "completed" | "failed", steps: StepResult[], output: unknown, error: string | null): Promise<boolean> {
+    return this.finishes.submit({ id: id.toLowerCase(), status, steps, output: output ?? null, error });
+  }
+
+  private async finishMany(items: readonly Finish[]): Promise<boolean[]> {
+    // A JSON null becomes SQL NULL in jsonb_to_recordset: an output of null is stored as jsonb null.
+    const rows = await this.sql<{ id: string }[]>`
+      UPDATE runs SET status = b.status, steps = b.steps, output = COALESCE(b.output, 'null'::jsonb), error = b.error,
+             finished_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
+      FROM jsonb_to_recordset(${this.sql.json(items as never)}::jsonb)
+        AS b(id uuid, status text, steps jsonb, output jsonb, error text)
+      WHERE runs.id = b.id AND runs.status = 'running' AND runs.lease_owner = ${this.owner}
+      RETURNING runs.id::text AS id`;
+    const done = new Set(rows.map((r) => r.id));
+    return items.map((f) => done.has(f.id));
   }
 
   /** After a cancel: keeps the step results of the part that ran, for the record. */
