@@ -231,7 +231,9 @@ describe("workers", () => {
   test("kill -9 of a worker mid-load: every run ends in one terminal state, no recorded step runs twice", async () => {
     const wf = await createWorkflow([
       { name: "first", type: "http", config: { method: "GET", url: `${T}/hit/kill-{{input.k}}/first` } },
-      { name: "pause", type: "delay", config: { ms: 400 } },
+      // Long enough that the victim still holds runs when it dies, even if the queries that pick it
+      // wait behind a loaded PgBouncer pool (a 400 ms pause once let it finish them all first).
+      { name: "pause", type: "delay", config: { ms: 1500 } },
       { name: "second", type: "http", config: { method: "GET", url: `${T}/hit/kill-{{input.k}}/second` } },
     ]);
     const ids = await triggerMany(wf, 150, (i) => ({ k: i }));
