@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "@wf/domain";
 import { createKafka } from "@wf/domain/bus/kafka";
 import { call, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
+import { readTopic } from "../support/kafka.ts";
 import { startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // The workers' Kafka session timeout (worker/src/batch-consumer.ts): a member silent this long is
@@ -61,4 +62,44 @@ describe("worker session", () => {
       await admin.disconnect();
     }
   });
+
+  test("a backlog of 20,000 poison messages is dead-lettered once each, with no member expelled", async () => {
+    const topic = unique("runs-poison");
+    const group = unique("workers-poison");
+    const kafka = createKafka(api.config, createLogger("error"), unique("poison-test"));
+    const admin = kafka.admin();
+    await admin.connect();
+    let poison: WorkerGroup | undefined;
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }, { topic: `${topic}.dlq`, numPartitions: 1 }], waitForLeaders: true });
+      const producer = kafka.producer();
+      await producer.connect();
+      for (let i = 0; i < 20_000; i += 2000)
+        await producer.send({
+          topic,
+          messages: Array.from({ length: 2000 }, () => {
+            const id = crypto.randomUUID();
+            return { key: id, value: JSON.stringify({ run_id: id, workflow_id: crypto.randomUUID(), workflow_version: 1 }) };
+          }),
+        });
+      await producer.disconnect();
+
+      poison = startWorkers(2, { KAFKA_RUNS_TOPIC: topic, KAFKA_DEAD_LETTER_TOPIC: `${topic}.dlq`, WORKER_GROUP_ID: group });
+      // An expelled member rejoins under a new id: two workers must show two ids, whatever happens.
+      const members = new Set<string>();
+      const watch = setInterval(async () => {
+        const g = await admin.describeGroups([group]).catch(() => undefined);
+        for (const m of g?.groups[0]?.members ?? []) members.add(m.memberId);
+      }, 500);
+      const config = { ...api.config, runsTopic: topic };
+      const dlq = await readTopic(config, `${topic}.dlq`, (m) => m.length >= 20_000, { timeoutMs: 120_000, settleMs: 3000 });
+      clearInterval(watch);
+      expect(dlq.length).toBe(20_000);
+      expect(new Set(dlq.map((m) => m.key)).size).toBe(20_000);
+      expect(members.size).toBeLessThanOrEqual(2);
+    } finally {
+      await poison?.stopAll("SIGKILL");
+      await admin.disconnect();
+    }
+  }, 180_000);
 });
