@@ -1,11 +1,6 @@
 import type { AccessControl } from "@wf/domain";
 import { Elysia } from "elysia";
-
-const pathOf = (url: string): string => {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  const q = url.indexOf("?", start);
-  return url.slice(start, q === -1 ? undefined : q);
-};
+import { pathOf } from "./url-path.ts";
 
 /**
  * API keys and rate limits, checked before the body is read. Without API_KEYS_REQUIRED there is

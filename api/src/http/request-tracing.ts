@@ -1,16 +1,11 @@
 import { messageHeaders, type Span, type Tracing } from "@wf/domain/observability/tracing";
 import { Elysia, StatusMap } from "elysia";
+import { pathOf } from "./url-path.ts";
 
 const spans = new WeakMap<Request, Span>();
 
 // Elysia lets a handler set the status by name ("Not Found") as well as by number.
 const statusCode = (s: number | keyof typeof StatusMap | undefined): number => (typeof s === "number" ? s : s ? StatusMap[s] : 200);
-
-const pathOf = (url: string): string => {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  const query = url.indexOf("?", start);
-  return start < 0 ? "/" : url.slice(start, query < 0 ? undefined : query);
-};
 
 /**
  * A server span per request, named by method and route template once routed. Without tracing the
