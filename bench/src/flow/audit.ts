@@ -1,6 +1,7 @@
 import type { Sql } from "@wf/domain/sql/client";
 import { pgArray } from "@wf/domain/sql/client";
 import type { Audit, Target } from "../results.ts";
+import { waitForNone } from "./wait-for-none.ts";
 
 export interface AuditInput {
   target: Target;
@@ -20,16 +21,13 @@ export interface AuditInput {
 export async function audit(sql: Sql, a: AuditInput): Promise<Audit> {
   const problems: string[] = [];
   const ids = pgArray(a.accepted_runs);
-  const deadline = Date.now() + a.deadlineS * 1000;
-  let notTerminal = 0;
-  for (;;) {
-    const [row] = await sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM runs WHERE id = ANY(${ids}::uuid[]) AND status NOT IN ('completed', 'failed', 'cancelled')`;
-    notTerminal = row?.n ?? 0;
-    if (notTerminal === 0 || Date.now() > deadline) break;
-    a.onWait?.(`[audit ${a.target} r${a.round}] ${notTerminal} run(s) not finished yet`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  const notTerminal = await waitForNone(
+    async () =>
+      (await sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM runs WHERE id = ANY(${ids}::uuid[]) AND status NOT IN ('completed', 'failed', 'cancelled')`)[0]?.n ?? 0,
+    a.deadlineS,
+    (n) => a.onWait?.(`[audit ${a.target} r${a.round}] ${n} run(s) not finished yet`),
+  );
   const pattern = `${a.tag}-%`;
   const [counts] = await sql<{ workflows: number; runs: number; dup: number; matched: number; failed: number }[]>`
     SELECT

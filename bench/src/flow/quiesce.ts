@@ -1,4 +1,5 @@
 import type { Sql } from "@wf/domain/sql/client";
+import { waitForNone } from "./wait-for-none.ts";
 
 export interface QuiesceInput {
   /** Only runs created since then count: the bench's own backlog, not a test database's leftovers. */
@@ -14,14 +15,12 @@ export interface QuiesceInput {
  * and it measures the previous round as much as its own. Returns the runs still unfinished at
  * the deadline (0 when the machine is quiet).
  */
-export async function quiesce(sql: Sql, q: QuiesceInput): Promise<number> {
-  const deadline = Date.now() + q.deadlineS * 1000;
-  for (;;) {
-    const [row] = await sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM runs WHERE status IN ('pending', 'running') AND created_at >= ${q.since}`;
-    const open = row?.n ?? 0;
-    if (open === 0 || Date.now() > deadline) return open;
-    q.onWait?.(`[quiesce] ${open} earlier run(s) still executing; waiting before the round`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+export function quiesce(sql: Sql, q: QuiesceInput): Promise<number> {
+  return waitForNone(
+    async () =>
+      (await sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM runs WHERE status IN ('pending', 'running') AND created_at >= ${q.since}`)[0]?.n ?? 0,
+    q.deadlineS,
+    (open) => q.onWait?.(`[quiesce] ${open} earlier run(s) still executing; waiting before the round`),
+  );
 }
