@@ -53,4 +53,12 @@ describe("StatementBatcher", () => {
     expect(got.map((g) => g.status)).toEqual(["rejected", "rejected"]);
     expect(r.batches).toEqual([["a", "b"]]);
   });
+
+  test("so does the driver's own outage error, from a store without a guard", async () => {
+    const r = recorder(() => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6432"), { code: "ECONNREFUSED" }));
+    const b = new StatementBatcher(r.write);
+    const got = await Promise.allSettled(["a", "b"].map((id) => b.submit(id)));
+    expect(got.map((g) => g.status)).toEqual(["rejected", "rejected"]);
+    expect(r.batches).toEqual([["a", "b"]]);
+  });
 });

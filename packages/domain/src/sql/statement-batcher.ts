@@ -1,4 +1,5 @@
 import { DomainError } from "../errors.ts";
+import { isDatabaseOutage } from "./outage.ts";
 
 interface Waiting<I, O> {
   item: I;
@@ -8,10 +9,11 @@ interface Waiting<I, O> {
 
 /**
  * Writes that arrive in the same event-loop turn are stored by one statement: under load a single
- * row's insert through PgBouncer (parse, plan, execute, commit, two round trips) costs far more
- * than the row itself, and a batch pays that once. Alone, a write waits one turn. `write` answers
+ * row's write through PgBouncer (a round trip, an executor start, a commit) costs far more than
+ * the row itself, and a batch pays that once. Alone, a write waits one turn. `write` answers
  * one result per item, in order. If a batch fails for a reason of its own (not an outage), its
- * items are tried one by one, so one bad row fails only its own request.
+ * items are tried one by one, so one bad row fails only its own request; an outage fails the
+ * whole batch at once instead of sending one doomed statement per item.
  */
 export class StatementBatcher<I, O> {
   private queue: Waiting<I, O>[] = [];
@@ -47,7 +49,9 @@ export class StatementBatcher<I, O> {
       const results = await this.write(batch.map((w) => w.item));
       batch.forEach((w, i) => w.resolve(results[i] as O));
     } catch (err) {
-      const outage = err instanceof DomainError && err.kind === "unavailable";
+      // Through a guarded store an outage arrives as `unavailable`; straight from the driver (the
+      // worker's execution store) as the driver's own error. Either way no row could be written.
+      const outage = (err instanceof DomainError && err.kind === "unavailable") || isDatabaseOutage(err);
       if (batch.length === 1 || outage) for (const w of batch) w.reject(err);
       else await Promise.all(batch.map((w) => this.store([w])));
     }
