@@ -12,9 +12,11 @@ import { accessGuard } from "./http/access-guard.ts";
 import { PROBLEM_CONTENT_TYPE, problemHeaders, toProblem } from "./http/problem.ts";
 import { requestContext } from "./http/request-context.ts";
 import { requestTracing } from "./http/request-tracing.ts";
+import { registerStringFormats } from "./http/string-formats.ts";
 
 /** The whole HTTP API; `main.ts` gives it services and a port, tests may too. */
 export function createApp(services: Services, info: ServiceInfo) {
+  registerStringFormats();
   return (
     new Elysia({ precompile: true, normalize: false })
       .use(requestContext(services.metrics, () => services.health.draining, services.log, services.config.logLevel === "debug"))
