@@ -56,6 +56,19 @@ describe("keyset pagination", () => {
     expect(await walk(`/api/v1/runs?workflow_id=${wf}`, 5)).toEqual(ids.reverse());
   });
 
+  test("a page larger than Bun's 16 KiB cork buffer arrives whole and parses (sent as one stream)", async () => {
+    const mine: string[] = [];
+    for (let i = 0; i < 60; i++) mine.push((await call(api.url, "POST", "/api/v1/workflows", { ...sampleWorkflow(), description: "d".repeat(400) })).body.id);
+    const res = await fetch(`${api.url}/api/v1/workflows?limit=60`);
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toStartWith("application/json");
+    expect(Buffer.byteLength(text)).toBeGreaterThan(24_000);
+    const page = JSON.parse(text) as Page["body"];
+    expect(page.items.map((i) => i.id)).toEqual(mine.reverse());
+    expect(page.next_cursor).toBeString();
+  });
+
   test("default and maximum page sizes", async () => {
     const r = await call(api.url, "GET", "/api/v1/workflows");
     expect(r.body.items.length).toBe(Math.min(50, r.body.items.length));

@@ -1,6 +1,7 @@
 import type { Services } from "@wf/domain";
 import { Elysia } from "elysia";
 import { API_SECURITY, apiProblemResponses } from "../../http/problem-model.ts";
+import { jsonAnswer } from "../../http/large-json.ts";
 import { traceHeaders } from "../../http/request-tracing.ts";
 import { IdParams } from "../workflows/model.ts";
 import { RunListQuery, runModels, TriggerInput } from "./model.ts";
@@ -31,7 +32,7 @@ export const runsController = ({ runs }: Services) =>
       response: { 200: "run", ...apiProblemResponses(404) },
       detail: { summary: "Get a run with its step results (cached)" },
     })
-    .get("/runs", ({ query }) => runs.list(query), {
+    .get("/runs", async ({ query }) => jsonAnswer(await runs.list(query)), {
       query: RunListQuery,
       response: { 200: "run.page", ...apiProblemResponses(400) },
       detail: { summary: "List runs, newest first, optionally by status and workflow" },

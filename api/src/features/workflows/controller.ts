@@ -1,5 +1,6 @@
 import type { Services } from "@wf/domain";
 import { Elysia, t } from "elysia";
+import { jsonAnswer } from "../../http/large-json.ts";
 import { API_SECURITY, apiProblemResponses } from "../../http/problem-model.ts";
 import { IdParams, PageQuery, WorkflowInput, workflowModels } from "./model.ts";
 
@@ -12,7 +13,7 @@ export const workflowsController = ({ workflows }: Services) =>
       response: { 201: "workflow", ...apiProblemResponses(400, 413, 415, 422) },
       detail: { summary: "Create a workflow" },
     })
-    .get("", ({ query }) => workflows.list(query), {
+    .get("", async ({ query }) => jsonAnswer(await workflows.list(query)), {
       query: PageQuery,
       response: { 200: "workflow.page", ...apiProblemResponses(400) },
       detail: { summary: "List workflows, newest first" },
