@@ -20,12 +20,14 @@ const JSON_HEADERS = { "content-type": "application/json;charset=utf-8" };
  * answers keep their content-length.
  */
 export function jsonAnswer(value: unknown): Response {
-  const bytes = Buffer.from(JSON.stringify(value));
-  if (bytes.length < DIRECT_STREAM_FROM_BYTES) return new Response(bytes, { headers: JSON_HEADERS });
+  const text = JSON.stringify(value);
+  // Length in UTF-16 units, at most the byte length: a page of mostly non-ASCII text may still
+  // take the fragmented path, never a wrong one.
+  if (text.length < DIRECT_STREAM_FROM_BYTES) return new Response(text, { headers: JSON_HEADERS });
   const body = new DirectStream({
     type: "direct",
     pull(controller) {
-      controller.write(bytes);
+      controller.write(text);
       controller.end();
     },
   });
