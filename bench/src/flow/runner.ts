@@ -59,6 +59,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutput> {
 
   const { hostname, port } = new URL(o.base);
 
+  /** One step's request; its answer is decoded only when a later step needs it (POST answers). */
   async function request<T = unknown>(conn: UserConnection, step: FlowStep, path: string, method = "GET", body?: string): Promise<T> {
     const idx = FLOW_STEPS.indexOf(step);
     const start = performance.now();
@@ -66,12 +67,14 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutput> {
     let answer: unknown;
     try {
       const res = await conn.request(method, path, body === undefined ? {} : JSON_HEADERS, body, o.timeoutMs);
-      try {
-        answer = JSON.parse(res.body);
-      } catch {
-        answer = undefined;
-      }
       if (res.status < 200 || res.status > 299) error = `http_${res.status}`;
+      else if (method === "POST") {
+        try {
+          answer = JSON.parse(res.body.toString("utf8"));
+        } catch {
+          error = "other"; // a 2xx whose answer is not JSON: the next steps cannot go on
+        }
+      }
     } catch (err) {
       error = classifyError(err);
     }

@@ -2,7 +2,8 @@ import type { Socket } from "bun";
 
 export interface Answer {
   status: number;
-  body: string;
+  /** Raw bytes: a load generator decodes only the answers it needs. */
+  body: Buffer;
 }
 
 /** A request that failed below HTTP; the message carries the words `classifyError` sorts by. */
@@ -152,7 +153,7 @@ export class UserConnection {
     clearTimeout(f.timer);
     this.buf = Buffer.alloc(0);
     if (close) this.close();
-    f.resolve({ status, body: body.toString("utf8") });
+    f.resolve({ status, body });
   }
 }
 
