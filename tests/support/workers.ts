@@ -13,9 +13,9 @@ export interface WorkerGroup {
 }
 
 // No metrics port unless a test asks: workers of different tests would compete for it. Runs other
-// test files left pending (the fuzz test's, on topics no worker reads) are not adopted by a test's
-// workers unless it asks: the reconciler republishes a stale run to its own topic, and their long
-// delay steps would fill this group's concurrency.
+// test files left pending are not adopted by a test's workers unless it asks: the reconciler leaves
+// other topics' runs alone, but adopts those stored before runs recorded their topic (a database
+// older than this rule), and their long delay steps would fill this group's concurrency.
 export const workerEnv = (env: Record<string, string>) => ({
   ...process.env,
   LOG_LEVEL: "warn",

@@ -13,6 +13,11 @@ const LOCK_KEY = 727_002;
  * `pendingStaleMs` with nothing waiting in the outbox lost its message (a broker that lost data).
  * Republishing bumps `updated_at`, so one run is not republished again before another period has
  * passed; a duplicate message is harmless, since claiming is a compare-and-set.
+ *
+ * Only runs published to this group's own topic are adopted: groups with different runs topics
+ * may share one database, and republishing another topic's run to ours would hand it to workers
+ * it was never meant for (another deployment's, or a test's). A run with no recorded topic was
+ * stored before runs recorded one; its topic is unknown, so any group may adopt it.
  */
 export class Reconciler {
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -48,7 +53,8 @@ export class Reconciler {
       if (!lock?.ok) return 0;
       const rows = await tx<{ id: string; workflow_id: string; workflow_version: number }[]>`
         SELECT r.id, r.workflow_id, r.workflow_version FROM runs r
-        WHERE ((r.status = 'running' AND r.lease_expires_at < now()
+        WHERE (r.topic = ${o.topic} OR r.topic IS NULL)
+          AND ((r.status = 'running' AND r.lease_expires_at < now()
                 AND r.updated_at < now() - make_interval(secs => ${o.leaseMs / 1000}))
             OR (r.status = 'pending' AND r.updated_at < now() - make_interval(secs => ${o.pendingStaleMs / 1000})
                 AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.key = r.id::text)))

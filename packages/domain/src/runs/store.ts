@@ -33,7 +33,8 @@ export class RunStore {
   /**
    * Stores pending runs and their outbox messages, any number in one statement (atomic without a
    * transaction, one round trip through PgBouncer): concurrent triggers share it. Each run copies
-   * its workflow's current steps and version. A run missing from the answer was not inserted:
+   * its workflow's current steps and version, and records `topic`, so that only the reconciler of
+   * that topic's worker group ever republishes it. A run missing from the answer was not inserted:
    * its workflow does not exist, or its idempotency key is taken (also by an earlier row of the
    * same batch).
    */
@@ -53,8 +54,8 @@ export class RunStore {
         SELECT * FROM jsonb_to_recordset(${this.sql.json(batch as never)}::jsonb)
           AS r(id uuid, workflow_id uuid, input jsonb, idempotency_key text, created_at timestamptz, headers jsonb, ord int)
       ), ins AS (
-        INSERT INTO runs (id, workflow_id, workflow_version, definition, status, input, idempotency_key, created_at, updated_at)
-        SELECT r.id, wf.id, wf.version, wf.steps, 'pending', r.input, r.idempotency_key, r.created_at, r.created_at
+        INSERT INTO runs (id, workflow_id, workflow_version, definition, status, input, idempotency_key, created_at, updated_at, topic)
+        SELECT r.id, wf.id, wf.version, wf.steps, 'pending', r.input, r.idempotency_key, r.created_at, r.created_at, ${topic}
         FROM req r JOIN workflows wf ON wf.id = r.workflow_id
         ORDER BY r.ord
         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
