@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
+import Redis from "ioredis";
 import { call, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { freePort } from "../support/replicas.ts";
@@ -134,6 +135,27 @@ describe("workers", () => {
     await allTerminal(ids, 60_000);
     const answers = await Promise.all(ids.map((id) => call(api.url, "GET", `/api/v1/runs/${id}`)));
     expect(answers.filter((a) => a.body.status !== "completed").map((a) => [a.body.id, a.body.status])).toEqual([]);
+  });
+
+  test("a finished run's cached copy is written through by its worker: read without a query", async () => {
+    const wf = await createWorkflow([{ name: "shape", type: "transform", config: { output: "{{input.k}}" } }]);
+    const ids = await triggerMany(wf, 50, (i) => ({ k: i }));
+    await allTerminal(ids, 60_000);
+    // Nothing has read these runs through the API: a cached copy can only be the worker's.
+    const redis = new Redis(api.config.redisUrl);
+    try {
+      const cached = await waitFor("the finished runs in Redis", async () => {
+        const values = await redis.mget(...ids.map((id) => `wf:run:${id}`));
+        const runs = values.map((v) => (v === null ? undefined : JSON.parse(v)));
+        return runs.every((r) => r?.status === "completed") ? runs : undefined;
+      }, 5_000);
+      expect(await redis.ttl(`wf:run:${ids[0]}`)).toBeLessThanOrEqual(api.config.runCacheTtlS);
+      const answers = await Promise.all(ids.map((id) => call(api.url, "GET", `/api/v1/runs/${id}`)));
+      expect(answers.map((a) => a.body)).toEqual(cached);
+      expect(cached.map((r) => r.output)).toEqual(ids.map((_, i) => i));
+    } finally {
+      redis.disconnect();
+    }
   });
 
   test("each worker serves /metrics on its port: runs by state, step durations by type, consumer lag", async () => {

@@ -6,6 +6,8 @@ import { abortableSleep, executeRun, type EngineDeps } from "@wf/domain/engine/r
 import { traceSteps } from "@wf/domain/engine/step-tracing";
 import type { Span, Tracing } from "@wf/domain/observability/tracing";
 import type { ExecutionStore } from "@wf/domain/runs/execution-store";
+import { toRun, type RunRow } from "@wf/domain/runs/run";
+import { cacheRun } from "@wf/domain/runs/run-cache";
 import type { RunWatch } from "./run-watch.ts";
 
 /** What became of one message: `done` may be committed; `handed_back` must be delivered again. */
@@ -15,7 +17,9 @@ export class UnknownRun extends Error {}
 
 /**
  * Executes one run from its message: claim it (compare-and-set with a lease), run its steps with
- * the engine, write its one terminal state, and keep the Redis copy from going stale.
+ * the engine, write its one terminal state, and keep the Redis copy from going stale: dropped
+ * while the run changes, the terminal state written through (readers of a finished run then need
+ * no query; a terminal state cannot go stale).
  */
 export class RunExecutor {
   readonly stats = { completed: 0, failed: 0, cancelled: 0, handedBack: 0, skipped: 0 };
@@ -82,6 +86,7 @@ export class RunExecutor {
     }
     // The cached copy says pending: drop it so readers see the run running.
     await this.forget(runId);
+    let terminal: RunRow | undefined;
 
     const ac = this.watch.add(runId);
     const onShutdown = () => ac.abort("shutdown");
@@ -101,7 +106,8 @@ export class RunExecutor {
       if (outcome.status === "completed" || outcome.status === "failed") {
         const output = outcome.status === "completed" ? outcome.output : null;
         const error = outcome.status === "failed" ? outcome.error : null;
-        if (await this.store.finish(runId, outcome.status, outcome.steps, output, error)) this.stats[outcome.status]++;
+        terminal = await this.store.finish(runId, outcome.status, outcome.steps, output, error);
+        if (terminal) this.stats[outcome.status]++;
         return "done";
       }
       switch (outcome.reason) {
@@ -110,7 +116,7 @@ export class RunExecutor {
           this.stats.handedBack++;
           return "handed_back";
         case "timeout":
-          await this.store.finish(runId, "failed", outcome.steps, null, `run exceeded its time limit of ${this.config.runTimeoutMs} ms`);
+          terminal = await this.store.finish(runId, "failed", outcome.steps, null, `run exceeded its time limit of ${this.config.runTimeoutMs} ms`);
           this.stats.failed++;
           return "done";
         default:
@@ -127,7 +133,8 @@ export class RunExecutor {
       clearTimeout(timeout);
       shutdown.removeEventListener("abort", onShutdown);
       this.watch.remove(runId);
-      await this.forget(runId);
+      if (terminal) await cacheRun(this.cache, toRun(terminal), this.config.runCacheTtlS);
+      else await this.forget(runId);
     }
   }
 }

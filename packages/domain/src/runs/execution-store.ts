@@ -2,7 +2,11 @@ import type { Sql } from "../sql/client.ts";
 import { pgArray } from "../sql/client.ts";
 import { StatementBatcher } from "../sql/statement-batcher.ts";
 import type { StepSpec } from "../workflows/definition.ts";
-import type { RunStatus, StepResult } from "./run.ts";
+import type { RunRow, RunStatus, StepResult } from "./run.ts";
+import { RUN_COLUMNS } from "./store.ts";
+
+// Qualified: the terminal write joins a recordset whose columns share the runs' names.
+const RETURNED_RUN = RUN_COLUMNS.split(", ").map((c) => `runs.${c}`).join(", ");
 
 export interface ClaimedRun {
   id: string;
@@ -39,7 +43,7 @@ export class ExecutionStore {
    * PostgreSQL did under load.
    */
   private readonly claims = new StatementBatcher<string, ClaimedRun | undefined>((ids) => this.claimMany(ids));
-  private readonly finishes = new StatementBatcher<Finish, boolean>((items) => this.finishMany(items));
+  private readonly finishes = new StatementBatcher<Finish, RunRow | undefined>((items) => this.finishMany(items));
 
   constructor(
     private readonly sql: Sql,
@@ -87,22 +91,25 @@ export class ExecutionStore {
     return rows.length > 0;
   }
 
-  /** The one terminal write of a run this worker owns; false if it was cancelled or taken over first. */
-  finish(id: string, status: "completed" | "failed", steps: StepResult[], output: unknown, error: string | null): Promise<boolean> {
+  /**
+   * The one terminal write of a run this worker owns: the run as stored, so the caller can cache
+   * it; undefined if it was cancelled or taken over first.
+   */
+  finish(id: string, status: "completed" | "failed", steps: StepResult[], output: unknown, error: string | null): Promise<RunRow | undefined> {
     return this.finishes.submit({ id: id.toLowerCase(), status, steps, output: output ?? null, error });
   }
 
-  private async finishMany(items: readonly Finish[]): Promise<boolean[]> {
+  private async finishMany(items: readonly Finish[]): Promise<(RunRow | undefined)[]> {
     // A JSON null becomes SQL NULL in jsonb_to_recordset: an output of null is stored as jsonb null.
-    const rows = await this.sql<{ id: string }[]>`
+    const rows = await this.sql<RunRow[]>`
       UPDATE runs SET status = b.status, steps = b.steps, output = COALESCE(b.output, 'null'::jsonb), error = b.error,
              finished_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
       FROM jsonb_to_recordset(${this.sql.json(items as never)}::jsonb)
         AS b(id uuid, status text, steps jsonb, output jsonb, error text)
       WHERE runs.id = b.id AND runs.status = 'running' AND runs.lease_owner = ${this.owner}
-      RETURNING runs.id::text AS id`;
-    const done = new Set(rows.map((r) => r.id));
-    return items.map((f) => done.has(f.id));
+      RETURNING ${this.sql.unsafe(RETURNED_RUN)}`;
+    const done = new Map(rows.map((r) => [r.id, r]));
+    return items.map((f) => done.get(f.id));
   }
 
   /** After a cancel: keeps the step results of the part that ran, for the record. */

@@ -8,6 +8,7 @@ import { SingleFlight } from "../pagination/single-flight.ts";
 import { StatementBatcher } from "../sql/statement-batcher.ts";
 import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "../pagination/page.ts";
 import { toRun, type Run, type RunRow, type RunStatus } from "./run.ts";
+import { cacheRun } from "./run-cache.ts";
 import type { InsertedRun, NewRun, RunStore } from "./store.ts";
 import { validateTrigger, type TriggerLimits } from "./trigger-rules.ts";
 
@@ -53,7 +54,7 @@ export class RunService {
   }
 
   private async remember(run: Run): Promise<Run> {
-    await this.d.cache.set(cacheKeys.run(run.id), JSON.stringify(run), this.d.ttlS);
+    await cacheRun(this.d.cache, run, this.d.ttlS);
     return run;
   }
 

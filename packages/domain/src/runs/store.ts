@@ -2,7 +2,8 @@ import type { Sql } from "../sql/client.ts";
 import type { Position } from "../pagination/cursor.ts";
 import type { RunRow, RunStatus } from "./run.ts";
 
-const COLUMNS =
+/** The columns a RunRow is read from (the worker returns them from its terminal write too). */
+export const RUN_COLUMNS =
   "id, workflow_id, workflow_version, status, input, output, error, steps, idempotency_key, created_at, started_at, finished_at";
 
 export interface NewRun {
@@ -59,7 +60,7 @@ export class RunStore {
         FROM req r JOIN workflows wf ON wf.id = r.workflow_id
         ORDER BY r.ord
         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING ${this.sql.unsafe(COLUMNS)}
+        RETURNING ${this.sql.unsafe(RUN_COLUMNS)}
       ), ob AS (
         INSERT INTO outbox (topic, key, payload, headers)
         SELECT ${topic}, ins.id::text,
@@ -75,12 +76,12 @@ export class RunStore {
   }
 
   async getByIdempotencyKey(key: string): Promise<RunRow | undefined> {
-    const [row] = await this.sql<RunRow[]>`SELECT ${this.sql.unsafe(COLUMNS)} FROM runs WHERE idempotency_key = ${key}`;
+    const [row] = await this.sql<RunRow[]>`SELECT ${this.sql.unsafe(RUN_COLUMNS)} FROM runs WHERE idempotency_key = ${key}`;
     return row;
   }
 
   async get(id: string): Promise<RunRow | undefined> {
-    const [row] = await this.sql<RunRow[]>`SELECT ${this.sql.unsafe(COLUMNS)} FROM runs WHERE id = ${id}::uuid`;
+    const [row] = await this.sql<RunRow[]>`SELECT ${this.sql.unsafe(RUN_COLUMNS)} FROM runs WHERE id = ${id}::uuid`;
     return row;
   }
 
@@ -93,7 +94,7 @@ export class RunStore {
     ].filter((c) => c !== undefined);
     const where = conds.length === 0 ? s`` : s`WHERE ${conds.reduce((acc, c) => s`${acc} AND ${c}`)}`;
     return s<RunRow[]>`
-      SELECT ${s.unsafe(COLUMNS)} FROM runs ${where}
+      SELECT ${s.unsafe(RUN_COLUMNS)} FROM runs ${where}
       ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`;
   }
 
@@ -103,7 +104,7 @@ export class RunStore {
       UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now},
              error = COALESCE(error, 'cancelled by request')
       WHERE id = ${id}::uuid AND status IN ('pending', 'running')
-      RETURNING ${this.sql.unsafe(COLUMNS)}`;
+      RETURNING ${this.sql.unsafe(RUN_COLUMNS)}`;
     return row;
   }
 }
