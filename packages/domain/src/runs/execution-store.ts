@@ -134,7 +134,7 @@ export class ExecutionStore {
     if (ids.length === 0) return { cancelled: [], lost: [] };
     // SKIP LOCKED: a renewal never waits, so it can never deadlock. Renewing the whole batch while
     // this worker's batched terminal write locked the same rows in another order did (19 times in
-    // one bench run): both statements held a PgBouncer server connection for the 1 s deadlock
+    // a day of bench runs): both statements held a PgBouncer server connection for the 1 s deadlock
     // timeout, and a failed terminal batch was retried run by run. A run locked right now is being
     // finished, cancelled or taken over, and needs no renewal.
     if (renew)
