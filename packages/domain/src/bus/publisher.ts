@@ -1,7 +1,8 @@
-import { Partitioners, type Kafka, type Message, type Producer } from "kafkajs";
+import type { Kafka, Message, Producer } from "kafkajs";
 import type { Logger } from "../observability/logger.ts";
 import { errorFields } from "../observability/logger.ts";
 import { CallTimedOut, CircuitOpen, type Breaker } from "../resilience/breaker.ts";
+import { keyPartitioner } from "./partitioner.ts";
 
 export interface OutgoingMessage {
   topic: string;
@@ -50,7 +51,7 @@ export class Publisher {
     private readonly prepare: () => Promise<void> = async () => {},
   ) {
     this.producer = kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: keyPartitioner,
       allowAutoTopicCreation: false,
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
     });
