@@ -1,3 +1,5 @@
+import { hasUuidShape } from "../ids.ts";
+
 export const RUN_STATUSES = ["pending", "running", "completed", "failed", "cancelled"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const TERMINAL: ReadonlySet<RunStatus> = new Set(["completed", "failed", "cancelled"]);
@@ -63,8 +65,6 @@ export interface RunMessage {
 export const encodeRunMessage = (m: RunMessage): string =>
   JSON.stringify({ run_id: m.run_id, workflow_id: m.workflow_id, workflow_version: m.workflow_version });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Parses a runs-topic message; a string saying what is wrong when it is not one. */
 export function decodeRunMessage(raw: string | undefined): RunMessage | string {
   if (raw === undefined) return "message has no value";
@@ -76,8 +76,8 @@ export function decodeRunMessage(raw: string | undefined): RunMessage | string {
   }
   if (v === null || typeof v !== "object") return "message value is not an object";
   const m = v as Record<string, unknown>;
-  if (typeof m.run_id !== "string" || !UUID.test(m.run_id)) return "run_id is missing or not a UUID";
-  if (typeof m.workflow_id !== "string" || !UUID.test(m.workflow_id)) return "workflow_id is missing or not a UUID";
+  if (typeof m.run_id !== "string" || !hasUuidShape(m.run_id)) return "run_id is missing or not a UUID";
+  if (typeof m.workflow_id !== "string" || !hasUuidShape(m.workflow_id)) return "workflow_id is missing or not a UUID";
   if (!Number.isInteger(m.workflow_version)) return "workflow_version is missing or not an integer";
   return { run_id: m.run_id, workflow_id: m.workflow_id, workflow_version: m.workflow_version as number };
 }
