@@ -3,7 +3,7 @@ import type { Subprocess } from "bun";
 import Redis from "ioredis";
 import { call, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
-import { freePort } from "../support/replicas.ts";
+import { freePorts } from "../support/replicas.ts";
 import { startSupervisor, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // The target the http steps call: a real server on 127.0.0.2, the only loopback address the
@@ -29,7 +29,7 @@ let workers: WorkerGroup;
 let env: Record<string, string>;
 let metricsBase: number;
 beforeAll(async () => {
-  metricsBase = await freePort();
+  metricsBase = await freePorts(3); // one per worker, as the supervisor numbers them
   api = await startApi();
   env = {
     KAFKA_RUNS_TOPIC: api.config.runsTopic,

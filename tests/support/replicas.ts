@@ -2,16 +2,33 @@ import type { Subprocess } from "bun";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once("error", () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
   });
 }
+
+// Below Linux's ephemeral range (32768 and up by default), so that no outgoing connection of the
+// tests — Kafka, PostgreSQL, Redis clients open hundreds — can take a port between this check and
+// the server's bind. A port the kernel hands out for `listen(0)` is an ephemeral one, and the next
+// ports after it are exactly the ones new connections get.
+const LOW = 20_000;
+const HIGH = 32_000;
+
+/** The first of `count` consecutive ports that are free on every address (a server of the tests binds one each). */
+export async function freePorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = LOW + Math.floor(Math.random() * (HIGH - LOW - count));
+    let free = true;
+    for (let p = base; free && p < base + count; p++) free = await canListen(p, "0.0.0.0");
+    if (free) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports between ${LOW} and ${HIGH}`);
+}
+
+export const freePort = (): Promise<number> => freePorts(1);
 
 /** `bun run api` as a user runs it: the supervisor and its replicas, on a port of their own. */
 export function startApiReplicas(port: number, replicas: number, env: Record<string, string> = {}): Subprocess<"ignore", "pipe", "pipe"> {
