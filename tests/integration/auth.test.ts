@@ -15,7 +15,7 @@ beforeAll(async () => {
   name = unique("key");
   key = (await store.create(name)).key;
   // a key created after start is picked up by the next refresh
-  await waitFor("the new key to be accepted", async () => (await get("/api/v1/workflows?limit=1", key)).status === 200, 5000, 50);
+  await waitFor("the new key to be accepted", async () => (await get("/api/v1/workflows?limit=1", key)).status === 200, 15_000, 50);
 });
 afterAll(async () => {
   await api.stop();
@@ -60,16 +60,16 @@ describe("API keys", () => {
   test("a revoked key is refused once the processes have reloaded the keys", async () => {
     const other = unique("revoked");
     const k = (await store.create(other)).key;
-    await waitFor("the key to be accepted", async () => (await get("/api/v1/runs?limit=1", k)).status === 200, 5000, 50);
+    await waitFor("the key to be accepted", async () => (await get("/api/v1/runs?limit=1", k)).status === 200, 15_000, 50);
     await store.revoke(other);
-    await waitFor("the revoked key to be refused", async () => (await get("/api/v1/runs?limit=1", k)).status === 401, 5000, 50);
+    await waitFor("the revoked key to be refused", async () => (await get("/api/v1/runs?limit=1", k)).status === 401, 15_000, 50);
     expect((await get("/api/v1/runs?limit=1", key)).status).toBe(200);
   });
 
   test("over its rate a key gets 429 with retry-after; other keys are not affected", async () => {
     const limited = unique("limited");
     const k = (await store.create(limited)).key;
-    await waitFor("the key to be accepted", async () => (await get("/health")).status === 200 && Bun.sleep(REFRESH_MS * 3).then(() => true), 5000);
+    await waitFor("the key to be accepted", async () => (await get("/health")).status === 200 && Bun.sleep(REFRESH_MS * 3).then(() => true), 15_000);
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 12; i++) {

@@ -40,7 +40,7 @@ describe("trigger → Kafka", () => {
       expect(mine[0]!.value as RunMessage).toEqual({ run_id: id, workflow_id: workflowId, workflow_version: 1 });
     }
     expect(new Set(msgs.map((m) => m.partition)).size).toBeGreaterThan(1);
-    await waitFor("acknowledged outbox rows to be deleted", async () => (await outboxRows()) === 0, 5000);
+    await waitFor("acknowledged outbox rows to be deleted", async () => (await outboxRows()) === 0, 30_000);
   });
 
   test("a replayed idempotency key publishes nothing more", async () => {

@@ -213,7 +213,7 @@ describe("tracing with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     await workers.stopAll("SIGTERM");
     expect(await api.exited).toBe(0);
     expect(workers.procs.map((p) => p.exitCode)).toEqual([0]);
-    const spans = await waitFor("the run's spans at the collector", async () => traceOf(runId), 3000, 50);
+    const spans = await waitFor("the run's spans at the collector", async () => traceOf(runId), 10_000, 50);
     expectOneTrace(spans, runId, "bun");
   }, 90_000);
 });
