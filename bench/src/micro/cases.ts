@@ -9,6 +9,7 @@ import { TypeCompiler } from "elysia/type-system";
 import { cacheKeys } from "@wf/domain/cache/cache";
 import { isUuid, newId } from "@wf/domain/ids";
 import { CursorCodec } from "@wf/domain/pagination/cursor";
+import { Breaker } from "@wf/domain/resilience/breaker";
 import { toPage } from "@wf/domain/pagination/page";
 import { toRun, type Run, type RunRow, type StepResult } from "@wf/domain/runs/run";
 import { renderDeep, type Scope } from "@wf/domain/templates/template";
@@ -21,7 +22,7 @@ export interface MicroCase {
   group: string;
   name: string;
   fn: () => unknown;
-  /** What one call must return for the case to measure what its name says. */
+  /** What one call must return (once awaited) for the case to measure what its name says. */
   check: (result: unknown) => boolean;
 }
 
@@ -139,8 +140,19 @@ const workflowResponse = validator(WorkflowSchema);
 const runPageResponse = validator(t.Object({ items: t.Array(RunSchema), next_cursor: t.Nullable(t.String()) }));
 const workflowInputTypeBox = TypeCompiler.Compile(WorkflowInput);
 
+// Breakers as services.ts builds them for PostgreSQL (with its query-time bound) and for Redis (none).
+const outage = () => false;
+const BOUNDED = new Breaker("postgres", { failures: 5, openMs: 5000, timeoutMs: 5000 }, outage);
+const UNBOUNDED = new Breaker("redis", { failures: 5, openMs: 5000 }, outage);
+const answered = () => Promise.resolve(ROWS.length);
+
 const isArray = (n?: number) => (r: unknown) => Array.isArray(r) && (n === undefined || r.length === n);
 const isString = (r: unknown) => typeof r === "string" && r.length > 0;
+
+const IDS_GROUP = "ids";
+const RESILIENCE_GROUP = "circuit breaker (around every PostgreSQL, Redis and Kafka call)";
+/** Groups whose cases are alternatives to one another: the report says how many times faster each is. */
+export const COMPARED_GROUPS: ReadonlySet<string> = new Set([IDS_GROUP, RESILIENCE_GROUP]);
 
 export function microCases(): MicroCase[] {
   const request = "request validation (Elysia, as compiled for the API)";
@@ -150,7 +162,8 @@ export function microCases(): MicroCase[] {
   const template = "templating";
   const definition = "workflow definition rules";
   const keys = "cache keys";
-  const ids = "ids";
+  const ids = IDS_GROUP;
+  const resilience = RESILIENCE_GROUP;
   return [
     { group: request, name: "workflow body: JSON.parse", fn: () => JSON.parse(CONTRACT_BODY_TEXT), check: (r) => (r as { name?: string }).name === "order-sync" },
     { group: request, name: "workflow body: Check, valid", fn: () => workflowInput.Check(CONTRACT_WORKFLOW), check: (r) => r === true },
@@ -198,5 +211,9 @@ export function microCases(): MicroCase[] {
 
     { group: ids, name: "newId (uuid v7, the service's)", fn: () => newId(), check: (r) => typeof r === "string" && r[14] === "7" },
     { group: ids, name: "Bun.randomUUIDv7 (reference)", fn: () => Bun.randomUUIDv7(), check: (r) => typeof r === "string" && r[14] === "7" },
+
+    { group: resilience, name: "await an answered call (reference)", fn: () => answered(), check: (r) => r === ROWS.length },
+    { group: resilience, name: "breaker.run, no time bound", fn: () => UNBOUNDED.run(answered), check: (r) => r === ROWS.length },
+    { group: resilience, name: "breaker.run, 5 s time bound", fn: () => BOUNDED.run(answered), check: (r) => r === ROWS.length },
   ];
 }

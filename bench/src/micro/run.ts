@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, release, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { bench, group, run, summary } from "mitata";
-import { microCases, type MicroCase } from "./cases.ts";
+import { COMPARED_GROUPS, microCases, type MicroCase } from "./cases.ts";
 
 export interface MicroResult {
   group: string;
@@ -36,8 +36,6 @@ export interface MicroSummary {
 
 export const RESULTS_DIR = join(import.meta.dir, "../../results");
 
-/** Groups whose cases are alternatives to one another get mitata's "x times faster" summary. */
-const COMPARED = new Set(["ids"]);
 
 const round = (v: number) => Math.round(v * 100) / 100;
 
@@ -57,7 +55,7 @@ export async function runMicro(opts: { filter?: RegExp; print?: boolean; outDir?
   const all = microCases();
   const chosen = opts.filter ? all.filter((c) => opts.filter!.test(c.name) || opts.filter!.test(c.group)) : all;
   if (chosen.length === 0) throw new Error(`no micro benchmark matches ${opts.filter}; there are: ${all.map((c) => c.name).join(", ")}`);
-  for (const c of chosen) if (!c.check(c.fn())) throw new Error(`micro benchmark "${c.name}" no longer returns what it should: fix the case before measuring it`);
+  for (const c of chosen) if (!c.check(await c.fn())) throw new Error(`micro benchmark "${c.name}" no longer returns what it should: fix the case before measuring it`);
 
   const groups = [...new Set(chosen.map((c) => c.group))];
   const byName = new Map<string, MicroCase>();
@@ -69,7 +67,7 @@ export async function runMicro(opts: { filter?: RegExp; print?: boolean; outDir?
         bench(c.name, c.fn);
       }
     };
-    group(g, () => (COMPARED.has(g) && mine.length > 1 ? summary(register) : register()));
+    group(g, () => (COMPARED_GROUPS.has(g) && mine.length > 1 ? summary(register) : register()));
   }
   const out = await run({ format: opts.print ? "mitata" : "quiet", colors: !!opts.print && !!process.stdout.isTTY, throw: true });
 

@@ -1,18 +1,7 @@
-import {
-  BrokenCircuitError,
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  handleWhen,
-  IsolatedCircuitError,
-  TaskCancelledError,
-  timeout,
-  TimeoutStrategy,
-  wrap,
-  type IPolicy,
-} from "cockatiel";
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, IsolatedCircuitError } from "cockatiel";
 import type { Dependency } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
+import { Deadline } from "./deadline.ts";
 
 export type BreakerState = "closed" | "open" | "half_open";
 
@@ -65,8 +54,8 @@ export class Breaker {
   readonly stats = { rejected: 0, opened: 0 };
   /** Calls started and not yet settled. */
   inFlight = 0;
-  private readonly policy: IPolicy;
   private readonly circuit;
+  private readonly deadline: Deadline | undefined;
   private openedAt = 0;
 
   constructor(
@@ -76,7 +65,7 @@ export class Breaker {
     log?: Logger,
   ) {
     this.circuit = circuitBreaker(
-      handleWhen((err) => err instanceof TaskCancelledError || isOutage(err)),
+      handleWhen((err) => err instanceof CallTimedOut || isOutage(err)),
       { halfOpenAfter: options.openMs, breaker: new ConsecutiveBreaker(options.failures) },
     );
     this.circuit.onBreak(() => {
@@ -86,7 +75,7 @@ export class Breaker {
     });
     this.circuit.onReset(() => log?.info("circuit closed", { dependency }));
     const bound = options.timeoutMs ?? 0;
-    this.policy = bound > 0 ? wrap(this.circuit, timeout(bound, TimeoutStrategy.Aggressive)) : this.circuit;
+    this.deadline = bound > 0 ? new Deadline(bound, () => new CallTimedOut(dependency, bound)) : undefined;
   }
 
   get state(): BreakerState {
@@ -110,13 +99,13 @@ export class Breaker {
   async run<T>(fn: () => PromiseLike<T>): Promise<T> {
     this.inFlight++;
     try {
-      return await this.policy.execute(() => fn());
+      const deadline = this.deadline;
+      return await this.circuit.execute(deadline ? () => deadline.within(fn()) : fn);
     } catch (err) {
       if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
         this.stats.rejected++;
         throw new CircuitOpen(this.dependency, this.retryAfterMs);
       }
-      if (err instanceof TaskCancelledError) throw new CallTimedOut(this.dependency, this.options.timeoutMs ?? 0);
       throw err;
     } finally {
       this.inFlight--;
