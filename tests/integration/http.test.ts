@@ -49,6 +49,11 @@ describe("HTTP conventions", () => {
     expect(hostile.headers.get("x-request-id")).not.toBe("a b\tc");
     const onError = await call(api.url, "POST", "/api/v1/workflows", "{", { "x-request-id": "err-1" });
     expect(onError.headers.get("x-request-id")).toBe("err-1");
+    // list pages build their own Response (api/src/http/large-json.ts) and must carry it too
+    for (const path of ["/api/v1/workflows?limit=1", "/api/v1/runs?limit=1"]) {
+      const page = await call(api.url, "GET", path, undefined, { "x-request-id": "page-1" });
+      expect({ path, status: page.status, id: page.headers.get("x-request-id") }).toEqual({ path, status: 200, id: "page-1" });
+    }
   });
 
   test("malformed JSON is a 400 problem", async () => {

@@ -59,10 +59,11 @@ describe("keyset pagination", () => {
   test("a page larger than Bun's 16 KiB cork buffer arrives whole and parses (sent as one stream)", async () => {
     const mine: string[] = [];
     for (let i = 0; i < 60; i++) mine.push((await call(api.url, "POST", "/api/v1/workflows", { ...sampleWorkflow(), description: "d".repeat(400) })).body.id);
-    const res = await fetch(`${api.url}/api/v1/workflows?limit=60`);
+    const res = await fetch(`${api.url}/api/v1/workflows?limit=60`, { headers: { "x-request-id": "big-page-1" } });
     const text = await res.text();
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toStartWith("application/json");
+    expect(res.headers.get("x-request-id")).toBe("big-page-1");
     expect(Buffer.byteLength(text)).toBeGreaterThan(24_000);
     const page = JSON.parse(text) as Page["body"];
     expect(page.items.map((i) => i.id)).toEqual(mine.reverse());

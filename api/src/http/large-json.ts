@@ -7,7 +7,25 @@ export const DIRECT_STREAM_FROM_BYTES = 15 * 1024;
 // Bun's ReadableStream takes a "direct" source; the DOM lib's typing of the global hides that overload.
 const DirectStream = ReadableStream as unknown as new (source: Bun.DirectUnderlyingSource<Uint8Array>) => ReadableStream<Uint8Array>;
 
-const JSON_HEADERS = { "content-type": "application/json;charset=utf-8" };
+const JSON_TYPE = "application/json;charset=utf-8";
+
+/** Elysia's `set.headers`: what hooks and the handler have put on the answer so far. */
+type SetHeaders = Record<string, string | number | string[] | undefined>;
+
+/**
+ * The answer's headers: the JSON type and everything in `set`, which is emptied. Elysia returns a
+ * Response as it is only when `set` has no headers; otherwise it copies it whole (a new Headers
+ * and a new Response around its body): 7 % of the API's CPU per runs-page request under oha.
+ */
+function takeHeaders(set: SetHeaders): Record<string, string> {
+  const headers: Record<string, string> = { "content-type": JSON_TYPE };
+  for (const key in set) {
+    const value = set[key];
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(", ") : String(value);
+    delete set[key];
+  }
+  return headers;
+}
 
 /**
  * A JSON answer that leaves in one `send()` whatever its size.
@@ -19,11 +37,12 @@ const JSON_HEADERS = { "content-type": "application/json;charset=utf-8" };
  * stream's one write is sent whole, framed chunked, which every HTTP/1.1 client reads; smaller
  * answers keep their content-length.
  */
-export function jsonAnswer(value: unknown): Response {
+export function jsonAnswer(value: object, set: { headers: SetHeaders }): Response {
   const text = JSON.stringify(value);
+  const headers = takeHeaders(set.headers);
   // Length in UTF-16 units, at most the byte length: a page of mostly non-ASCII text may still
   // take the fragmented path, never a wrong one.
-  if (text.length < DIRECT_STREAM_FROM_BYTES) return new Response(text, { headers: JSON_HEADERS });
+  if (text.length < DIRECT_STREAM_FROM_BYTES) return new Response(text, { headers });
   const body = new DirectStream({
     type: "direct",
     pull(controller) {
@@ -31,5 +50,5 @@ export function jsonAnswer(value: unknown): Response {
       controller.end();
     },
   });
-  return new Response(body, { headers: JSON_HEADERS });
+  return new Response(body, { headers });
 }

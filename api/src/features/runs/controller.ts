@@ -32,7 +32,7 @@ export const runsController = ({ runs }: Services) =>
       response: { 200: "run", ...apiProblemResponses(404) },
       detail: { summary: "Get a run with its step results (cached)" },
     })
-    .get("/runs", async ({ query }) => jsonAnswer(await runs.list(query)), {
+    .get("/runs", async ({ query, set }) => jsonAnswer(await runs.list(query), set), {
       query: RunListQuery,
       response: { 200: "run.page", ...apiProblemResponses(400) },
       detail: { summary: "List runs, newest first, optionally by status and workflow" },

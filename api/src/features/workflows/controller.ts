@@ -13,7 +13,7 @@ export const workflowsController = ({ workflows }: Services) =>
       response: { 201: "workflow", ...apiProblemResponses(400, 413, 415, 422) },
       detail: { summary: "Create a workflow" },
     })
-    .get("", async ({ query }) => jsonAnswer(await workflows.list(query)), {
+    .get("", async ({ query, set }) => jsonAnswer(await workflows.list(query), set), {
       query: PageQuery,
       response: { 200: "workflow.page", ...apiProblemResponses(400) },
       detail: { summary: "List workflows, newest first" },
