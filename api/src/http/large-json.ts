@@ -1,3 +1,5 @@
+import { sharedJson } from "@wf/http";
+
 /**
  * A body over this many bytes goes out as a direct stream: Bun.serve's cork buffer is 16 KiB and
  * the status line and headers share it.
@@ -35,10 +37,10 @@ function takeHeaders(set: SetHeaders): Record<string, string> {
  * one `send()` per status line, header name, separator and value (17 for a runs page). That held a
  * 50-run page (22 KB) to 8,897 req/s against Node's 14,942 (oha, 1,000 connections). A direct
  * stream's one write is sent whole, framed chunked, which every HTTP/1.1 client reads; smaller
- * answers keep their content-length.
+ * answers keep their content-length. The text is serialized once per page object (sharedJson).
  */
 export function jsonAnswer(value: object, set: { headers: SetHeaders }): Response {
-  const text = JSON.stringify(value);
+  const text = sharedJson(value);
   const headers = takeHeaders(set.headers);
   // Length in UTF-16 units, at most the byte length: a page of mostly non-ASCII text may still
   // take the fragmented path, never a wrong one.

@@ -10,6 +10,7 @@ import {
   problemHeaders,
   logRequest,
   routeNotFound,
+  sharedJson,
   sharedProblem,
   unsupportedMediaType,
   validationProblem,
@@ -158,6 +159,8 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
   const route = (method: "GET" | "POST" | "PUT" | "DELETE", path: string, handler: (req: FastifyRequest, reply: FastifyReply) => unknown) =>
     app.route({ method, url: fastifyPath(path), schema: routeSchemas(doc, path, method), handler: handler as never });
   type Q = Record<string, never>;
+  // A list page is shared by the requests that asked while its query ran: its text is too (as on Bun).
+  const sendShared = (reply: FastifyReply, page: object) => reply.header("content-type", "application/json; charset=utf-8").send(sharedJson(page));
 
   const infoBody = { ...info, pid: process.pid, links: { docs: "/swagger", openapi: "/swagger/json", health: "/health", metrics: "/metrics" } };
   route("GET", "/", async () => infoBody);
@@ -170,7 +173,7 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
   route("GET", "/metrics", async (_req, reply) => reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   route("POST", "/api/v1/workflows", async (req, reply) => reply.code(201).send(await workflows.create(req.body as never)));
-  route("GET", "/api/v1/workflows", async (req) => workflows.list(req.query as Q));
+  route("GET", "/api/v1/workflows", async (req, reply) => sendShared(reply, await workflows.list(req.query as Q)));
   route("GET", "/api/v1/workflows/{id}", async (req) => workflows.get((req.params as { id: string }).id));
   route("PUT", "/api/v1/workflows/{id}", async (req) => workflows.replace((req.params as { id: string }).id, req.body as never));
   route("DELETE", "/api/v1/workflows/{id}", async (req, reply) => {
@@ -183,7 +186,7 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
     return reply.code(202).send({ run_id: run.id, status: run.status });
   });
   route("GET", "/api/v1/runs/{id}", async (req) => runs.get((req.params as { id: string }).id));
-  route("GET", "/api/v1/runs", async (req) => runs.list(req.query as Q));
+  route("GET", "/api/v1/runs", async (req, reply) => sendShared(reply, await runs.list(req.query as Q)));
   route("POST", "/api/v1/runs/{id}/cancel", async (req) => runs.cancel((req.params as { id: string }).id));
 
   const published = JSON.stringify(doc);
