@@ -126,17 +126,17 @@ async function ohaRound(oha: string, t: Target, round: number): Promise<OhaRun[]
   const wf = await (await fetch(`${base}/api/v1/workflows`, { method: "POST", headers: json, body })).json();
   const trig = await (await fetch(`${base}/api/v1/trigger`, { method: "POST", headers: json, body: JSON.stringify({ workflow_id: wf.id }) })).json();
   const endpoints: OhaEndpoint[] = [
-    { name: "GET /health", method: "GET", path: "/health" },
-    { name: "GET /api/v1/workflows/{id}", method: "GET", path: `/api/v1/workflows/${wf.id}` },
-    { name: "GET /api/v1/runs/{id}", method: "GET", path: `/api/v1/runs/${trig.run_id}` },
-    { name: "GET /api/v1/runs?limit=50", method: "GET", path: "/api/v1/runs?limit=50" },
-    { name: "POST /api/v1/workflows", method: "POST", path: "/api/v1/workflows", body },
-    { name: "POST /api/v1/trigger", method: "POST", path: "/api/v1/trigger", body: JSON.stringify({ workflow_id: wf.id, input: { x: 1 } }) },
+    { name: "/health", method: "GET", path: "/health" },
+    { name: "/api/v1/workflows/{id}", method: "GET", path: `/api/v1/workflows/${wf.id}` },
+    { name: "/api/v1/runs/{id}", method: "GET", path: `/api/v1/runs/${trig.run_id}` },
+    { name: "/api/v1/runs?limit=50", method: "GET", path: "/api/v1/runs?limit=50" },
+    { name: "/api/v1/workflows", method: "POST", path: "/api/v1/workflows", body },
+    { name: "/api/v1/trigger", method: "POST", path: "/api/v1/trigger", body: JSON.stringify({ workflow_id: wf.id, input: { x: 1 } }) },
   ];
   const out: OhaRun[] = [];
   for (const ep of endpoints) {
     const r = await runOha(oha, base, ep, { target: t, round, concurrency: sc.ohaConcurrency, durationS: sc.ohaSeconds });
-    log(`[oha ${t} r${round}] ${ep.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99_ms} ms, success ${(r.success_rate * 100).toFixed(2)}%`);
+    log(`[oha ${t} r${round}] ${ep.method} ${ep.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99_ms} ms, success ${(r.success_rate * 100).toFixed(2)}%`);
     out.push(r);
   }
   return out;

@@ -67,7 +67,7 @@ describe("bench", () => {
   const oha = findOha();
   if (!oha) console.warn("SKIPPED oha parsing test: oha is not installed (./dev test and bun run bench install it with cargo install oha --locked)");
   test.skipIf(!oha)("oha's JSON output is parsed from a real run", async () => {
-    const r = await runOha(oha!, api.url, { name: "GET /health", method: "GET", path: "/health" }, { target: "bun", round: 1, concurrency: 4, durationS: 1 });
+    const r = await runOha(oha!, api.url, { name: "/health", method: "GET", path: "/health" }, { target: "bun", round: 1, concurrency: 4, durationS: 1 });
     expect(r.rps).toBeGreaterThan(0);
     expect(r.success_rate).toBe(1);
     expect(r.status_codes["200"]).toBe(r.requests);

@@ -61,6 +61,7 @@ export function parseOha(json: string, meta: Pick<OhaRun, "target" | "round" | "
 }
 
 export interface OhaEndpoint {
+  /** The path as the report shows it, without the method (the report puts `method` before it). */
   name: string;
   method: "GET" | "POST";
   path: string;
@@ -79,6 +80,6 @@ export async function runOha(
   args.push(`${base}${ep.path}`);
   const p = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`oha exited ${code} for ${ep.name}: ${err.trim()}`);
+  if (code !== 0) throw new Error(`oha exited ${code} for ${ep.method} ${ep.name}: ${err.trim()}`);
   return parseOha(out, { target: o.target, round: o.round, endpoint: ep.name, method: ep.method, concurrency: o.concurrency, duration_s: o.durationS });
 }
