@@ -9,7 +9,7 @@ import { audit } from "./flow/audit.ts";
 import { quiesce } from "./flow/quiesce.ts";
 import type { FlowOutput } from "./flow/runner.ts";
 import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
-import { run, start, waitHttp, type Started } from "./processes.ts";
+import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
 import type { Audit, BenchResults, FlowRun, OhaRun, Target } from "./results.ts";
 
 /**
@@ -89,7 +89,8 @@ async function stackUp(): Promise<boolean> {
   return wasUp;
 }
 
-function startTarget(t: Target): Started {
+async function startTarget(t: Target): Promise<Started> {
+  await assertPortFree(ports[t]);
   const cmd =
     t === "bun"
       ? [process.execPath, join(ROOT, "api/src/main.ts")]
@@ -182,8 +183,8 @@ async function main(): Promise<number> {
       const order = round % 2 === 1 ? targets : [...targets].reverse();
       for (const t of order) {
         log(`[bench] round ${round}/${sc.rounds}: ${t}, ${sc.users} users, ${replicas} replica(s)`);
-        const api = startTarget(t);
-        await waitHttp(`http://127.0.0.1:${ports[t]}/health/ready`, 60_000);
+        const api = await startTarget(t);
+        await waitHttp(`http://127.0.0.1:${ports[t]}/health/ready`, 60_000, api);
         if (args.via === "nginx") await nginxFor(t);
         if (t === "node") nodeVersion ??= (await (await fetch(`http://127.0.0.1:${ports[t]}/`)).json()).runtime_version;
         // The same unrecorded warm-up for both targets: pools connected, code compiled (JIT).
@@ -197,6 +198,8 @@ async function main(): Promise<number> {
         audits.push(a);
         log(`[audit ${t} r${round}] ${a.passed ? "passed" : `FAILED: ${a.problems.join("; ")}`}`);
         if (oha) ohaRuns.push(...(await ohaRound(oha, t, round)));
+        // Still ours at the end: had it died, another process on the port would have answered.
+        assertRunning(api);
         await api.stop();
         started.splice(started.indexOf(api), 1);
       }

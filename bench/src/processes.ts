@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun";
+import { portAnswers } from "@wf/domain/process/lifecycle";
 
 export interface Started {
   name: string;
@@ -6,12 +7,15 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-export async function waitHttp(url: string, timeoutMs: number): Promise<void> {
+/** Waits for `url` to answer 200; with `server`, fails as soon as that process has exited. */
+export async function waitHttp(url: string, timeoutMs: number, server?: Started): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (server) assertRunning(server);
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (r.ok) return;
+      // Ready only if our process still runs: an answer could come from another one on the port.
+      if (r.ok) return server ? assertRunning(server) : undefined;
     } catch {
       /* not up yet */
     }
@@ -20,7 +24,22 @@ export async function waitHttp(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
-/** A long-running program of the product (API, worker), stopped with SIGTERM as in production. */
+/** Throws unless the process is still running: a measurement of a target that exited measured something else. */
+export function assertRunning(s: Started): void {
+  if (s.proc.exitCode !== null || s.proc.signalCode !== null)
+    throw new Error(`${s.name} exited (${s.proc.exitCode ?? s.proc.signalCode}); its log says why (${s.name}.log.err in the report's folder)`);
+}
+
+/**
+ * Throws if something already listens on the port. The API replicas bind with SO_REUSEPORT, so a
+ * leftover server there does not make the target fail to start: it shares the target's traffic,
+ * or answers for it when the target's own supervisor refuses the taken port and exits.
+ */
+export async function assertPortFree(port: number): Promise<void> {
+  if (await portAnswers("127.0.0.1", port))
+    throw new Error(`port ${port} is already served by another process (ss -ltnp 'sport = :${port}'): stop it before benchmarking, or the bench would measure it`);
+}
+
 export function start(name: string, cmd: string[], env: Record<string, string>, logFile: string): Started {
   const proc = Bun.spawn(cmd, { env: { ...process.env, ...env }, stdout: Bun.file(logFile), stderr: Bun.file(`${logFile}.err`) });
   return {
