@@ -9,6 +9,7 @@ import { serviceInfoController, type ServiceInfo } from "./features/service-info
 import { workflowsController } from "./features/workflows/controller.ts";
 import { jsonBody } from "./http/json-body.ts";
 import { accessGuard } from "./http/access-guard.ts";
+import { takeHeaders } from "./http/answer-headers.ts";
 import { PROBLEM_CONTENT_TYPE, problemHeaders, toProblem } from "./http/problem.ts";
 import { requestContext } from "./http/request-context.ts";
 import { requestTracing } from "./http/request-tracing.ts";
@@ -27,10 +28,7 @@ export function createApp(services: Services, info: ServiceInfo) {
       .onError({ as: "global" }, ({ error, code, set, request }) => {
         const p = toProblem(error, code);
         if (p.status >= 500) services.log.error("unhandled error", { ...errorFields(error), path: new URL(request.url).pathname });
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(set.headers)) if (typeof v === "string") headers[k] = v;
-        headers["content-type"] = PROBLEM_CONTENT_TYPE;
-        Object.assign(headers, problemHeaders(p, error));
+        const headers = { ...takeHeaders(set.headers, PROBLEM_CONTENT_TYPE), ...problemHeaders(p, error) };
         set.status = p.status;
         return new Response(JSON.stringify(p), { status: p.status, headers });
       })
