@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
 import Redis from "ioredis";
+import { cacheKeys } from "@wf/domain/cache/cache";
 import { call, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { freePorts } from "../support/replicas.ts";
@@ -145,11 +146,11 @@ describe("workers", () => {
     const redis = new Redis(api.config.redisUrl);
     try {
       const cached = await waitFor("the finished runs in Redis", async () => {
-        const values = await redis.mget(...ids.map((id) => `wf:run:${id}`));
+        const values = await redis.mget(...ids.map((id) => cacheKeys.run(id)));
         const runs = values.map((v) => (v === null ? undefined : JSON.parse(v)));
         return runs.every((r) => r?.status === "completed") ? runs : undefined;
       }, 5_000);
-      expect(await redis.ttl(`wf:run:${ids[0]}`)).toBeLessThanOrEqual(api.config.runCacheTtlS);
+      expect(await redis.ttl(cacheKeys.run(ids[0]!))).toBeLessThanOrEqual(api.config.runCacheTtlS);
       const answers = await Promise.all(ids.map((id) => call(api.url, "GET", `/api/v1/runs/${id}`)));
       expect(answers.map((a) => a.body)).toEqual(cached);
       expect(cached.map((r) => r.output)).toEqual(ids.map((_, i) => i));
