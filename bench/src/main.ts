@@ -8,6 +8,7 @@ import { checkTargets, comparisons, REFERENCE } from "./compare.ts";
 import { audit } from "./flow/audit.ts";
 import { quiesce } from "./flow/quiesce.ts";
 import type { FlowOutput } from "./flow/runner.ts";
+import { cpuBetween, cpuMark } from "./cpu.ts";
 import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
 import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
 import type { Audit, BenchResults, FlowRun, OhaRun, Target } from "./results.ts";
@@ -109,7 +110,9 @@ async function nginxFor(t: Target): Promise<void> {
   await run([join(ROOT, "infra/stack"), "up", "nginx"], { NGINX_PORT: String(NGINX_PORT), NGINX_UPSTREAMS: `127.0.0.1:${ports[t]}` });
 }
 
-async function flowRound(t: Target, round: number, users = sc.users, label = String(round)): Promise<FlowOutput> {
+type FlowRound = FlowOutput & { tag: string; runnerCpuS: number };
+
+async function flowRound(t: Target, round: number, users = sc.users, label = String(round)): Promise<FlowRound> {
   const file = join(outDir, `flow-${t}-${label}.json`);
   const tag = `bench-${stamp}-${t}-${label}`;
   const p = Bun.spawn(
@@ -117,7 +120,8 @@ async function flowRound(t: Target, round: number, users = sc.users, label = Str
     { stdout: "inherit", stderr: "inherit" },
   );
   if ((await p.exited) !== 0) throw new Error(`flow runner failed for ${t} round ${round}`);
-  return { ...(await Bun.file(file).json()), tag } as FlowOutput & { tag: string };
+  const runnerCpuS = Number(p.resourceUsage()?.cpuTime.total ?? 0n) / 1e6;
+  return { ...((await Bun.file(file).json()) as FlowOutput), tag, runnerCpuS };
 }
 
 async function ohaRound(oha: string, t: Target, round: number): Promise<OhaRun[]> {
@@ -191,9 +195,12 @@ async function main(): Promise<number> {
         await flowRound(t, round, warmupUsers, `warmup${round}`);
         const backlog = await quiesce(sql, { since: t0, deadlineS: sc.auditDeadlineS, onWait: log });
         if (backlog > 0) log(`[bench] WARNING: ${backlog} earlier run(s) still executing after ${sc.auditDeadlineS} s; the round starts anyway`);
-        const out = (await flowRound(t, round)) as FlowOutput & { tag: string };
-        flow.push(out.flow);
+        const before = cpuMark(api.proc.pid, w.proc.pid);
+        const out = await flowRound(t, round);
+        const cpu = cpuBetween(before, cpuMark(api.proc.pid, w.proc.pid), out.runnerCpuS, availableParallelism(), out.flow.requests);
+        flow.push({ ...out.flow, cpu });
         log(`[flow ${t} r${round}] ${out.flow.requests} requests in ${out.flow.wall_s} s: ${out.flow.throughput_rps} req/s, p99 ${out.flow.overall.p99_ms} ms, failed ${out.flow.failed}`);
+        log(`[cpu ${t} r${round}] machine ${cpu.machine_busy_pct}% busy over ${cpu.window_s} s; CPU-s: API ${cpu.api_s}, workers ${cpu.workers_s}, flow runner ${cpu.runner_s}, rest ${cpu.rest_s}; API ${cpu.api_us_per_request} µs per request`);
         const a = await audit(sql, { target: t, round, tag: out.tag, accepted_runs: out.accepted_runs, workflows_created: out.workflows_created, deadlineS: sc.auditDeadlineS, onWait: log });
         audits.push(a);
         log(`[audit ${t} r${round}] ${a.passed ? "passed" : `FAILED: ${a.problems.join("; ")}`}`);

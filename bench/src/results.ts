@@ -42,6 +42,22 @@ export interface FlowRun {
   timeline: Array<{ t_s: number; requests: number; errors: number }>;
   /** Latency histogram of all requests: count of samples at or under each bound. */
   histogram: Array<{ le_ms: number; count: number }>;
+  /** How the machine's CPU was shared during this flow (absent in results of older benches). */
+  cpu?: FlowCpu;
+}
+
+/** CPU seconds used while one flow ran, from /proc: by the API target, the workers, the load generator, and everything else. */
+export interface FlowCpu {
+  window_s: number;
+  /** Busy time of all cores over the window. */
+  machine_busy_pct: number;
+  api_s: number;
+  workers_s: number;
+  runner_s: number;
+  /** PostgreSQL, PgBouncer, Redis, Kafka and the kernel's own threads. */
+  rest_s: number;
+  /** api_s over the flow's requests: what one request cost the API, the part that differs between targets. */
+  api_us_per_request: number;
 }
 
 export interface OhaRun {

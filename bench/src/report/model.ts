@@ -5,7 +5,7 @@
  *
  * Text may use **bold** and `code`; both renderers understand those two and nothing else.
  */
-import { FLOW_STEPS, type BenchResults, type FlowRun, type FlowStep, type OhaRun, type Stats, type Target } from "../results.ts";
+import { FLOW_STEPS, type BenchResults, type FlowCpu, type FlowRun, type FlowStep, type OhaRun, type Stats, type Target } from "../results.ts";
 import { DASH, int, median, ms, pct, ratio, rps, sec, inUnit } from "./format.ts";
 
 export type Align = "l" | "r";
@@ -101,6 +101,21 @@ export function headlineFigures(flow: FlowRun[]): Figure[] {
     f("Error rate", "%", false, errorPct),
     f("Wall time", "s", false, (r) => r.wall_s),
     f("Users completed", "users", true, (r) => r.users_completed),
+  ];
+}
+
+/** How the machine's CPU was shared during the flows, for the rounds that recorded it. */
+export function cpuFigures(flow: FlowRun[]): Figure[] {
+  const b = byRound(flow.filter((f) => f.target === "bun" && f.cpu));
+  const n = byRound(flow.filter((f) => f.target === "node" && f.cpu));
+  const f = (metric: string, unit: string, pick: (c: FlowCpu) => number) => figure(metric, unit, false, b.map((r) => pick(r.cpu!)), n.map((r) => pick(r.cpu!)));
+  return [
+    f("API CPU per request", "µs", (c) => c.api_us_per_request),
+    f("API target", "s", (c) => c.api_s),
+    f("Workers", "s", (c) => c.workers_s),
+    f("Flow runner (the load generator)", "s", (c) => c.runner_s),
+    f("Rest: PostgreSQL, PgBouncer, Redis, Kafka, kernel", "s", (c) => c.rest_s),
+    f("Machine busy", "%", (c) => c.machine_busy_pct),
   ];
 }
 
@@ -324,6 +339,40 @@ export function buildReport(results: BenchResults): Block[] {
       r.targets.map((t) => [t.met ? "✅ met" : "❌ not met", t.name, t.threshold, t.value]),
       ["l", "l", "l", "l"],
     );
+  }
+
+  // --- CPU ------------------------------------------------------------------------------------
+  const cpu = cpuFigures(r.flow);
+  if (cpu[0]!.bun.length + cpu[0]!.node.length > 0) {
+    h2("Where the CPU went during the flows", "cpu");
+    p(
+      "CPU seconds used while each measured flow ran, from Linux's /proc, median of rounds: the API target (its supervisor and replicas), the workers, the flow runner, and the rest of the machine. " +
+        "Everything shares these cores, so the flow's throughput depends on all of them. **API CPU per request** is the API's CPU over the flow's requests: " +
+        "the one figure here where only the runtime and the HTTP framework differ. Lower is better; a Bun/Node ratio below 1 favours Bun.",
+    );
+    table(
+      ["During the flow", "Bun", "Node", "Bun/Node", "Ratio range"],
+      cpu.map((f) => [
+        f.unit === "s" ? `${f.metric} (CPU-s)` : `${f.metric} (${f.unit})`,
+        inUnit(f.bunMedian, f.unit),
+        inUnit(f.nodeMedian, f.unit),
+        ratio(f.ratio),
+        Number.isFinite(f.ratioMin) ? `${ratio(f.ratioMin)}–${ratio(f.ratioMax)}` : DASH,
+      ]),
+    );
+    const parts = cpu.filter((f) => f.unit === "s");
+    const shades = [COLOR.bun, COLOR.node, COLOR.reference[0], COLOR.reference[1]];
+    const chart = barChart(
+      "cpu-share",
+      "CPU seconds during the flow, median of rounds",
+      present.map((t) => TARGET_LABEL[t]),
+      parts.map((f, i) => bar(f.metric, present.map((t) => (t === "bun" ? f.bunMedian : f.nodeMedian)), shades[i]!)),
+      "CPU-s",
+    );
+    const scales = chart.config.options!.scales as { x?: Record<string, unknown>; y: Record<string, unknown> };
+    scales.x = { stacked: true };
+    scales.y.stacked = true;
+    out.push({ kind: "charts", charts: [chart] });
   }
 
   // --- Reference ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import type { BenchResults } from "../results.ts";
-import { ms, pct, ratio, rps } from "./format.ts";
+import { int, ms, pct, ratio, rps } from "./format.ts";
 import { renderReport } from "./render.ts";
 import { sampleResults } from "./sample.ts";
 
@@ -67,6 +67,21 @@ describe("report.md", () => {
     expect(md).toContain("| Users completed (of 10,000) | 10,000 |");
   });
 
+  test("says where the CPU went: per request of the API, and each part of the machine, with Bun/Node", () => {
+    const bun = of("bun");
+    const node = of("node");
+    const section = md.indexOf("## Where the CPU went during the flows");
+    expect(section).toBeGreaterThan(md.indexOf("## Targets"));
+    const perRequest = (fs: typeof bun) => median(fs.map((f) => f.cpu!.api_us_per_request));
+    const ratios = bun.map((b, i) => b.cpu!.api_us_per_request / node[i]!.cpu!.api_us_per_request);
+    const row = md.split("\n").find((l) => l.startsWith("| API CPU per request (µs)"))!;
+    expect(row).toBe(
+      `| API CPU per request (µs) | ${int(perRequest(bun))} | ${int(perRequest(node))} | ${ratio(median(ratios))} | ${ratio(Math.min(...ratios))}–${ratio(Math.max(...ratios))} |`,
+    );
+    expect(md.split("\n").find((l) => l.startsWith("| Flow runner (the load generator) (CPU-s)"))).toContain("| 3.20 | 3.20 | 1.00× |");
+    expect(html).toContain("cpu-share");
+  });
+
   test("lists the targets exactly as given, ✅ met and ❌ not met", () => {
     for (const t of results.targets) expect(md).toContain(`| ${t.met ? "✅ met" : "❌ not met"} | ${t.name} | ${t.threshold} | ${t.value} |`);
     expect(md).toContain("not met");
@@ -109,10 +124,25 @@ describe("partial results", () => {
       await renderReport(only, d);
       const text = await Bun.file(join(d, "report.md")).text();
       expect(text).toContain("Only Bun was measured, so there is no ratio.");
+      expect(text).toContain("## Where the CPU went during the flows");
       expect(text).toContain("oha was not run in this benchmark.");
       expect(text).toContain("No audit was run.");
       expect(text).not.toContain("NaN");
       expect(text).not.toContain("undefined");
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  test("results of a bench before CPU was recorded: no CPU section", async () => {
+    const old = sampleResults();
+    for (const f of old.flow) delete f.cpu;
+    const d = mkdtempSync(join(tmpdir(), "wf-report-"));
+    try {
+      await renderReport(old, d);
+      const text = await Bun.file(join(d, "report.md")).text();
+      expect(text).toContain("## Headline");
+      expect(text).not.toContain("Where the CPU went");
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

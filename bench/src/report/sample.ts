@@ -9,6 +9,7 @@ import {
   type Audit,
   type BenchResults,
   type ErrorClass,
+  type FlowCpu,
   type FlowRun,
   type FlowStep,
   type OhaRun,
@@ -128,6 +129,22 @@ function flowRun(target: Target, round: number, users: number): FlowRun {
     errors,
     timeline,
     histogram,
+    cpu: cpuOf(target, round, wall, all.length),
+  };
+}
+
+/** Node's API costs more per request than Bun's; the rest of the machine the same for both. */
+function cpuOf(target: Target, round: number, wall: number, requests: number): FlowCpu {
+  const api = (target === "bun" ? 6 : 7.8) + round / 10;
+  const [workers, runner, rest] = [1.7, 3.2, 1.3];
+  return {
+    window_s: Math.round((wall + 0.4) * 100) / 100,
+    machine_busy_pct: Math.min(100, Math.round((100 * (api + workers + runner + rest)) / ((wall + 0.4) * 2))),
+    api_s: api,
+    workers_s: workers,
+    runner_s: runner,
+    rest_s: rest,
+    api_us_per_request: Math.round((api * 1e6) / requests),
   };
 }
 

@@ -1,0 +1,62 @@
+import { describe, expect, test } from "bun:test";
+import { cpuBetween, machineBusySeconds, treeCpuSeconds, type CpuMark } from "./cpu.ts";
+
+/** A shell whose child spins for `ms`, then the shell waits: the spin belongs to the shell's tree. */
+function spinningTree(ms: number) {
+  return Bun.spawn(["sh", "-c", `"${process.execPath}" -e 'const t = Date.now(); while (Date.now() - t < ${ms}) {}'; sleep 30`], { stdout: "ignore", stderr: "ignore" });
+}
+
+describe("CPU time from /proc", () => {
+  test("a process tree's time includes a child that has exited and been reaped", async () => {
+    const tree = spinningTree(400);
+    try {
+      const deadline = Date.now() + 10_000;
+      // The child's time moves into the shell's cutime when the shell reaps it.
+      while (treeCpuSeconds(tree.pid) < 0.35 && Date.now() < deadline) await Bun.sleep(50);
+      expect(treeCpuSeconds(tree.pid)).toBeGreaterThanOrEqual(0.35);
+      expect(treeCpuSeconds(tree.pid)).toBeLessThan(5);
+    } finally {
+      tree.kill("SIGKILL");
+      await tree.exited;
+    }
+  });
+
+  test("only the given tree is counted, not a sibling's", async () => {
+    const spinning = spinningTree(400);
+    const idle = Bun.spawn(["sleep", "30"]);
+    try {
+      const deadline = Date.now() + 10_000;
+      while (treeCpuSeconds(spinning.pid) < 0.35 && Date.now() < deadline) await Bun.sleep(50);
+      expect(treeCpuSeconds(spinning.pid)).toBeGreaterThanOrEqual(0.35);
+      expect(treeCpuSeconds(idle.pid)).toBeLessThan(0.05);
+    } finally {
+      for (const p of [spinning, idle]) p.kill("SIGKILL");
+      await Promise.all([spinning.exited, idle.exited]);
+    }
+  });
+
+  test("a pid that does not exist has used nothing", () => {
+    expect(treeCpuSeconds(2 ** 22 + 7)).toBe(0);
+  });
+
+  test("the machine's busy time grows while something spins", async () => {
+    const before = machineBusySeconds();
+    const t = Date.now();
+    while (Date.now() - t < 300) {}
+    expect(machineBusySeconds() - before).toBeGreaterThanOrEqual(0.25);
+  });
+
+  test("cpuBetween shares a window between API, workers, runner and the rest", () => {
+    const a: CpuMark = { at: 1000, api: 10, workers: 5, machine: 100 };
+    const b: CpuMark = { at: 7000, api: 16, workers: 6.5, machine: 111 };
+    expect(cpuBetween(a, b, 2.5, 2, 70_000)).toEqual({
+      window_s: 6,
+      machine_busy_pct: 92,
+      api_s: 6,
+      workers_s: 1.5,
+      runner_s: 2.5,
+      rest_s: 1,
+      api_us_per_request: 86,
+    });
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * CPU time from Linux's /proc: of a process and everything it started, and of the whole machine.
+ * Everything of the bench shares one machine, so a flow's throughput depends on what the load
+ * generator, the workers and the stack cost as much as on the API. These figures say how the
+ * machine's CPU was shared during a flow, and what one request cost the API itself.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import type { FlowCpu } from "./results.ts";
+
+/** Clock ticks per second of /proc's times: USER_HZ, 100 on every Linux architecture the bench runs on. */
+const TICKS = 100;
+
+interface ProcTimes {
+  ppid: number;
+  /** utime + stime + cutime + cstime, in ticks: its own time and that of children it has reaped. */
+  ticks: number;
+}
+
+/** Fields after the command name, which may itself hold spaces and parentheses. */
+function readStat(pid: string): ProcTimes | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined; // exited between the listing and the read
+  }
+  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  // f[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14..17.
+  return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+}
+
+/** CPU seconds used so far by `pid` and all its descendants, 0 when /proc is not there. */
+export function treeCpuSeconds(pid: number): number {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return 0;
+  }
+  const children = new Map<number, number[]>();
+  const times = new Map<number, number>();
+  for (const p of pids) {
+    const s = readStat(p);
+    if (!s) continue;
+    times.set(Number(p), s.ticks);
+    const list = children.get(s.ppid);
+    if (list) list.push(Number(p));
+    else children.set(s.ppid, [Number(p)]);
+  }
+  let ticks = 0;
+  const todo = [pid];
+  while (todo.length > 0) {
+    const p = todo.pop()!;
+    ticks += times.get(p) ?? 0;
+    todo.push(...(children.get(p) ?? []));
+  }
+  return ticks / TICKS;
+}
+
+/** Busy CPU seconds of the whole machine so far (every state but idle and iowait), 0 without /proc. */
+export function machineBusySeconds(): number {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
+    const [, ...fields] = line.trim().split(/\s+/);
+    const n = fields.map(Number);
+    const total = n.slice(0, 8).reduce((a, b) => a + b, 0); // guest time is already in user
+    return (total - n[3]! - n[4]!) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+export interface CpuMark {
+  at: number;
+  api: number;
+  workers: number;
+  machine: number;
+}
+
+/** A reading to subtract from a later one. */
+export function cpuMark(apiPid: number, workersPid: number): CpuMark {
+  return { at: performance.now(), api: treeCpuSeconds(apiPid), workers: treeCpuSeconds(workersPid), machine: machineBusySeconds() };
+}
+
+/**
+ * How the machine's CPU was shared between two marks around a flow run: the runner's own time
+ * comes from its resource usage, and "rest" is everything else that ran (PostgreSQL, PgBouncer,
+ * Redis, Kafka, the kernel's own threads).
+ */
+export function cpuBetween(a: CpuMark, b: CpuMark, runnerS: number, cores: number, requests: number): FlowCpu {
+  const window = (b.at - a.at) / 1000;
+  const api = b.api - a.api;
+  const workers = b.workers - a.workers;
+  const machine = b.machine - a.machine;
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    window_s: round(window),
+    machine_busy_pct: window > 0 ? Math.round((100 * machine) / (window * cores)) : 0,
+    api_s: round(api),
+    workers_s: round(workers),
+    runner_s: round(runnerS),
+    rest_s: round(Math.max(0, machine - api - workers - runnerS)),
+    api_us_per_request: requests > 0 ? Math.round((api * 1e6) / requests) : 0,
+  };
+}
