@@ -1,10 +1,11 @@
 import { t, type TSchema } from "elysia";
+import { integer } from "./integer.ts";
 
 export const ProblemSchema = t.Object(
   {
     type: t.String(),
     title: t.String(),
-    status: t.Integer(),
+    status: integer(),
     detail: t.String(),
     errors: t.Optional(t.Array(t.Object({ path: t.String(), message: t.String() }))),
   },

@@ -18,8 +18,9 @@ export interface OpenApiDoc {
 export const loadDocument = (dir: string): OpenApiDoc => JSON.parse(readFileSync(join(dir, "openapi.json"), "utf8")) as OpenApiDoc;
 
 /**
- * Resolves component references and adapts one Elysia-specific shape: `t.Numeric`/`t.Integer`
- * are documented as "numeric string or number", a string Elysia itself decodes into a number.
+ * Resolves component references and adapts one Elysia-specific shape: `t.Numeric` (the page
+ * `limit` of the query) is documented as "numeric string or number", a string Elysia itself
+ * decodes into a number.
  * For ajv the number branch is kept (with the outer bounds), and query strings are converted
  * before validation (see app.ts), which gives the same accepted values.
  */

@@ -3,6 +3,7 @@ import { settings } from "@wf/domain/config/settings";
 import { oneOf } from "../../http/one-of.ts";
 import { responseOnly } from "../../http/response-only.ts";
 import { Elysia, t } from "elysia";
+import { integer } from "../../http/integer.ts";
 import { PageQuery } from "../workflows/model.ts";
 
 const Timestamp = t.String({ format: "date-time" });
@@ -10,7 +11,7 @@ const Timestamp = t.String({ format: "date-time" });
 const StepResult = t.Object({
   name: t.String(),
   status: oneOf(["pending", "running", "completed", "failed", "skipped", "cancelled"]),
-  attempts: t.Integer({ minimum: 0 }),
+  attempts: integer({ minimum: 0 }),
   started_at: t.Nullable(Timestamp),
   finished_at: t.Nullable(Timestamp),
   output: t.Optional(t.Unknown()),
@@ -20,7 +21,7 @@ const StepResult = t.Object({
 export const Run = t.Object({
   id: t.String({ format: "uuid" }),
   workflow_id: t.String({ format: "uuid" }),
-  workflow_version: t.Integer({ minimum: 1 }),
+  workflow_version: integer({ minimum: 1 }),
   status: oneOf([...RUN_STATUSES]),
   input: t.Unknown(),
   output: t.Unknown(),

@@ -1,5 +1,6 @@
 import { oneOf } from "../../http/one-of.ts";
 import { Elysia, t } from "elysia";
+import { integer } from "../../http/integer.ts";
 
 export interface ServiceInfo {
   name: string;
@@ -13,7 +14,7 @@ const Info = t.Object({
   version: t.String(),
   runtime: oneOf(["bun", "node"]),
   runtime_version: t.String(),
-  pid: t.Integer(),
+  pid: integer(),
   links: t.Object({ docs: t.String(), openapi: t.String(), health: t.String(), metrics: t.String() }),
 });
 

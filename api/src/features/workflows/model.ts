@@ -3,11 +3,12 @@ import { settings } from "@wf/domain/config/settings";
 import { oneOf } from "../../http/one-of.ts";
 import { responseOnly } from "../../http/response-only.ts";
 import { Elysia, t } from "elysia";
+import { integer } from "../../http/integer.ts";
 
 const Retry = t.Object(
   {
-    max_attempts: t.Integer({ minimum: 1, maximum: LIMITS.maxAttempts }),
-    backoff_ms: t.Integer({ minimum: 0, maximum: LIMITS.maxBackoffMs }),
+    max_attempts: integer({ minimum: 1, maximum: LIMITS.maxAttempts }),
+    backoff_ms: integer({ minimum: 0, maximum: LIMITS.maxBackoffMs }),
   },
   { additionalProperties: false, description: "Attempts of this step, with exponential backoff and jitter between them." },
 );
@@ -59,7 +60,7 @@ export const Workflow = t.Object({
   name: t.String(),
   description: t.Nullable(t.String()),
   steps: t.Array(Step),
-  version: t.Integer({ minimum: 1 }),
+  version: integer({ minimum: 1 }),
   created_at: t.String({ format: "date-time" }),
   updated_at: t.String({ format: "date-time" }),
 });
