@@ -1,5 +1,6 @@
 import Redis from "ioredis";
 import type { Config } from "../config/settings.ts";
+import { ensureTracingChannelHasSubscribers } from "../observability/tracing-channel.ts";
 
 /**
  * A Redis connection for what may fail without failing a request (the cache, rate limits):
@@ -7,6 +8,7 @@ import type { Config } from "../config/settings.ts";
  * REDIS_COMMAND_TIMEOUT_MS, and the connection keeps trying to come back, at most every 2 s.
  */
 export function createRedis(config: Config): Redis {
+  ensureTracingChannelHasSubscribers();
   const redis = new Redis(config.redisUrl, {
     lazyConnect: false,
     enableOfflineQueue: false,
