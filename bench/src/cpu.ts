@@ -29,30 +29,39 @@ function readStat(pid: string): ProcTimes | undefined {
   return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
 }
 
-/** CPU seconds used so far by `pid` and all its descendants, 0 when /proc is not there. */
-export function treeCpuSeconds(pid: number): number {
+/** Every process's CPU ticks and its children: one pass over /proc, empty when /proc is not there. */
+export interface ProcTable {
+  ticks: Map<number, number>;
+  children: Map<number, number[]>;
+}
+
+export function readProcTable(): ProcTable {
+  const table: ProcTable = { ticks: new Map(), children: new Map() };
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
   } catch {
-    return 0;
+    return table;
   }
-  const children = new Map<number, number[]>();
-  const times = new Map<number, number>();
   for (const p of pids) {
     const s = readStat(p);
     if (!s) continue;
-    times.set(Number(p), s.ticks);
-    const list = children.get(s.ppid);
+    table.ticks.set(Number(p), s.ticks);
+    const list = table.children.get(s.ppid);
     if (list) list.push(Number(p));
-    else children.set(s.ppid, [Number(p)]);
+    else table.children.set(s.ppid, [Number(p)]);
   }
+  return table;
+}
+
+/** CPU seconds used so far by `pid` and all its descendants (0 for a pid not in the table). */
+export function treeCpuSeconds(pid: number, table: ProcTable = readProcTable()): number {
   let ticks = 0;
   const todo = [pid];
   while (todo.length > 0) {
     const p = todo.pop()!;
-    ticks += times.get(p) ?? 0;
-    todo.push(...(children.get(p) ?? []));
+    ticks += table.ticks.get(p) ?? 0;
+    todo.push(...(table.children.get(p) ?? []));
   }
   return ticks / TICKS;
 }
@@ -79,7 +88,8 @@ export interface CpuMark {
 
 /** A reading to subtract from a later one. */
 export function cpuMark(apiPid: number, workersPid: number): CpuMark {
-  return { at: performance.now(), api: treeCpuSeconds(apiPid), workers: treeCpuSeconds(workersPid), machine: machineBusySeconds() };
+  const table = readProcTable();
+  return { at: performance.now(), api: treeCpuSeconds(apiPid, table), workers: treeCpuSeconds(workersPid, table), machine: machineBusySeconds() };
 }
 
 /**

@@ -36,7 +36,6 @@ export interface MicroSummary {
 
 export const RESULTS_DIR = join(import.meta.dir, "../../results");
 
-
 const round = (v: number) => Math.round(v * 100) / 100;
 
 /**

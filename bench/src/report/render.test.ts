@@ -115,51 +115,44 @@ describe("report.md", () => {
   });
 });
 
+/** Renders `r` into a folder of its own and returns both files' text. */
+async function renderApart(r: BenchResults): Promise<{ md: string; html: string }> {
+  const d = mkdtempSync(join(tmpdir(), "wf-report-"));
+  try {
+    await renderReport(r, d);
+    return { md: await Bun.file(join(d, "report.md")).text(), html: await Bun.file(join(d, "report.html")).text() };
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
 describe("partial results", () => {
   test("Bun alone: no ratio, said so, and nothing breaks", async () => {
     const only = { ...sampleResults(), oha: [], audit: [] } as BenchResults;
     only.flow = only.flow.filter((f) => f.target === "bun");
-    const d = mkdtempSync(join(tmpdir(), "wf-report-"));
-    try {
-      await renderReport(only, d);
-      const text = await Bun.file(join(d, "report.md")).text();
-      expect(text).toContain("Only Bun was measured, so there is no ratio.");
-      expect(text).toContain("## Where the CPU went during the flows");
-      expect(text).toContain("oha was not run in this benchmark.");
-      expect(text).toContain("No audit was run.");
-      expect(text).not.toContain("NaN");
-      expect(text).not.toContain("undefined");
-    } finally {
-      rmSync(d, { recursive: true, force: true });
-    }
+    const { md: text } = await renderApart(only);
+    expect(text).toContain("Only Bun was measured, so there is no ratio.");
+    expect(text).toContain("## Where the CPU went during the flows");
+    expect(text).toContain("oha was not run in this benchmark.");
+    expect(text).toContain("No audit was run.");
+    expect(text).not.toContain("NaN");
+    expect(text).not.toContain("undefined");
   });
 
   test("results of a bench before CPU was recorded: no CPU section", async () => {
     const old = sampleResults();
     for (const f of old.flow) delete f.cpu;
-    const d = mkdtempSync(join(tmpdir(), "wf-report-"));
-    try {
-      await renderReport(old, d);
-      const text = await Bun.file(join(d, "report.md")).text();
-      expect(text).toContain("## Headline");
-      expect(text).not.toContain("Where the CPU went");
-    } finally {
-      rmSync(d, { recursive: true, force: true });
-    }
+    const { md: text } = await renderApart(old);
+    expect(text).toContain("## Headline");
+    expect(text).not.toContain("Where the CPU went");
   });
 
   test("no flow runs at all", async () => {
     const empty = { ...sampleResults(), flow: [], oha: [], audit: [], targets: [] } as BenchResults;
-    const d = mkdtempSync(join(tmpdir(), "wf-report-"));
-    try {
-      await renderReport(empty, d);
-      const text = await Bun.file(join(d, "report.md")).text();
-      expect(text).toContain("No flow runs are in these results.");
-      expect(text).not.toContain("NaN");
-      expect(await Bun.file(join(d, "report.html")).text()).toContain("No flow runs are in these results.");
-    } finally {
-      rmSync(d, { recursive: true, force: true });
-    }
+    const { md: text, html: page } = await renderApart(empty);
+    expect(text).toContain("No flow runs are in these results.");
+    expect(text).not.toContain("NaN");
+    expect(page).toContain("No flow runs are in these results.");
   });
 });
 

@@ -10,7 +10,7 @@ describe("sharedJson", () => {
     expect(new Set(texts)).toEqual(new Set(['{"items":[{"id":1}],"next_cursor":null}']));
   });
 
-  test("equal but distinct values are serialized each (a later page is a new object)", () => {
+  test("each value has its own text (a later page is a new object)", () => {
     const a = { items: [1], next_cursor: null };
     const b = { items: [2], next_cursor: null };
     expect(sharedJson(a)).toBe('{"items":[1],"next_cursor":null}');
