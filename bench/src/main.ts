@@ -11,7 +11,8 @@ import type { FlowOutput } from "./flow/runner.ts";
 import { cpuBetween, cpuMark } from "./cpu.ts";
 import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
 import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
-import type { Audit, BenchResults, FlowRun, OhaRun, Target } from "./results.ts";
+import { intOption, OptionError, optionsOrExit } from "./options.ts";
+import type { Audit, BenchResults, FlowRun, OhaRun, Target, WarmupRun } from "./results.ts";
 
 /**
  * `bun run bench[:1k|:10k]`: brings up what it needs (stack, workers), then measures the Bun API
@@ -49,14 +50,26 @@ if (!(scenarioName in SCENARIOS)) {
   process.exit(2);
 }
 const sc: { users: number; rounds: number; ohaSeconds: number; ohaConcurrency: number; auditDeadlineS: number } = { ...SCENARIOS[scenarioName] };
-if (args.rounds) sc.rounds = Number(args.rounds);
-if (args.users) sc.users = Number(args.users);
-const targets = args.targets!.split(",").filter((t): t is Target => t === "bun" || t === "node");
-const env = (k: string, d: string) => process.env[k] ?? d;
-const replicas = Number(env("BENCH_API_REPLICAS", String(availableParallelism())));
-const workers = Number(env("BENCH_WORKER_REPLICAS", "2"));
-const warmupUsers = Number(env("BENCH_WARMUP_USERS", String(Math.min(sc.users, 500))));
-const ports: Record<Target, number> = { bun: Number(env("BENCH_BUN_PORT", "3000")), node: Number(env("BENCH_NODE_PORT", "3001")) };
+const envInt = (k: string, d: number, min: number, max: number) => intOption(k, process.env[k] ?? String(d), min, max);
+const { targets, replicas, workers, warmupUsers, warmupFlows, ports, NGINX_PORT } = optionsOrExit(() => {
+  const named = args.targets!.split(",").map((t) => t.trim());
+  const targets = named.filter((t): t is Target => t === "bun" || t === "node");
+  if (targets.length === 0 || targets.length !== named.length) throw new OptionError(`--targets must be bun, node or bun,node, got ${JSON.stringify(args.targets)}`);
+  if (args.rounds) sc.rounds = intOption("--rounds", args.rounds, 1, 100);
+  if (args.users) sc.users = intOption("--users", args.users, 1, 100_000);
+  return {
+    targets,
+    replicas: envInt("BENCH_API_REPLICAS", availableParallelism(), 1, 64),
+    workers: envInt("BENCH_WORKER_REPLICAS", 2, 1, 64),
+    // The measured flow's own size, twice: a service runs warm, and a first flow of this size still
+    // paid for compiling code (Node's first was up to a third slower; Bun's JIT threads settled
+    // only in its third). The report shows each warm-up's CPU per request, so the settling is seen.
+    warmupUsers: envInt("BENCH_WARMUP_USERS", sc.users, 1, 100_000),
+    warmupFlows: envInt("BENCH_WARMUP_FLOWS", 2, 0, 10),
+    ports: { bun: envInt("BENCH_BUN_PORT", 3000, 1, 65535), node: envInt("BENCH_NODE_PORT", 3001, 1, 65535) } as Record<Target, number>,
+    NGINX_PORT: envInt("NGINX_PORT", 8080, 1, 65535),
+  };
+});
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
@@ -67,7 +80,6 @@ if (args.via !== "direct" && args.via !== "nginx") {
   console.error("--via must be direct or nginx");
   process.exit(2);
 }
-const NGINX_PORT = Number(env("NGINX_PORT", "8080"));
 if (args.topology !== "pgbouncer" && args.topology !== "direct") {
   console.error("--topology must be pgbouncer or direct");
   process.exit(2);
@@ -178,6 +190,7 @@ async function main(): Promise<number> {
   started.push(w);
 
   const flow: FlowRun[] = [];
+  const warmups: WarmupRun[] = [];
   const ohaRuns: OhaRun[] = [];
   const audits: Audit[] = [];
   let nodeVersion: string | undefined;
@@ -192,7 +205,14 @@ async function main(): Promise<number> {
         if (args.via === "nginx") await nginxFor(t);
         if (t === "node") nodeVersion ??= (await (await fetch(`http://127.0.0.1:${ports[t]}/`)).json()).runtime_version;
         // The same unrecorded warm-up for both targets: pools connected, code compiled (JIT).
-        await flowRound(t, round, warmupUsers, `warmup${round}`);
+        for (let k = 1; k <= warmupFlows; k++) {
+          const before = cpuMark(api.proc.pid, w.proc.pid);
+          const wu = await flowRound(t, round, warmupUsers, `warmup${round}-${k}`);
+          const cpu = cpuBetween(before, cpuMark(api.proc.pid, w.proc.pid), wu.runnerCpuS, availableParallelism(), wu.flow.requests);
+          const f = wu.flow;
+          warmups.push({ target: t, round, index: k, users: f.users, requests: f.requests, failed: f.failed, throughput_rps: f.throughput_rps, api_us_per_request: cpu.api_us_per_request });
+          log(`[warm-up ${t} r${round} ${k}/${warmupFlows}] ${f.throughput_rps} req/s, failed ${f.failed}; API ${cpu.api_us_per_request} µs per request`);
+        }
         const backlog = await quiesce(sql, { since: t0, deadlineS: sc.auditDeadlineS, onWait: log });
         if (backlog > 0) log(`[bench] WARNING: ${backlog} earlier run(s) still executing after ${sc.auditDeadlineS} s; the round starts anyway`);
         const before = cpuMark(api.proc.pid, w.proc.pid);
@@ -225,8 +245,9 @@ async function main(): Promise<number> {
     finished_at: new Date().toISOString(),
     machine: { cores: availableParallelism(), memory_gib: Math.round(totalmem() / 2 ** 30), cpu_model: cpus()[0]?.model ?? "unknown", os: type(), kernel: release() },
     versions: await versions(nodeVersion, oha),
-    config: { users: sc.users, warmup_users: warmupUsers, rounds: sc.rounds, topology: args.topology!, via: args.via!, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(",") },
+    config: { users: sc.users, warmup_users: warmupUsers, warmup_flows: warmupFlows, rounds: sc.rounds, topology: args.topology!, via: args.via!, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(",") },
     flow,
+    warmups,
     oha: ohaRuns,
     audit: audits,
     comparisons: cmp,
@@ -235,7 +256,7 @@ async function main(): Promise<number> {
     notes: [
       "Everything runs on this one machine: load generator, API replicas, workers, PostgreSQL, PgBouncer, Redis, Kafka.",
       "Bun and Node are measured alternately on the same infrastructure with the same number of replicas; only one of them runs at a time.",
-      `Before each measured flow the target serves an unrecorded warm-up flow of ${warmupUsers} users (connection pools filled, code compiled), the same for both.`,
+      `Before each measured flow the freshly started target serves ${warmupFlows} unrecorded warm-up flow(s) of ${warmupUsers} users (connection pools filled, code compiled), the same for both.`,
       "Before each measured flow the bench waits until the workers have finished every run it created earlier (the previous round's oha triggers, the warm-up), so no round runs on top of another's backlog.",
       "The reference rows are the seed reports' published figures on their own hardware: context, not a same-machine comparison.",
     ],

@@ -60,6 +60,22 @@ export interface FlowCpu {
   api_us_per_request: number;
 }
 
+/**
+ * One unrecorded warm-up flow before a measured one: kept so the report can show each target's
+ * CPU per request settling as its code is compiled, and that both were warmed alike.
+ */
+export interface WarmupRun {
+  target: Target;
+  round: number;
+  /** 1 for the first warm-up of the round. */
+  index: number;
+  users: number;
+  requests: number;
+  failed: number;
+  throughput_rps: number;
+  api_us_per_request: number;
+}
+
 export interface OhaRun {
   target: Target;
   round: number;
@@ -132,6 +148,8 @@ export interface BenchResults {
   versions: Record<string, string>;
   config: Record<string, string | number | boolean>;
   flow: FlowRun[];
+  /** Absent in results of older benches. */
+  warmups?: WarmupRun[];
   oha: OhaRun[];
   audit: Audit[];
   comparisons: Comparison[];

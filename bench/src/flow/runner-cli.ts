@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import type { Target } from "../results.ts";
+import { intOption, optionsOrExit } from "../options.ts";
 import { runFlow } from "./runner.ts";
 
 // The flow runner as its own process (the load generator must not share a process with the
@@ -19,13 +19,20 @@ if (!a.base || !a.users || !a.target || !a.tag || !a.out) {
   console.error("usage: runner-cli.ts --base URL --users N --target bun|node --round R --tag TAG --out FILE");
   process.exit(2);
 }
+if (a.target !== "bun" && a.target !== "node") {
+  console.error(`--target must be bun or node, got ${JSON.stringify(a.target)}`);
+  process.exit(2);
+}
+const numbers = optionsOrExit(() => ({
+  users: intOption("--users", a.users!, 1, 100_000),
+  round: intOption("--round", a.round!, 1, 100),
+  timeoutMs: intOption("--timeout-ms", a["timeout-ms"]!, 1, 3_600_000),
+}));
 const out = await runFlow({
   base: a.base,
-  users: Number(a.users),
-  target: a.target as Target,
-  round: Number(a.round),
+  target: a.target,
   tag: a.tag,
-  timeoutMs: Number(a["timeout-ms"]),
+  ...numbers,
   progress: (line) => process.stderr.write(`${line}\n`),
 });
 await Bun.write(a.out, JSON.stringify(out));

@@ -5,7 +5,7 @@
  *
  * Text may use **bold** and `code`; both renderers understand those two and nothing else.
  */
-import { FLOW_STEPS, type BenchResults, type FlowCpu, type FlowRun, type FlowStep, type OhaRun, type Stats, type Target } from "../results.ts";
+import { FLOW_STEPS, type BenchResults, type FlowCpu, type FlowRun, type FlowStep, type OhaRun, type Stats, type Target, type WarmupRun } from "../results.ts";
 import { DASH, int, median, ms, pct, ratio, rps, sec, inUnit } from "./format.ts";
 
 export type Align = "l" | "r";
@@ -85,6 +85,14 @@ function figure(metric: string, unit: string, higherIsBetter: boolean, bun: numb
   };
 }
 
+/** A figure's Bun, Node, Bun/Node and ratio-range cells. */
+const figureCells = (f: Figure): string[] => [
+  inUnit(f.bunMedian, f.unit),
+  inUnit(f.nodeMedian, f.unit),
+  ratio(f.ratio),
+  Number.isFinite(f.ratioMin) ? `${ratio(f.ratioMin)}–${ratio(f.ratioMax)}` : DASH,
+];
+
 /** The headline figures of the flow runs (medians over rounds; ratios of paired rounds). */
 export function headlineFigures(flow: FlowRun[]): Figure[] {
   const b = byRound(flow.filter((f) => f.target === "bun"));
@@ -116,6 +124,20 @@ export function cpuFigures(flow: FlowRun[]): Figure[] {
     f("Flow runner (the load generator)", "s", (c) => c.runner_s),
     f("Rest: PostgreSQL, PgBouncer, Redis, Kafka, kernel", "s", (c) => c.rest_s),
     f("Machine busy", "%", (c) => c.machine_busy_pct),
+  ];
+}
+
+/**
+ * The API's CPU per request in each warm-up and then in the measured flow: how far each target's
+ * code had settled (compiled) when it was measured. One figure per step, medians over rounds.
+ */
+export function warmupFigures(warmups: WarmupRun[], flow: FlowRun[]): Figure[] {
+  const steps = [...new Set(warmups.map((w) => w.index))].sort((a, b) => a - b);
+  const of = (t: Target, k: number) => byRound(warmups.filter((w) => w.target === t && w.index === k)).map((w) => w.api_us_per_request);
+  const measured = (t: Target) => byRound(flow.filter((f) => f.target === t && f.cpu)).map((f) => f.cpu!.api_us_per_request);
+  return [
+    ...steps.map((k) => figure(`Warm-up ${k}`, "µs", false, of("bun", k), of("node", k))),
+    figure("Measured flow", "µs", false, measured("bun"), measured("node")),
   ];
 }
 
@@ -300,10 +322,7 @@ export function buildReport(results: BenchResults): Block[] {
       ["Metric", "Bun", "Node", "Bun/Node", "Ratio range", "Better"],
       figs.map((f) => [
         f.unit === "users" && users.length === 1 ? `${f.metric} (of ${int(users[0])})` : `${f.metric} (${f.unit})`,
-        inUnit(f.bunMedian, f.unit),
-        inUnit(f.nodeMedian, f.unit),
-        ratio(f.ratio),
-        Number.isFinite(f.ratioMin) ? `${ratio(f.ratioMin)}–${ratio(f.ratioMax)}` : DASH,
+        ...figureCells(f),
         better(f),
       ]),
       ["l", "r", "r", "r", "r", "l"],
@@ -352,14 +371,21 @@ export function buildReport(results: BenchResults): Block[] {
     );
     table(
       ["During the flow", "Bun", "Node", "Bun/Node", "Ratio range"],
-      cpu.map((f) => [
-        f.unit === "s" ? `${f.metric} (CPU-s)` : `${f.metric} (${f.unit})`,
-        inUnit(f.bunMedian, f.unit),
-        inUnit(f.nodeMedian, f.unit),
-        ratio(f.ratio),
-        Number.isFinite(f.ratioMin) ? `${ratio(f.ratioMin)}–${ratio(f.ratioMax)}` : DASH,
-      ]),
+      cpu.map((f) => [f.unit === "s" ? `${f.metric} (CPU-s)` : `${f.metric} (${f.unit})`, ...figureCells(f)]),
     );
+    if (r.warmups?.length) {
+      const users = [...new Set(r.warmups.map((w) => w.users))].map(int).join(", ");
+      p(
+        `**As the targets warmed up.** Each freshly started target served ${int(Math.max(...r.warmups.map((w) => w.index)))} unrecorded warm-up flow(s) of ${users} users before the measured one. ` +
+          "The API's CPU per request in each, median of rounds, shows how far each runtime's code had settled (compiled) when it was measured.",
+      );
+      table(
+        ["API CPU per request (µs)", "Bun", "Node", "Bun/Node", "Ratio range"],
+        warmupFigures(r.warmups, r.flow).map((f) => [f.metric, ...figureCells(f)]),
+      );
+      const failed = r.warmups.filter((w) => w.failed > 0);
+      if (failed.length) p(`Warm-up requests failed: ${failed.map((w) => `${TARGET_LABEL[w.target]} round ${w.round} warm-up ${w.index}: ${int(w.failed)}`).join("; ")}.`);
+    }
     const parts = cpu.filter((f) => f.unit === "s");
     const shades = [COLOR.bun, COLOR.node, COLOR.reference[0], COLOR.reference[1]];
     const chart = barChart(

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
-import type { BenchResults } from "../results.ts";
+import type { BenchResults, Target } from "../results.ts";
 import { int, ms, pct, ratio, rps } from "./format.ts";
 import { renderReport } from "./render.ts";
 import { sampleResults } from "./sample.ts";
@@ -82,6 +82,19 @@ describe("report.md", () => {
     expect(html).toContain("cpu-share");
   });
 
+  test("shows the API's CPU per request in each warm-up and in the measured flow, and warm-up failures", () => {
+    const section = md.indexOf("**As the targets warmed up.**");
+    expect(section).toBeGreaterThan(md.indexOf("## Where the CPU went during the flows"));
+    expect(md).toContain("served 2 unrecorded warm-up flow(s) of 10,000 users");
+    const perRequest = (t: Target, k: number) => median(results.warmups!.filter((w) => w.target === t && w.index === k).map((w) => w.api_us_per_request));
+    const rowOf = (label: string) => md.slice(section).split("\n").find((l) => l.startsWith(`| ${label} |`))!;
+    expect(rowOf("Warm-up 1")).toStartWith(`| Warm-up 1 | ${int(perRequest("bun", 1))} | ${int(perRequest("node", 1))} |`);
+    expect(rowOf("Warm-up 2")).toStartWith(`| Warm-up 2 | ${int(perRequest("bun", 2))} | ${int(perRequest("node", 2))} |`);
+    const measured = (t: Target) => median(of(t).map((f) => f.cpu!.api_us_per_request));
+    expect(rowOf("Measured flow")).toStartWith(`| Measured flow | ${int(measured("bun"))} | ${int(measured("node"))} |`);
+    expect(md).toContain("Warm-up requests failed: Node round 3 warm-up 1: 4.");
+  });
+
   test("lists the targets exactly as given, ✅ met and ❌ not met", () => {
     for (const t of results.targets) expect(md).toContain(`| ${t.met ? "✅ met" : "❌ not met"} | ${t.name} | ${t.threshold} | ${t.value} |`);
     expect(md).toContain("not met");
@@ -142,9 +155,11 @@ describe("partial results", () => {
   test("results of a bench before CPU was recorded: no CPU section", async () => {
     const old = sampleResults();
     for (const f of old.flow) delete f.cpu;
+    delete old.warmups;
     const { md: text } = await renderApart(old);
     expect(text).toContain("## Headline");
     expect(text).not.toContain("Where the CPU went");
+    expect(text).not.toContain("warmed up");
   });
 
   test("no flow runs at all", async () => {

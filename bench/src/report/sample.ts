@@ -16,6 +16,7 @@ import {
   type Stats,
   type Target,
   type TargetCheck,
+  type WarmupRun,
 } from "../results.ts";
 
 /** Deterministic PRNG (mulberry32), so the fixture is the same on every run. */
@@ -148,6 +149,20 @@ function cpuOf(target: Target, round: number, wall: number, requests: number): F
   };
 }
 
+/** Two warm-ups before each measured flow, each cheaper per request than the one before (code compiling). */
+function warmupsOf(target: Target, round: number, measured: FlowRun): WarmupRun[] {
+  return [2, 1].map((extra, i) => ({
+    target,
+    round,
+    index: i + 1,
+    users: measured.users,
+    requests: measured.requests,
+    failed: target === "node" && round === 3 && i === 0 ? 4 : 0,
+    throughput_rps: Math.round(measured.throughput_rps / (1 + extra / 10)),
+    api_us_per_request: Math.round(measured.cpu!.api_us_per_request * (1 + extra / 5)),
+  }));
+}
+
 function ohaRun(target: Target, round: number, method: string, endpoint: string, bunRps: number): OhaRun {
   const rand = rng(round * 31 + endpoint.length + (target === "bun" ? 0 : 100));
   const rps = Math.round(bunRps * (target === "bun" ? 1 : 0.48) * (0.96 + 0.08 * rand.next()) * 10) / 10;
@@ -183,6 +198,7 @@ const median = (xs: number[]) => {
 export function sampleResults(): BenchResults {
   const users = 10_000;
   const flow: FlowRun[] = [];
+  const warmups: WarmupRun[] = [];
   const oha: OhaRun[] = [];
   const audit: Audit[] = [];
   const endpoints: Array<[string, string, number]> = [
@@ -194,6 +210,7 @@ export function sampleResults(): BenchResults {
     for (const target of ["bun", "node"] as Target[]) {
       const f = flowRun(target, round, users);
       flow.push(f);
+      warmups.push(...warmupsOf(target, round, f));
       for (const [m, e, r] of endpoints) oha.push(ohaRun(target, round, m, e, r));
       const accepted = f.per_step.trigger.ok;
       const broken = target === "node" && round === 2;
@@ -242,6 +259,7 @@ export function sampleResults(): BenchResults {
     versions: { bun: "1.4.5", node: "v22.12.0", elysia: "1.4.30", fastify: "5.2.0", postgresql: "15.10", pgbouncer: "1.18.0", redis: "7.0.15", kafka: "4.1.0", oha: "1.8.0" },
     config: { users, rounds: 3, api_replicas: 2, worker_replicas: 3, oha_seconds: 10, oha_concurrency: 100, targets: "bun,node" },
     flow,
+    warmups,
     oha,
     audit,
     comparisons: [],
