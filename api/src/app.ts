@@ -19,7 +19,8 @@ import { registerStringFormats } from "./http/string-formats.ts";
 export function createApp(services: Services, info: ServiceInfo) {
   registerStringFormats();
   return (
-    new Elysia({ precompile: true, normalize: false })
+    // strictPath: `/api/v1/workflows/` is not the route (on the Node reference neither).
+    new Elysia({ precompile: true, normalize: false, strictPath: true })
       .use(requestContext(services.metrics, () => services.health.draining, services.log, services.config.logLevel === "debug"))
       .use(requestTracing(services.tracing))
       .use(accessGuard(services.access))

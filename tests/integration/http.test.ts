@@ -120,3 +120,47 @@ describe("HTTP conventions", () => {
       expect(ops).toContain(op);
   });
 });
+
+describe("paths and query strings: one answer, whichever server", () => {
+  // Each of these once had a different answer on the Bun API and on the Node reference.
+  const expectStatus = async (method: string, path: string, status: number, body?: unknown) => {
+    const r = await call(api.url, method, path, body);
+    expect({ method, path, status: r.status, type: r.headers.get("content-type")?.split(";")[0] }).toEqual({ method, path, status, type: PROBLEM });
+    return r;
+  };
+
+  test("a path with a trailing slash is not the route: 404", async () => {
+    const wf = (await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow())).body;
+    await expectStatus("GET", "/health/", 404);
+    await expectStatus("GET", "/api/v1/workflows/", 404);
+    await expectStatus("GET", `/api/v1/workflows/${wf.id}/`, 404);
+    await expectStatus("POST", "/api/v1/trigger/", 404, { workflow_id: wf.id });
+  });
+
+  test("an unknown query parameter is a 400 naming it", async () => {
+    const r = await expectStatus("GET", "/api/v1/workflows?limit=5&limt=6", 400);
+    expect(JSON.stringify(r.body.errors)).toContain("limt");
+    await expectStatus("GET", "/api/v1/runs?foo=1", 400);
+  });
+
+  test("a query parameter given twice is a 400: which one would count is not for the server to guess", async () => {
+    await expectStatus("GET", "/api/v1/workflows?limit=5&limit=6", 400);
+    await expectStatus("GET", "/api/v1/runs?status=pending&status=failed", 400);
+    await expectStatus("GET", "/api/v1/runs?cursor=a&cursor=b", 400);
+  });
+
+  test("limit is written in decimal digits; other spellings of a number are a 400", async () => {
+    for (const limit of ["0x10", "1e1", "+5", "%205", "5%20", "Infinity", "5.5"]) await expectStatus("GET", `/api/v1/workflows?limit=${limit}`, 400);
+    for (const limit of ["5", "200"]) expect((await call(api.url, "GET", `/api/v1/workflows?limit=${limit}`)).status, limit).toBe(200);
+  });
+
+  test("a uuid-shaped id whose version or variant is not a UUID's is malformed on both servers", async () => {
+    // variant 0 (the 17th digit), then version 0, then a urn: prefix
+    for (const id of ["0190a000-0000-7000-0000-000000000000", "0190a000-0000-0000-8000-000000000000", "urn:uuid:0190a000-0000-7000-8000-000000000000"]) {
+      await expectStatus("POST", "/api/v1/trigger", 422, { workflow_id: id });
+      await expectStatus("GET", `/api/v1/runs?workflow_id=${id}`, 400);
+      await expectStatus("GET", `/api/v1/runs?workflow_id=${id}&cursor=tampered`, 400);
+      await expectStatus("GET", `/api/v1/workflows/${id}`, 404);
+    }
+  });
+});

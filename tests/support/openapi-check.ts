@@ -23,7 +23,7 @@ async function build(base: string) {
   ajv.addFormat("numeric", /^-?\d+(\.\d+)?$/);
   // Elysia repeats each model's $id wherever the model is used; for ajv they are references only.
   ajv.addSchema(JSON.parse(JSON.stringify(doc), (k, v) => (k === "$id" ? undefined : v)), "openapi");
-  const templates = Object.keys(doc.paths).map((t) => ({ t, re: new RegExp(`^${t.replace(/\{[^}]+\}/g, "[^/]+")}/?$`) }));
+  const templates = Object.keys(doc.paths).map((t) => ({ t, re: new RegExp(`^${t.replace(/\{[^}]+\}/g, "[^/]+")}$`) }));
   return (method: string, path: string, status: number, body: unknown): string | null => {
     const pathname = path.split("?")[0]!;
     const match = templates.find(({ re }) => re.test(pathname));

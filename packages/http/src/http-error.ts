@@ -1,3 +1,5 @@
+import type { FieldError } from "@wf/domain";
+
 /** A client error detected by the HTTP layer itself, before any domain code runs. */
 export class HttpError extends Error {
   constructor(
@@ -17,3 +19,11 @@ export const jsonTooDeep = (max: number) =>
   new HttpError(400, "JSON Too Deep", `the request body nests arrays and objects more than ${max} levels deep`);
 export const unsupportedMediaType = (got: string | null) =>
   new HttpError(415, "Unsupported Media Type", `expected content-type application/json, got ${got === null ? "none" : JSON.stringify(got)}`);
+
+/** A query string the schema cannot judge (a parameter given twice): answered like a schema violation, 400. */
+export class BadQuery extends Error {
+  constructor(readonly errors: FieldError[]) {
+    super("the query string is not valid");
+    this.name = "BadQuery";
+  }
+}

@@ -1,5 +1,5 @@
 import { DomainError, type FieldError, type Logger } from "@wf/domain";
-import { HttpError } from "./http-error.ts";
+import { BadQuery, HttpError } from "./http-error.ts";
 
 /**
  * RFC 9457 problem details, built the same way by the Bun API and the Node reference: each server
@@ -53,6 +53,7 @@ export function sharedProblem(err: unknown): Problem | undefined {
     const [status, slug, title] = DOMAIN[err.kind];
     return problem(status, slug, title, err.message, err.fields);
   }
+  if (err instanceof BadQuery) return validationProblem("query", err.errors);
   if (err instanceof HttpError) return problem(err.status, err.title.toLowerCase().replaceAll(" ", "-"), err.title, err.message);
   return undefined;
 }

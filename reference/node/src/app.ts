@@ -1,4 +1,5 @@
 import { errorFields, type FieldError, type Services } from "@wf/domain";
+import { isUuid } from "@wf/domain/ids";
 import {
   bodyTooLarge,
   internalProblem,
@@ -80,7 +81,12 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
   const app = Fastify({
     bodyLimit: config.bodyLimitBytes,
     // The same rules as Elysia with `normalize: false`: extra fields are errors, nothing is coerced.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true, strict: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true, strict: false },
+      // ajv-formats' uuid takes any version and variant digit and a `urn:uuid:` prefix; the Bun API
+      // checks the domain's own (strict) rule, so an id one server rejects the other must too.
+      onCreate: (ajv) => ajv.addFormat("uuid", isUuid),
+    },
     return503OnClosing: false,
     // The same patience as the Bun API (HTTP_IDLE_TIMEOUT_S): Node's own defaults would cut a
     // connection whose next request has waited 60 s for its headers to be read (headersTimeout).

@@ -61,7 +61,8 @@ export function routeSchemas(doc: OpenApiDoc, path: string, method: string): Rou
       properties: Object.fromEntries(params.map((p) => [p.name, adapt(p.schema, doc)])),
       required: params.filter((p) => p.required).map((p) => p.name),
     };
-    if (where === "query") out.querystring = schema;
+    // Unknown parameters are errors, as on the Bun API (Elysia closes its query objects).
+    if (where === "query") out.querystring = { ...schema, additionalProperties: false };
     else out.params = schema;
   }
   return out;

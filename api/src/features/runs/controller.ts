@@ -2,6 +2,7 @@ import type { Services } from "@wf/domain";
 import { Elysia } from "elysia";
 import { API_SECURITY, apiProblemResponses } from "../../http/problem-model.ts";
 import { jsonAnswer } from "../../http/large-json.ts";
+import { singleValuedQuery } from "../../http/single-valued-query.ts";
 import { traceHeaders } from "../../http/request-tracing.ts";
 import { IdParams } from "../workflows/model.ts";
 import { RunListQuery, runModels, TriggerInput } from "./model.ts";
@@ -34,6 +35,7 @@ export const runsController = ({ runs }: Services) =>
     })
     .get("/runs", async ({ query, set }) => jsonAnswer(await runs.list(query), set), {
       query: RunListQuery,
+      beforeHandle: singleValuedQuery,
       response: { 200: "run.page", ...apiProblemResponses(400) },
       detail: { summary: "List runs, newest first, optionally by status and workflow" },
     })

@@ -1,6 +1,7 @@
 import type { Services } from "@wf/domain";
 import { Elysia, t } from "elysia";
 import { jsonAnswer } from "../../http/large-json.ts";
+import { singleValuedQuery } from "../../http/single-valued-query.ts";
 import { API_SECURITY, apiProblemResponses } from "../../http/problem-model.ts";
 import { IdParams, PageQuery, WorkflowInput, workflowModels } from "./model.ts";
 
@@ -15,6 +16,7 @@ export const workflowsController = ({ workflows }: Services) =>
     })
     .get("", async ({ query, set }) => jsonAnswer(await workflows.list(query), set), {
       query: PageQuery,
+      beforeHandle: singleValuedQuery,
       response: { 200: "workflow.page", ...apiProblemResponses(400) },
       detail: { summary: "List workflows, newest first" },
     })
