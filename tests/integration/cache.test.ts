@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { call, metricSample, sampleWorkflow, startApi, waitFor, type TestApi } from "../support/api.ts";
 import { stack } from "../support/stack.ts";
+import { Cache } from "@wf/domain/cache/cache";
 
 let api: TestApi;
 let redis: Redis;
@@ -29,7 +30,11 @@ describe("Redis cache", () => {
     expect(JSON.parse((await redis.get(wfKey(wf.id)))!)).toEqual(v2);
 
     await call(api.url, "DELETE", `/api/v1/workflows/${wf.id}`);
-    expect(await redis.exists(wfKey(wf.id))).toBe(0);
+    // The key now marks the workflow deleted (see "cache-aside reads" below): no copy is served.
+    const marker = String(await redis.get(wfKey(wf.id)));
+    expect(() => JSON.parse(marker)).toThrow();
+    expect((await call(api.url, "GET", `/api/v1/workflows/${wf.id}`)).status).toBe(404);
+    expect((await call(api.url, "POST", "/api/v1/trigger", { workflow_id: wf.id })).status).toBe(404);
   });
 
   test("a read after the entry expired refills it (cache-aside)", async () => {
@@ -78,5 +83,63 @@ describe("Redis cache", () => {
       await call(api.url, "GET", `/api/v1/workflows/${wf.id}`);
       return (await redis.exists(wfKey(wf.id))) === 1;
     });
+  });
+});
+
+describe("cache-aside reads cannot undo a newer write (real Redis)", () => {
+  // A read that misses loads from PostgreSQL; if a replace, delete or finished run lands between
+  // that load and the refill, the refill must not put the older copy back for a whole TTL.
+  let cache: Cache;
+  beforeAll(async () => {
+    cache = new Cache(api.config);
+    // Commands are not queued while the connection is still opening: they would fail as misses.
+    await waitFor("the cache's connection", () => cache.ping());
+  });
+  afterAll(() => cache.close());
+
+  /** A load that answers `value` only once `release` is called, as a slow database read would. */
+  const slowLoad = <T>(value: T) => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    return { load: async () => (calls++, await gate, value), release: () => release(), calls: () => calls };
+  };
+  const key = () => `wf:test:${crypto.randomUUID()}`;
+
+  test("a miss fills the key; the next read is served from it without loading", async () => {
+    const k = key();
+    const first = slowLoad({ v: 1 });
+    first.release();
+    expect(await cache.readThrough(k, 60, first.load)).toEqual({ v: 1 });
+    const second = slowLoad({ v: 2 });
+    second.release(); // a wrong load answers at once, and the count below catches it
+    expect(await cache.readThrough(k, 60, second.load)).toEqual({ v: 1 });
+    expect(second.calls()).toBe(0);
+    expect(await redis.ttl(k)).toBeGreaterThan(50);
+  });
+
+  test("a copy written while the read was loading is kept, not overwritten by the older one", async () => {
+    const k = key();
+    const old = slowLoad({ status: "running" });
+    const reading = cache.readThrough(k, 60, old.load);
+    await Bun.sleep(20);
+    await cache.set(k, JSON.stringify({ status: "completed" }), 60);
+    old.release();
+    expect(await reading).toEqual({ status: "running" }); // what that read saw
+    expect(JSON.parse((await redis.get(k))!)).toEqual({ status: "completed" });
+  });
+
+  test("a delete while the read was loading stays a delete: later reads find nothing and load nothing", async () => {
+    const k = key();
+    const old = slowLoad({ name: "deleted meanwhile" });
+    const reading = cache.readThrough(k, 60, old.load);
+    await Bun.sleep(20);
+    await cache.forget(k, 60);
+    old.release();
+    await reading;
+    const after = slowLoad({ name: "must not be loaded" });
+    after.release();
+    expect(await cache.readThrough(k, 60, after.load)).toBeUndefined();
+    expect(after.calls()).toBe(0);
   });
 });

@@ -57,6 +57,35 @@ export class Cache {
     }
   }
 
+  /** SET NX: fills the key only while it is empty. */
+  async add(key: string, value: string, ttlS: number): Promise<void> {
+    try {
+      await this.call(() => this.redis.set(key, value, "EX", ttlS, "NX"));
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  /**
+   * Cache-aside read that cannot undo a newer write: on a miss `load` reads the store and its
+   * answer fills the key only while the key is still empty. A copy read from PostgreSQL just
+   * before a concurrent replace, delete or finished run would otherwise be written over the
+   * newer one and served until it expired. undefined: not in the store, or deleted (`forget`).
+   */
+  async readThrough<T extends object>(key: string, ttlS: number, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    const cached = await this.get(key);
+    if (cached === GONE) return undefined;
+    if (cached !== null) return JSON.parse(cached) as T;
+    const value = await load();
+    if (value !== undefined) await this.add(key, JSON.stringify(value), ttlS);
+    return value;
+  }
+
+  /** Marks a deleted entity's key for `ttlS`, so that a read which loaded it before the delete cannot put it back. */
+  forget(key: string, ttlS: number): Promise<void> {
+    return this.set(key, GONE, ttlS);
+  }
+
   async del(...keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     try {
@@ -78,6 +107,9 @@ export class Cache {
     this.redis.disconnect();
   }
 }
+
+/** What a deleted entity's key holds (never valid JSON, so never taken for a copy). */
+const GONE = "\u0000gone";
 
 export const cacheKeys = {
   workflow: (id: string) => `wf:workflow:${id}`,

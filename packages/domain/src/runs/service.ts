@@ -100,11 +100,12 @@ export class RunService {
 
   async get(id: string): Promise<Run> {
     if (!isUuid(id)) throw notFound("run", id);
-    const cached = await this.d.cache.get(cacheKeys.run(id));
-    if (cached !== null) return JSON.parse(cached) as Run;
-    const row = await this.d.store.get(id);
-    if (!row) throw notFound("run", id);
-    return this.remember(toRun(row));
+    const run = await this.d.cache.readThrough(cacheKeys.run(id), this.d.ttlS, async () => {
+      const row = await this.d.store.get(id);
+      return row && toRun(row);
+    });
+    if (!run) throw notFound("run", id);
+    return run;
   }
 
   async list(req: RunListRequest): Promise<Page<Run>> {

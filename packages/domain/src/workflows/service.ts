@@ -60,11 +60,12 @@ export class WorkflowService {
 
   async get(id: string): Promise<Workflow> {
     if (!isUuid(id)) throw notFound("workflow", id);
-    const cached = await this.cache.get(cacheKeys.workflow(id));
-    if (cached !== null) return JSON.parse(cached) as Workflow;
-    const row = await this.store.get(id);
-    if (!row) throw notFound("workflow", id);
-    return this.remember(toWorkflow(row));
+    const w = await this.cache.readThrough(cacheKeys.workflow(id), this.ttlS, async () => {
+      const row = await this.store.get(id);
+      return row && toWorkflow(row);
+    });
+    if (!w) throw notFound("workflow", id);
+    return w;
   }
 
   async list(req: PageRequest): Promise<Page<Workflow>> {
@@ -83,6 +84,6 @@ export class WorkflowService {
 
   async remove(id: string): Promise<void> {
     if (!isUuid(id) || !(await this.store.delete(id))) throw notFound("workflow", id);
-    await this.cache.del(cacheKeys.workflow(id));
+    await this.cache.forget(cacheKeys.workflow(id), this.ttlS);
   }
 }
