@@ -106,6 +106,10 @@ describe("HTTP conventions", () => {
     expect(await checkAnswer(api.url, "GET", `/api/v1/workflows/${wf.id}`, 200, { ...wf, version: "two" })).toContain("version");
     expect(await checkAnswer(api.url, "GET", "/api/v1/runs?limit=5", 200, { items: [{ id: 1 }], next_cursor: null })).toContain("items");
     expect(await checkAnswer(api.url, "DELETE", `/api/v1/workflows/${wf.id}`, 500, {})).toContain("does not document");
+    // A problem sent as plain JSON is not what the document says.
+    const problem = { type: "https://workflow-service.dev/problems/not-found", title: "Not Found", status: 404, detail: "x" };
+    expect(await checkAnswer(api.url, "GET", `/api/v1/workflows/${wf.id}`, 404, problem, PROBLEM)).toBeNull();
+    expect(await checkAnswer(api.url, "GET", `/api/v1/workflows/${wf.id}`, 404, problem, "application/json")).toContain("documented as application/problem+json");
   });
 
   test("the OpenAPI document lists every operation of the contract", async () => {

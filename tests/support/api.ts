@@ -113,7 +113,7 @@ export async function call<T = any>(base: string, method: string, path: string, 
   const parsed = (type.includes("json") && text ? JSON.parse(text) : text) as T;
   // Every answer of the contract suite must match the OpenAPI document the server publishes.
   if (type.includes("json")) {
-    const mismatch = await checkAnswer(base, method, path, res.status, parsed);
+    const mismatch = await checkAnswer(base, method, path, res.status, parsed, type);
     if (mismatch) throw new Error(`response does not match the OpenAPI document: ${mismatch}`);
   }
   return { status: res.status, headers: res.headers, body: parsed };

@@ -10,7 +10,7 @@ interface Doc {
   paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>;
 }
 
-const checkers = new Map<string, Promise<(method: string, path: string, status: number, body: unknown) => string | null>>();
+const checkers = new Map<string, Promise<(method: string, path: string, status: number, body: unknown, contentType?: string) => string | null>>();
 
 const escape = (s: string) => s.replaceAll("~", "~0").replaceAll("/", "~1");
 
@@ -24,7 +24,7 @@ async function build(base: string) {
   // Elysia repeats each model's $id wherever the model is used; for ajv they are references only.
   ajv.addSchema(JSON.parse(JSON.stringify(doc), (k, v) => (k === "$id" ? undefined : v)), "openapi");
   const templates = Object.keys(doc.paths).map((t) => ({ t, re: new RegExp(`^${t.replace(/\{[^}]+\}/g, "[^/]+")}$`) }));
-  return (method: string, path: string, status: number, body: unknown): string | null => {
+  return (method: string, path: string, status: number, body: unknown, contentType?: string): string | null => {
     const pathname = path.split("?")[0]!;
     const match = templates.find(({ re }) => re.test(pathname));
     if (!match) return null; // not an operation of the document (an unknown route's 404)
@@ -32,7 +32,12 @@ async function build(base: string) {
     const response = op?.responses?.[String(status)];
     if (!op) return null;
     if (!response) return `${method} ${match.t} answered ${status}, which its OpenAPI operation does not document`;
-    const media = response.content && Object.keys(response.content)[0];
+    // The media type the answer was sent as must be one the document gives for it.
+    const sent = contentType?.split(";")[0]!.trim().toLowerCase();
+    const documented = Object.keys(response.content ?? {});
+    if (sent && body !== "" && !documented.includes(sent))
+      return `${method} ${match.t} ${status} was sent as ${sent}, documented as ${documented.join(", ") || "no content"}`;
+    const media = sent ?? documented[0];
     if (!media || body === undefined || body === "") return null;
     const pointer = `openapi#/paths/${escape(match.t)}/${method.toLowerCase()}/responses/${status}/content/${escape(media)}/schema`;
     const validate = ajv.getSchema(pointer);
@@ -42,8 +47,8 @@ async function build(base: string) {
 }
 
 /** null when the answer matches the server's own OpenAPI document, else what does not. */
-export async function checkAnswer(base: string, method: string, path: string, status: number, body: unknown): Promise<string | null> {
+export async function checkAnswer(base: string, method: string, path: string, status: number, body: unknown, contentType?: string): Promise<string | null> {
   let c = checkers.get(base);
   if (!c) checkers.set(base, (c = build(base)));
-  return (await c)(method, path, status, body);
+  return (await c)(method, path, status, body, contentType);
 }

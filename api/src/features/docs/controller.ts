@@ -2,6 +2,9 @@ import { openapi } from "@elysiajs/openapi";
 import { Elysia, NotFoundError } from "elysia";
 import { dirname, join } from "node:path";
 import type { ServiceInfo } from "../service-info/controller.ts";
+import { fixDocument } from "./document-fixes.ts";
+
+const SPEC_PATH = "/swagger/json";
 
 // Swagger UI is served from the swagger-ui-dist package, never a CDN: it must render offline.
 const ASSET_DIR = dirname(Bun.resolveSync("swagger-ui-dist/package.json", import.meta.dir));
@@ -9,10 +12,14 @@ const ASSETS = new Set(["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32
 
 export const docsController = (info: ServiceInfo) =>
   new Elysia({ name: "docs" })
+    // Local to this instance: it sees the document route of the plugin below, no other route.
+    .mapResponse(({ path, responseValue }) => {
+      if (path === SPEC_PATH) fixDocument(responseValue);
+    })
     .use(
       openapi({
         path: "/swagger",
-        specPath: "/swagger/json",
+        specPath: SPEC_PATH,
         provider: "swagger-ui",
         exclude: { paths: [/^\/swagger/] },
         documentation: {

@@ -1,5 +1,5 @@
 import type { Services } from "@wf/domain";
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import { API_SECURITY, problemResponses } from "../../http/problem-model.ts";
 
 export const metricsController = ({ metrics }: Services) =>
@@ -8,8 +8,9 @@ export const metricsController = ({ metrics }: Services) =>
     async () =>
       new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } }),
     {
-      // 401/429 only when METRICS_REQUIRE_KEY; the text body itself has no JSON schema.
-      response: problemResponses(401, 429),
+      // 401/429 only when METRICS_REQUIRE_KEY. A string schema is documented as text/plain; the
+      // handler answers a Response, which Elysia passes on without checking it against the schema.
+      response: { 200: t.String({ description: "Prometheus text exposition format 0.0.4" }), ...problemResponses(401, 429) },
       detail: { summary: "Prometheus metrics (text exposition)", tags: ["health"], security: API_SECURITY },
     },
   );

@@ -1,0 +1,53 @@
+import { PROBLEM_CONTENT_TYPE } from "@wf/http";
+
+/** The parts of an OpenAPI document these fixes touch. */
+interface Doc {
+  paths?: Record<string, Record<string, { responses?: Record<string, Response> }>>;
+}
+interface Response {
+  description?: string;
+  content?: Record<string, unknown>;
+  headers?: Record<string, unknown>;
+}
+
+const header = (description: string) => ({ description, schema: { type: "string" } });
+const REQUEST_ID = header("The client's x-request-id when it sent a sane one (letters, digits, . _ : -, up to 128), else one minted by the server; in the access log too.");
+const RETRY_AFTER = header("Seconds after which the request may succeed.");
+const REPLAYED = header("`true` when the idempotency_key matched an earlier trigger and that run is answered.");
+
+/**
+ * What @elysiajs/openapi 1.4.16 writes wrongly into the document, put right in place (it keeps
+ * one document object, so this runs once per rebuild and again harmlessly):
+ * - problem answers were documented as application/json, but are sent as application/problem+json;
+ * - a 204 got `content: {"type": "void"}`, which is not a media type map (the document failed
+ *   OpenAPI validation; elysiajs/elysia-openapi#348 review): an empty answer has no content;
+ * - each model's `$id` was repeated wherever the model is used, and an `$id` defined twice makes
+ *   the document invalid; models are referred to by `$ref` to components, so none is needed;
+ * - the headers every answer or some carry were not documented at all.
+ */
+export function fixDocument<T>(doc: T): T {
+  dropIds(doc);
+  for (const [path, ops] of Object.entries((doc as Doc).paths ?? {}))
+    for (const op of Object.values(ops))
+      for (const [status, res] of Object.entries(op.responses ?? {})) {
+        const code = Number(status);
+        if (res.content && !Object.keys(res.content).every((k) => k.includes("/"))) delete res.content;
+        const json = res.content?.["application/json"];
+        if (code >= 400 && json) res.content = { [PROBLEM_CONTENT_TYPE]: json };
+        res.headers = {
+          ...res.headers,
+          "x-request-id": REQUEST_ID,
+          ...(code === 429 || code === 503 ? { "retry-after": RETRY_AFTER } : {}),
+          ...(path === "/api/v1/trigger" && code === 202 ? { "idempotent-replayed": REPLAYED } : {}),
+        };
+      }
+  return doc;
+}
+
+function dropIds(node: unknown): void {
+  if (Array.isArray(node)) for (const item of node) dropIds(item);
+  else if (node !== null && typeof node === "object") {
+    delete (node as Record<string, unknown>).$id;
+    for (const value of Object.values(node)) dropIds(value);
+  }
+}
