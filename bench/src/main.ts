@@ -72,10 +72,6 @@ const { targets, replicas, workers, warmupUsers, warmupFlows, ports, NGINX_PORT 
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-const outDir = join(ROOT, "bench/results", `${stamp}-${scenarioName}`);
-mkdirSync(outDir, { recursive: true });
-const started: Started[] = [];
 if (args.via !== "direct" && args.via !== "nginx") {
   console.error("--via must be direct or nginx");
   process.exit(2);
@@ -84,6 +80,11 @@ if (args.topology !== "pgbouncer" && args.topology !== "direct") {
   console.error("--topology must be pgbouncer or direct");
   process.exit(2);
 }
+const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+const outDir = join(ROOT, "bench/results", `${stamp}-${scenarioName}`);
+const started: Started[] = [];
+/** The stack's services the bench started (they were not running): it stops them when it ends. */
+let stackStarted: string[] = [];
 const baseConfig = loadConfig();
 const sharedEnv: Record<string, string> = {
   LOG_LEVEL: "warn",
@@ -91,15 +92,18 @@ const sharedEnv: Record<string, string> = {
   ...(args.topology === "direct" ? { DATABASE_URL: baseConfig.databaseDirectUrl } : {}),
 };
 
-async function stackUp(): Promise<boolean> {
+const STACK_SERVICES = ["postgres", "pgbouncer", "redis", "kafka"];
+
+/** Starts what of the stack is not running; answers those services, the ones to stop at the end. */
+async function stackUp(): Promise<string[]> {
   const status = await run([join(ROOT, "infra/stack"), "status"]).catch(() => "");
-  const wasUp = ["postgres", "pgbouncer", "redis", "kafka"].every((s) => new RegExp(`^${s}\\s+running`, "m").test(status));
-  if (!wasUp) {
-    log("[bench] starting the local stack (infra/stack up)");
-    const p = Bun.spawn([join(ROOT, "infra/stack"), "up"], { stdout: "inherit", stderr: "inherit" });
-    if ((await p.exited) !== 0) throw new Error("infra/stack up failed");
+  const down = STACK_SERVICES.filter((s) => !new RegExp(`^${s}\\s+running`, "m").test(status));
+  if (down.length > 0) {
+    log(`[bench] starting the local stack (infra/stack up ${down.join(" ")})`);
+    const p = Bun.spawn([join(ROOT, "infra/stack"), "up", ...down], { stdout: "inherit", stderr: "inherit" });
+    if ((await p.exited) !== 0) throw new Error(`infra/stack up ${down.join(" ")} failed (see above)`);
   }
-  return wasUp;
+  return down;
 }
 
 async function startTarget(t: Target): Promise<Started> {
@@ -140,8 +144,14 @@ async function ohaRound(oha: string, t: Target, round: number): Promise<OhaRun[]
   const base = baseOf(t);
   const json = { "content-type": "application/json" };
   const body = JSON.stringify({ name: `bench-oha-${t}`, steps: [{ name: "t", type: "transform", config: { output: "{{input.x}}" } }] });
-  const wf = await (await fetch(`${base}/api/v1/workflows`, { method: "POST", headers: json, body })).json();
-  const trig = await (await fetch(`${base}/api/v1/trigger`, { method: "POST", headers: json, body: JSON.stringify({ workflow_id: wf.id }) })).json();
+  // The ids the GET endpoints read: without them oha would measure 404s.
+  const created = async (path: string, payload: string, status: number) => {
+    const res = await fetch(`${base}${path}`, { method: "POST", headers: json, body: payload });
+    if (res.status !== status) throw new Error(`oha setup: POST ${path} answered ${res.status}, not ${status}: ${await res.text()}`);
+    return res.json();
+  };
+  const wf = await created("/api/v1/workflows", body, 201);
+  const trig = await created("/api/v1/trigger", JSON.stringify({ workflow_id: wf.id }), 202);
   const endpoints: OhaEndpoint[] = [
     { name: "/health", method: "GET", path: "/health" },
     { name: "/api/v1/workflows/{id}", method: "GET", path: `/api/v1/workflows/${wf.id}` },
@@ -182,19 +192,20 @@ async function versions(nodeVersion: string | undefined, oha: string | undefined
 
 async function main(): Promise<number> {
   const t0 = new Date();
-  const stackWasUp = await stackUp();
+  // oha first: when it cannot be had, nothing has been started that would need stopping.
   const oha = args["skip-oha"] ? undefined : await ensureOha(log);
+  mkdirSync(outDir, { recursive: true });
+  stackStarted = await stackUp();
   const sql = createSql(baseConfig, baseConfig.databaseDirectUrl, 2);
-  // Workers run for the whole bench: the audit needs every accepted run executed.
-  const w = start("workers", [process.execPath, join(ROOT, "worker/src/main.ts")], { ...sharedEnv, WORKER_REPLICAS: String(workers) }, join(outDir, "workers.log"));
-  started.push(w);
-
   const flow: FlowRun[] = [];
   const warmups: WarmupRun[] = [];
   const ohaRuns: OhaRun[] = [];
   const audits: Audit[] = [];
   let nodeVersion: string | undefined;
   try {
+    // Workers run for the whole bench: the audit needs every accepted run executed.
+    const w = start("workers", [process.execPath, join(ROOT, "worker/src/main.ts")], { ...sharedEnv, WORKER_REPLICAS: String(workers) }, join(outDir, "workers.log"));
+    started.push(w);
     for (let round = 1; round <= sc.rounds; round++) {
       // Alternate which target goes first, so drift over time does not favour one of them.
       const order = round % 2 === 1 ? targets : [...targets].reverse();
@@ -232,10 +243,8 @@ async function main(): Promise<number> {
       }
     }
   } finally {
-    for (const s of started.reverse()) await s.stop();
     await sql.end();
-    if (args.via === "nginx") await run([join(ROOT, "infra/stack"), "down", "nginx"]).catch(() => {});
-    if (!stackWasUp) await run([join(ROOT, "infra/stack"), "down"]).catch(() => {});
+    await stopStarted();
   }
 
   const cmp = comparisons(flow, ohaRuns);
@@ -269,8 +278,23 @@ async function main(): Promise<number> {
   return audits.every((a) => a.passed) ? 0 : 1;
 }
 
+/** Stops what the bench started: the targets and workers, nginx, and the services of the stack that were down before. */
+async function stopStarted(): Promise<void> {
+  for (const s of started.splice(0).reverse()) await s.stop();
+  if (args.via === "nginx") await run([join(ROOT, "infra/stack"), "down", "nginx"]).catch(() => {});
+  if (stackStarted.length > 0) await run([join(ROOT, "infra/stack"), "down", ...stackStarted.splice(0)]).catch(() => {});
+}
+
 process.on("SIGINT", async () => {
-  for (const s of started.reverse()) await s.stop();
+  await stopStarted();
   process.exit(130);
 });
-process.exit(await main());
+try {
+  process.exit(await main());
+} catch (err) {
+  // What went wrong, said once and plainly (a missing oha, a stack that did not start, a failed
+  // flow runner), after everything the bench started is stopped.
+  console.error(`[bench] stopped: ${err instanceof Error ? err.message : String(err)}`);
+  await stopStarted();
+  process.exit(1);
+}

@@ -75,4 +75,11 @@ describe("bench", () => {
     expect(r.p50_ms).toBeLessThanOrEqual(r.p99_ms);
     expect(r.p99_ms).toBeLessThanOrEqual(r.max_ms);
   });
+
+  test.skipIf(!oha)("success is the share answered 2xx: oha's own rate counts a 404 as a success", async () => {
+    const path = `/api/v1/workflows/${Bun.randomUUIDv7()}`;
+    const r = await runOha(oha!, api.url, { name: "/api/v1/workflows/{id}", method: "GET", path }, { target: "bun", round: 1, concurrency: 4, durationS: 1 });
+    expect(r.status_codes["404"]).toBe(r.requests);
+    expect(r.success_rate).toBe(0);
+  });
 });

@@ -27,7 +27,7 @@ export async function ensureOha(log: (line: string) => void): Promise<string> {
 
 /** The parts of oha's JSON output (`--output-format json`) that the report uses; times in seconds. */
 interface OhaJson {
-  summary: { successRate: number; total: number; slowest: number; fastest: number; average: number; requestsPerSec: number };
+  summary: { total: number; slowest: number; fastest: number; average: number; requestsPerSec: number };
   latencyPercentiles: Record<string, number | null>;
   statusCodeDistribution: Record<string, number>;
   errorDistribution: Record<string, number>;
@@ -45,11 +45,14 @@ export function parseOha(json: string, meta: Pick<OhaRun, "target" | "round" | "
   // deadline"): an artifact of -z, not an answer of the server, so not counted as errors.
   const errors = Object.fromEntries(Object.entries(o.errorDistribution ?? {}).filter(([k]) => !k.includes("deadline")));
   const requests = Object.values(codes).reduce((a, b) => a + b, 0) + Object.values(errors).reduce((a, b) => a + b, 0);
+  // oha's own successRate counts every HTTP answer, a 404 or a 500 included: the report's success
+  // is the share answered 2xx.
+  const ok = Object.entries(codes).reduce((a, [code, n]) => (code.startsWith("2") ? a + n : a), 0);
   return {
     ...meta,
     requests,
     rps: Math.round(o.summary.requestsPerSec * 10) / 10,
-    success_rate: o.summary.successRate,
+    success_rate: requests > 0 ? ok / requests : 0,
     p50_ms: ms(o.latencyPercentiles.p50),
     p90_ms: ms(o.latencyPercentiles.p90),
     p95_ms: ms(o.latencyPercentiles.p95),
