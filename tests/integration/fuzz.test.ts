@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { checkAnswer } from "../support/openapi-check.ts";
 import { call, startApi, unique, type TestApi } from "../support/api.ts";
 import { auditRows, type FuzzLedger } from "../support/fuzz/audit.ts";
-import { createRng, fuzzSeed } from "../support/fuzz/prng.ts";
+import { createRng, fuzzRequests, fuzzSeed } from "../support/fuzz/prng.ts";
 import { nextRequest, validWorkflow, type FuzzRequest, type FuzzState } from "../support/fuzz/requests.ts";
 
 /**
@@ -15,7 +15,7 @@ import { nextRequest, validWorkflow, type FuzzRequest, type FuzzState } from "..
  * must hold only rows the domain accepts.
  */
 const SEED = fuzzSeed();
-const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 10_000);
+const REQUESTS = fuzzRequests();
 const CONCURRENCY = 32;
 const REQUEST_TIMEOUT_MS = 20_000;
 const RSS_GROWTH_LIMIT = 300 * 1024 * 1024;

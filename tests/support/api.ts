@@ -41,8 +41,22 @@ function asEnv(config: Config): Record<string, string> {
   return env;
 }
 
+let nodeBuilt: Promise<void> | undefined;
+
+/**
+ * Builds the Node reference once per test process: its dist/ is not in git, and one left from
+ * older sources (or an older OpenAPI document) would test code that no longer exists.
+ */
+function buildNode(): Promise<void> {
+  return (nodeBuilt ??= (async () => {
+    const p = Bun.spawn([process.execPath, join(import.meta.dir, "../../reference/node/scripts/build.ts")], { stdout: "ignore", stderr: "pipe" });
+    if ((await p.exited) !== 0) throw new Error(`building the Node reference failed:\n${await new Response(p.stderr).text()}`);
+  })());
+}
+
 async function startNode(config: Config): Promise<TestApi> {
-  if (!existsSync(NODE_SERVER)) throw new Error("the Node reference is not built: run bun reference/node/scripts/build.ts");
+  await buildNode();
+  if (!existsSync(NODE_SERVER)) throw new Error(`the Node reference build wrote no ${NODE_SERVER}`);
   const port = await freePort();
   const proc = Bun.spawn([NODE_BIN, NODE_SERVER], {
     env: { ...process.env, ...asEnv(config), NODE_PORT: String(port), HOST: "127.0.0.1" },

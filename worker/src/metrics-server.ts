@@ -8,12 +8,13 @@ type Registry = Metrics["registry"];
  * its own scrape target (their counters must not be summed by a shared port's load balancing).
  * A taken port costs the metrics, never the worker.
  */
-export function serveMetrics(registry: Registry, basePort: number, replica: number, log: Logger): { stop(): void } | undefined {
+export function serveMetrics(registry: Registry, hostname: string, basePort: number, replica: number, log: Logger): { stop(): void } | undefined {
   if (basePort === 0) return undefined;
   const port = basePort + replica;
   try {
     const server = Bun.serve({
-      hostname: "0.0.0.0",
+      // HOST, as the API: 127.0.0.1 keeps it off other interfaces, a container needs 0.0.0.0.
+      hostname,
       port,
       async fetch(req) {
         if (new URL(req.url).pathname !== "/metrics") return new Response("not found", { status: 404 });

@@ -41,7 +41,7 @@ await startOrExit(services, async () => {
   reconciler.start();
   await consumer.start();
 });
-const metricsServer = serveMetrics(services.metrics.registry, config.workerMetricsPort, config.replicaIndex, log);
+const metricsServer = serveMetrics(services.metrics.registry, config.host, config.workerMetricsPort, config.replicaIndex, log);
 log.info("worker consuming", { topic: config.runsTopic, group: config.workerGroupId, concurrency: config.workerConcurrency, pid: process.pid });
 
 let stopping = false;

@@ -53,3 +53,11 @@ export const fuzzSeed = (): number => {
   }
   return Math.floor(Math.random() * 0xffffffff);
 };
+
+/** FUZZ_REQUESTS when given, else 10,000; "10k" or "" would have made a fuzz run of no requests that passes. */
+export const fuzzRequests = (): number => {
+  const given = process.env.FUZZ_REQUESTS ?? "10000";
+  const n = Number(given);
+  if (!/^\d+$/.test(given) || n < 1 || n > 10_000_000) throw new Error(`FUZZ_REQUESTS must be an integer from 1 to 10000000, got ${JSON.stringify(given)}`);
+  return n;
+};
