@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, sampleWorkflow, startApi, type TestApi, expectTooLarge } from "../support/api.ts";
 import { checkAnswer } from "../support/openapi-check.ts";
+import apiPackage from "../../api/package.json" with { type: "json" };
 
 let api: TestApi;
 beforeAll(async () => {
@@ -22,6 +23,7 @@ describe("HTTP conventions", () => {
     expect(r.body).toMatchObject({ name: "workflow-service", runtime: api.target, pid: api.pid });
     expect(r.body.runtime_version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(r.body.links.docs).toBe("/swagger");
+    expect(r.body.version).toBe(apiPackage.version); // the one product version, on either runtime
   });
 
   test("GET /health/ready reports each dependency", async () => {

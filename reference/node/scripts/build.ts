@@ -3,6 +3,7 @@ import { createMetrics, IDLE_SOURCES } from "@wf/domain/observability/metrics";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../../../api/src/app.ts";
+import apiPackage from "../../../api/package.json" with { type: "json" };
 
 /**
  * Builds the Node reference: the OpenAPI document exported from the Bun API's own routes and `t`
@@ -22,7 +23,7 @@ const stub = {
   health: { draining: false },
   metrics: createMetrics("bun", () => IDLE_SOURCES),
 } as unknown as Services;
-const app = createApp(stub, { name: "workflow-service", version: "0.1.0", runtime: "bun", runtime_version: "" });
+const app = createApp(stub, { name: "workflow-service", version: apiPackage.version, runtime: "bun", runtime_version: "" });
 const doc = await (await app.handle(new Request("http://localhost/swagger/json"))).json();
 await Bun.write(join(dist, "openapi.json"), JSON.stringify(doc));
 

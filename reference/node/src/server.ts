@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import { createApp } from "./app.ts";
 import { loadDocument } from "./contract.ts";
 import { nodePort } from "./settings.ts";
+// The service version the Bun API reports: one product, two runtimes (bundled in at build time).
+import apiPackage from "../../../api/package.json" with { type: "json" };
 
 // One Node reference replica; main.ts runs NODE_API_REPLICAS of them on NODE_PORT (SO_REUSEPORT).
 const config = loadConfigOrExit("api-node");
@@ -14,7 +16,7 @@ const services = createServices(config, "node");
 const log = services.log;
 await startOrExit(services);
 
-const app = createApp(services, { name: "workflow-service", version: "0.1.0", runtime: "node", runtime_version: process.versions.node }, loadDocument(here));
+const app = createApp(services, { name: "workflow-service", version: apiPackage.version, runtime: "node", runtime_version: process.versions.node }, loadDocument(here));
 await app.listen({ host: config.host, port, reusePort: true } as never);
 log.info("api-node replica listening", { port, pid: process.pid });
 

@@ -24,7 +24,7 @@ export const runsController = ({ runs }: Services) =>
         detail: {
           summary: "Trigger a run of a workflow",
           description:
-            "Stores a pending run and publishes it to Kafka. A repeated idempotency_key returns the earlier run (header idempotent-replayed: true); the same key for another workflow is a 409.",
+            "Stores a pending run and publishes it to Kafka. A repeated idempotency_key returns the earlier run with its current status (header idempotent-replayed: true), whatever input came with the repeat: the key identifies the trigger. The same key for another workflow is a 409.",
         },
       },
     )
