@@ -1,6 +1,9 @@
 import { t, type TSchema } from "elysia";
 import { integer } from "./integer.ts";
 
+/** The problem schema's description: also how the OpenAPI fixes tell a problem answer from others. */
+export const PROBLEM_DESCRIPTION = "RFC 9457 problem details (application/problem+json)";
+
 export const ProblemSchema = t.Object(
   {
     type: t.String(),
@@ -9,7 +12,7 @@ export const ProblemSchema = t.Object(
     detail: t.String(),
     errors: t.Optional(t.Array(t.Object({ path: t.String(), message: t.String() }))),
   },
-  { description: "RFC 9457 problem details (application/problem+json)" },
+  { description: PROBLEM_DESCRIPTION },
 );
 
 /** Documents the problem answers a route can give, for the OpenAPI document. */

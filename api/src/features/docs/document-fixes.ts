@@ -1,4 +1,5 @@
 import { PROBLEM_CONTENT_TYPE } from "@wf/http";
+import { PROBLEM_DESCRIPTION } from "../../http/problem-model.ts";
 
 /** The parts of an OpenAPI document these fixes touch. */
 interface Doc {
@@ -18,7 +19,8 @@ const REPLAYED = header("`true` when the idempotency_key matched an earlier trig
 /**
  * What @elysiajs/openapi 1.4.16 writes wrongly into the document, put right in place (it keeps
  * one document object, so this runs once per rebuild and again harmlessly):
- * - problem answers were documented as application/json, but are sent as application/problem+json;
+ * - problem answers were documented as application/json, but are sent as application/problem+json
+ *   (only problems: a 503 of /health/ready is its JSON readiness report);
  * - a 204 got `content: {"type": "void"}`, which is not a media type map (the document failed
  *   OpenAPI validation; elysiajs/elysia-openapi#348 review): an empty answer has no content;
  * - each model's `$id` was repeated wherever the model is used, and an `$id` defined twice makes
@@ -32,8 +34,8 @@ export function fixDocument<T>(doc: T): T {
       for (const [status, res] of Object.entries(op.responses ?? {})) {
         const code = Number(status);
         if (res.content && !Object.keys(res.content).every((k) => k.includes("/"))) delete res.content;
-        const json = res.content?.["application/json"];
-        if (code >= 400 && json) res.content = { [PROBLEM_CONTENT_TYPE]: json };
+        const json = res.content?.["application/json"] as { schema?: { description?: string } } | undefined;
+        if (json?.schema?.description === PROBLEM_DESCRIPTION) res.content = { [PROBLEM_CONTENT_TYPE]: json };
         res.headers = {
           ...res.headers,
           "x-request-id": REQUEST_ID,
