@@ -1,4 +1,5 @@
 import { isUuid } from "@wf/domain/ids";
+import { QUERY_NUMBER } from "@wf/http";
 import { FormatRegistry } from "elysia/type-system";
 import { fullFormats } from "elysia/type-system/format";
 
@@ -7,9 +8,9 @@ export const MODEL_FORMATS: Readonly<Record<string, (value: string) => boolean>>
   // As strict as the check it replaces: version and variant digits must be those of a real UUID.
   uuid: isUuid,
   "date-time": fullFormats["date-time"],
-  // t.Numeric's query strings: decimal digits only, as the Node reference converts them. Elysia's
-  // own check is `!isNaN(+value)`, which let "0x10", "1e1", "+5" and " 5" through as numbers.
-  numeric: (value) => /^-?\d+(\.\d+)?$/.test(value),
+  // t.Numeric's query strings, as the Node reference converts them (Elysia's own check is
+  // `!isNaN(+value)`).
+  numeric: (value) => QUERY_NUMBER.test(value),
 };
 
 /**

@@ -7,6 +7,7 @@ import {
   malformedJson,
   parseJsonBody,
   PROBLEM_CONTENT_TYPE,
+  QUERY_NUMBER,
   requestId,
   problemHeaders,
   logRequest,
@@ -129,7 +130,7 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
     metrics.inFlight.inc();
     // Query numbers arrive as text: convert them before validation, as Elysia decodes t.Numeric.
     const q = req.query as Record<string, unknown> | undefined;
-    if (q && typeof q.limit === "string" && /^-?\d+(\.\d+)?$/.test(q.limit)) q.limit = Number(q.limit);
+    if (q && typeof q.limit === "string" && QUERY_NUMBER.test(q.limit)) q.limit = Number(q.limit);
   });
   const { access } = services;
   // API keys and rate limits before the body is read; no hook at all when keys are not required.

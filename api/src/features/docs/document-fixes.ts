@@ -11,14 +11,16 @@ interface Response {
   headers?: Record<string, unknown>;
 }
 
+const fixed = new WeakSet<object>();
+
 const header = (description: string) => ({ description, schema: { type: "string" } });
 const REQUEST_ID = header("The client's x-request-id when it sent a sane one (letters, digits, . _ : -, up to 128), else one minted by the server; in the access log too.");
 const RETRY_AFTER = header("Seconds after which the request may succeed.");
 const REPLAYED = header("`true` when the idempotency_key matched an earlier trigger and that run is answered.");
 
 /**
- * What @elysiajs/openapi 1.4.16 writes wrongly into the document, put right in place (it keeps
- * one document object, so this runs once per rebuild and again harmlessly):
+ * What @elysiajs/openapi 1.4.16 writes wrongly into the document, put right in place, once per
+ * document object (the plugin keeps one, and builds a new one only when the routes change):
  * - problem answers were documented as application/json, but are sent as application/problem+json
  *   (only problems: a 503 of /health/ready is its JSON readiness report);
  * - a 204 got `content: {"type": "void"}`, which is not a media type map (the document failed
@@ -28,6 +30,8 @@ const REPLAYED = header("`true` when the idempotency_key matched an earlier trig
  * - the headers every answer or some carry were not documented at all.
  */
 export function fixDocument<T>(doc: T): T {
+  if (typeof doc !== "object" || doc === null || fixed.has(doc)) return doc;
+  fixed.add(doc);
   dropIds(doc);
   for (const [path, ops] of Object.entries((doc as Doc).paths ?? {}))
     for (const op of Object.values(ops))
