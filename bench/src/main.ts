@@ -12,7 +12,7 @@ import { cpuBetween, cpuMark } from "./cpu.ts";
 import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
 import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
 import { intOption, OptionError, optionsOrExit } from "./options.ts";
-import type { Audit, BenchResults, FlowRun, OhaRun, Target, WarmupRun } from "./results.ts";
+import type { Audit, BenchResults, FlowCpu, FlowRun, OhaRun, Target, WarmupRun } from "./results.ts";
 
 /**
  * `bun run bench[:1k|:10k]`: brings up what it needs (stack, workers), then measures the Bun API
@@ -55,6 +55,8 @@ const { targets, replicas, workers, warmupUsers, warmupFlows, ports, NGINX_PORT 
   const named = args.targets!.split(",").map((t) => t.trim());
   const targets = named.filter((t): t is Target => t === "bun" || t === "node");
   if (targets.length === 0 || targets.length !== named.length) throw new OptionError(`--targets must be bun, node or bun,node, got ${JSON.stringify(args.targets)}`);
+  if (args.via !== "direct" && args.via !== "nginx") throw new OptionError(`--via must be direct or nginx, got ${JSON.stringify(args.via)}`);
+  if (args.topology !== "pgbouncer" && args.topology !== "direct") throw new OptionError(`--topology must be pgbouncer or direct, got ${JSON.stringify(args.topology)}`);
   if (args.rounds) sc.rounds = intOption("--rounds", args.rounds, 1, 100);
   if (args.users) sc.users = intOption("--users", args.users, 1, 100_000);
   return {
@@ -72,14 +74,6 @@ const { targets, replicas, workers, warmupUsers, warmupFlows, ports, NGINX_PORT 
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-if (args.via !== "direct" && args.via !== "nginx") {
-  console.error("--via must be direct or nginx");
-  process.exit(2);
-}
-if (args.topology !== "pgbouncer" && args.topology !== "direct") {
-  console.error("--topology must be pgbouncer or direct");
-  process.exit(2);
-}
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const outDir = join(ROOT, "bench/results", `${stamp}-${scenarioName}`);
 const started: Started[] = [];
@@ -138,6 +132,15 @@ async function flowRound(t: Target, round: number, users = sc.users, label = Str
   if ((await p.exited) !== 0) throw new Error(`flow runner failed for ${t} round ${round}`);
   const runnerCpuS = Number(p.resourceUsage()?.cpuTime.total ?? 0n) / 1e6;
   return { ...((await Bun.file(file).json()) as FlowOutput), tag, runnerCpuS };
+}
+
+/** A flow round with the CPU the machine spent while it ran, kept in its FlowRun. */
+async function flowWithCpu(procs: { api: Started; workers: Started }, t: Target, round: number, users?: number, label?: string): Promise<FlowRound & { flow: FlowRun & { cpu: FlowCpu } }> {
+  const mark = () => cpuMark(procs.api.proc.pid, procs.workers.proc.pid);
+  const before = mark();
+  const out = await flowRound(t, round, users, label);
+  const cpu = cpuBetween(before, mark(), out.runnerCpuS, availableParallelism(), out.flow.requests);
+  return { ...out, flow: { ...out.flow, cpu } };
 }
 
 async function ohaRound(oha: string, t: Target, round: number): Promise<OhaRun[]> {
@@ -217,19 +220,15 @@ async function main(): Promise<number> {
         if (t === "node") nodeVersion ??= (await (await fetch(`http://127.0.0.1:${ports[t]}/`)).json()).runtime_version;
         // The same unrecorded warm-up for both targets: pools connected, code compiled (JIT).
         for (let k = 1; k <= warmupFlows; k++) {
-          const before = cpuMark(api.proc.pid, w.proc.pid);
-          const wu = await flowRound(t, round, warmupUsers, `warmup${round}-${k}`);
-          const cpu = cpuBetween(before, cpuMark(api.proc.pid, w.proc.pid), wu.runnerCpuS, availableParallelism(), wu.flow.requests);
-          const f = wu.flow;
-          warmups.push({ target: t, round, index: k, users: f.users, requests: f.requests, failed: f.failed, throughput_rps: f.throughput_rps, api_us_per_request: cpu.api_us_per_request });
-          log(`[warm-up ${t} r${round} ${k}/${warmupFlows}] ${f.throughput_rps} req/s, failed ${f.failed}; API ${cpu.api_us_per_request} µs per request`);
+          const { flow: f } = await flowWithCpu({ api, workers: w }, t, round, warmupUsers, `warmup${round}-${k}`);
+          warmups.push({ target: t, round, index: k, users: f.users, requests: f.requests, failed: f.failed, throughput_rps: f.throughput_rps, api_us_per_request: f.cpu.api_us_per_request });
+          log(`[warm-up ${t} r${round} ${k}/${warmupFlows}] ${f.throughput_rps} req/s, failed ${f.failed}; API ${f.cpu.api_us_per_request} µs per request`);
         }
         const backlog = await quiesce(sql, { since: t0, deadlineS: sc.auditDeadlineS, onWait: log });
         if (backlog > 0) log(`[bench] WARNING: ${backlog} earlier run(s) still executing after ${sc.auditDeadlineS} s; the round starts anyway`);
-        const before = cpuMark(api.proc.pid, w.proc.pid);
-        const out = await flowRound(t, round);
-        const cpu = cpuBetween(before, cpuMark(api.proc.pid, w.proc.pid), out.runnerCpuS, availableParallelism(), out.flow.requests);
-        flow.push({ ...out.flow, cpu });
+        const out = await flowWithCpu({ api, workers: w }, t, round);
+        const cpu = out.flow.cpu;
+        flow.push(out.flow);
         log(`[flow ${t} r${round}] ${out.flow.requests} requests in ${out.flow.wall_s} s: ${out.flow.throughput_rps} req/s, p99 ${out.flow.overall.p99_ms} ms, failed ${out.flow.failed}`);
         log(`[cpu ${t} r${round}] machine ${cpu.machine_busy_pct}% busy over ${cpu.window_s} s; CPU-s: API ${cpu.api_s}, workers ${cpu.workers_s}, flow runner ${cpu.runner_s}, rest ${cpu.rest_s}; API ${cpu.api_us_per_request} µs per request`);
         const a = await audit(sql, { target: t, round, tag: out.tag, accepted_runs: out.accepted_runs, workflows_created: out.workflows_created, deadlineS: sc.auditDeadlineS, onWait: log });

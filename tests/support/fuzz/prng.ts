@@ -3,6 +3,8 @@
  * seed. Each request gets a generator of its own, derived from (seed, index): request #i is the
  * same whatever order the concurrent requests finish in.
  */
+import { int } from "@wf/domain/config/parse";
+
 export interface Rng {
   /** A float in [0, 1). */
   next(): number;
@@ -57,7 +59,7 @@ export const fuzzSeed = (): number => {
 /** FUZZ_REQUESTS when given, else 10,000; "10k" or "" would have made a fuzz run of no requests that passes. */
 export const fuzzRequests = (): number => {
   const given = process.env.FUZZ_REQUESTS ?? "10000";
-  const n = Number(given);
-  if (!/^\d+$/.test(given) || n < 1 || n > 10_000_000) throw new Error(`FUZZ_REQUESTS must be an integer from 1 to 10000000, got ${JSON.stringify(given)}`);
-  return n;
+  const r = int(1, 10_000_000)(given);
+  if (!r.ok) throw new Error(`FUZZ_REQUESTS must be ${r.expected}, got ${JSON.stringify(given)}`);
+  return r.value;
 };
