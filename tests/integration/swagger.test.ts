@@ -71,7 +71,9 @@ describe("Swagger UI", () => {
 
 describe("the OpenAPI document", () => {
   type Res = { content?: Record<string, unknown>; headers?: Record<string, unknown> };
-  const document = async () => (await (await fetch(`${api.url}/swagger/json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, Res> }>> };
+  type Param = { name: string; in: string; schema: Record<string, unknown> };
+  const document = async () =>
+    (await (await fetch(`${api.url}/swagger/json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, Res>; parameters?: Param[] }>> };
   const responses = (doc: Awaited<ReturnType<typeof document>>) =>
     Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).flatMap(([m, op]) => Object.entries(op.responses).map(([status, res]) => ({ at: `${m.toUpperCase()} ${path} ${status}`, status: Number(status), res }))));
 
@@ -93,5 +95,13 @@ describe("the OpenAPI document", () => {
     for (const r of all.filter((r) => r.status === 429 || r.status === 503)) expect(r.res.headers?.["retry-after"]).toBeDefined();
     const metrics = all.find((r) => r.at === "GET /metrics 200");
     expect(Object.keys(metrics?.res.content ?? {})).toEqual(["text/plain"]);
+  });
+
+  test("documents the page limit as the integer it is, not as a string of an unknown format", async () => {
+    const doc = await document();
+    for (const path of ["/api/v1/workflows", "/api/v1/runs"]) {
+      const limit = doc.paths[path]!.get!.parameters?.find((p) => p.name === "limit");
+      expect({ path, schema: limit?.schema }).toEqual({ path, schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } });
+    }
   });
 });

@@ -17,24 +17,12 @@ export interface OpenApiDoc {
 
 export const loadDocument = (dir: string): OpenApiDoc => JSON.parse(readFileSync(join(dir, "openapi.json"), "utf8")) as OpenApiDoc;
 
-/**
- * Resolves component references and adapts one Elysia-specific shape: `t.Numeric` (the page
- * `limit` of the query) is documented as "numeric string or number", a string Elysia itself
- * decodes into a number.
- * For ajv the number branch is kept (with the outer bounds), and query strings are converted
- * before validation (see app.ts), which gives the same accepted values.
- */
+/** Inlines component references: each route schema stands alone for ajv. */
 function adapt(schema: unknown, doc: OpenApiDoc): unknown {
   if (Array.isArray(schema)) return schema.map((s) => adapt(s, doc));
   if (schema === null || typeof schema !== "object") return schema;
   const s = schema as Json;
   if (typeof s.$ref === "string") return adapt(doc.components.schemas[s.$ref.split("/").pop()!], doc);
-  const anyOf = s.anyOf as Json[] | undefined;
-  const numeric = anyOf?.find((b) => b.type === "number" || b.type === "integer");
-  if (anyOf && numeric && anyOf.some((b) => b.type === "string" && (b.format === "numeric" || b.format === "integer"))) {
-    const { anyOf: _drop, ...outer } = s;
-    return adapt({ ...outer, ...numeric }, doc);
-  }
   const out: Json = {};
   for (const [k, v] of Object.entries(s)) if (k !== "$id" && k !== "noValidate") out[k] = adapt(v, doc);
   return out;

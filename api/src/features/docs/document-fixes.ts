@@ -3,8 +3,9 @@ import { PROBLEM_DESCRIPTION } from "../../http/problem-model.ts";
 
 /** The parts of an OpenAPI document these fixes touch. */
 interface Doc {
-  paths?: Record<string, Record<string, { responses?: Record<string, Response> }>>;
+  paths?: Record<string, Record<string, { responses?: Record<string, Response>; parameters?: Array<{ schema?: Schema }> }>>;
 }
+type Schema = Record<string, unknown>;
 interface Response {
   description?: string;
   content?: Record<string, unknown>;
@@ -27,14 +28,18 @@ const REPLAYED = header("`true` when the idempotency_key matched an earlier trig
  *   OpenAPI validation; elysiajs/elysia-openapi#348 review): an empty answer has no content;
  * - each model's `$id` was repeated wherever the model is used, and an `$id` defined twice makes
  *   the document invalid; models are referred to by `$ref` to components, so none is needed;
- * - the headers every answer or some carry were not documented at all.
+ * - the headers every answer or some carry were not documented at all;
+ * - a `t.Numeric` parameter (the page `limit`) was "a string of format numeric, or a number", and
+ *   the string branch, whose format no client knows, let clients (and fuzzers) send `limit=` as
+ *   valid; it is the number it decodes to, an integer where it must be a whole number.
  */
 export function fixDocument<T>(doc: T): T {
   if (typeof doc !== "object" || doc === null || fixed.has(doc)) return doc;
   fixed.add(doc);
   dropIds(doc);
   for (const [path, ops] of Object.entries((doc as Doc).paths ?? {}))
-    for (const op of Object.values(ops))
+    for (const op of Object.values(ops)) {
+      for (const param of op.parameters ?? []) if (param.schema) param.schema = numericAsNumber(param.schema);
       for (const [status, res] of Object.entries(op.responses ?? {})) {
         const code = Number(status);
         if (res.content && !Object.keys(res.content).every((k) => k.includes("/"))) delete res.content;
@@ -47,7 +52,16 @@ export function fixDocument<T>(doc: T): T {
           ...(path === "/api/v1/trigger" && code === 202 ? { "idempotent-replayed": REPLAYED } : {}),
         };
       }
+    }
   return doc;
+}
+
+function numericAsNumber(schema: Schema): Schema {
+  const branches = schema.anyOf as Schema[] | undefined;
+  const number = branches?.find((b) => b.type === "number" || b.type === "integer");
+  if (!number || !branches!.some((b) => b.type === "string" && b.format === "numeric")) return schema;
+  const { anyOf: _, multipleOf, ...rest } = { ...schema, ...number };
+  return multipleOf === 1 ? { ...rest, type: "integer" } : { ...rest, multipleOf, type: number.type };
 }
 
 function dropIds(node: unknown): void {
