@@ -1,5 +1,6 @@
 import type { Services } from "@wf/domain";
 import { errorFields } from "@wf/domain";
+import { RouteTable } from "@wf/http";
 import { Elysia } from "elysia";
 import { docsController } from "./features/docs/controller.ts";
 import { healthController } from "./features/health/controller.ts";
@@ -13,12 +14,16 @@ import { takeHeaders } from "./http/answer-headers.ts";
 import { PROBLEM_CONTENT_TYPE, problemHeaders, toProblem } from "./http/problem.ts";
 import { requestContext } from "./http/request-context.ts";
 import { requestTracing } from "./http/request-tracing.ts";
+import { pathOf } from "./http/url-path.ts";
 import { registerStringFormats } from "./http/string-formats.ts";
 
 /** The whole HTTP API; `main.ts` gives it services and a port, tests may too. */
 export function createApp(services: Services, info: ServiceInfo) {
   registerStringFormats();
-  return (
+  // Built on the first unmatched request, when every route is registered.
+  let routes: RouteTable | undefined;
+  const allRoutes = () => (routes ??= app.routes.reduce((table, r) => table.add(r.method, r.path), new RouteTable()));
+  const app =
     // strictPath: `/api/v1/workflows/` is not the route (on the Node reference neither).
     new Elysia({ precompile: true, normalize: false, strictPath: true })
       .use(requestContext(services.metrics, () => services.health.draining, services.log, services.config.logLevel === "debug"))
@@ -26,7 +31,9 @@ export function createApp(services: Services, info: ServiceInfo) {
       .use(accessGuard(services.access))
       .use(jsonBody(services.config.bodyLimitBytes, services.config.jsonMaxDepth))
       // The one error handler: every failure becomes problem+json; only unexpected ones are logged.
-      .onError({ as: "global" }, ({ error, code, set, request }) => {
+      .onError({ as: "global" }, ({ error: thrown, code, set, request }) => {
+        // Not found by the router may be a served path asked with another method: a 405.
+        const error = (code === "NOT_FOUND" && allRoutes().methodNotAllowed(request.method, pathOf(request.url))) || thrown;
         const p = toProblem(error, code);
         if (p.status >= 500) services.log.error("unhandled error", { ...errorFields(error), path: new URL(request.url).pathname });
         const headers = { ...takeHeaders(set.headers, PROBLEM_CONTENT_TYPE), ...problemHeaders(p, error) };
@@ -38,8 +45,8 @@ export function createApp(services: Services, info: ServiceInfo) {
       .use(healthController(services))
       .use(metricsController(services))
       .use(workflowsController(services))
-      .use(runsController(services))
-  );
+      .use(runsController(services));
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

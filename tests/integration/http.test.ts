@@ -83,10 +83,30 @@ describe("HTTP conventions", () => {
   });
 
   test("unknown routes are 404 problems", async () => {
-    for (const [m, p] of [["GET", "/nope"], ["GET", "/api/v1"], ["PATCH", "/api/v1/workflows"]]) {
+    for (const [m, p] of [["GET", "/nope"], ["GET", "/api/v1"], ["PATCH", "/api/v1/nope"]]) {
       const r = await call(api.url, m!, p!);
       expect(r.status).toBe(404);
       expect(r.headers.get("content-type")).toStartWith(PROBLEM);
+      expect(r.headers.get("allow")).toBeNull();
+    }
+  });
+
+  test("a known path asked with a method it does not answer is a 405 problem with Allow", async () => {
+    const cases = [
+      ["PATCH", "/api/v1/workflows", "GET, HEAD, POST"],
+      ["POST", `/api/v1/workflows/${crypto.randomUUID()}`, "DELETE, GET, HEAD, PUT"],
+      ["GET", "/api/v1/trigger", "POST"],
+      ["HEAD", "/api/v1/trigger", "POST"],
+      ["DELETE", `/api/v1/runs/${crypto.randomUUID()}/cancel`, "POST"],
+      ["TRACE", "/health", "GET, HEAD"],
+      ["OPTIONS", "/metrics", "GET, HEAD"],
+    ] as const;
+    for (const [method, path, allow] of cases) {
+      const r = await call(api.url, method, path);
+      // fetch hands no body back for HEAD and TRACE answers (curl shows the same problem there).
+      const body = method === "HEAD" || method === "TRACE" ? r.body : { status: 405, title: "Method Not Allowed", detail: `this path answers ${allow} only` };
+      const got = { method, path, status: r.status, allow: r.headers.get("allow"), type: r.headers.get("content-type")?.split(";")[0], body: r.body };
+      expect(got).toMatchObject({ method, path, status: 405, allow, type: PROBLEM, body });
     }
   });
 

@@ -1,5 +1,5 @@
 import { DomainError, type FieldError, type Logger } from "@wf/domain";
-import { BadQuery, HttpError } from "./http-error.ts";
+import { BadQuery, HttpError, MethodNotAllowed } from "./http-error.ts";
 
 /**
  * RFC 9457 problem details, built the same way by the Bun API and the Node reference: each server
@@ -60,10 +60,11 @@ export function sharedProblem(err: unknown): Problem | undefined {
 
 /**
  * Headers a problem answer carries besides its content type: `retry-after` on 429 and 503 (when
- * the rate budget refills, when a dependency's circuit probes again, else 5 s) and the bearer
- * challenge on 401.
+ * the rate budget refills, when a dependency's circuit probes again, else 5 s), the bearer
+ * challenge on 401, the methods a path answers on 405.
  */
 export function problemHeaders(p: Problem, err?: unknown): Record<string, string> {
+  if (err instanceof MethodNotAllowed) return { allow: err.allow.join(", ") };
   if (p.status === 401) return { "www-authenticate": 'Bearer realm="workflow-service"' };
   if (p.status !== 503 && p.status !== 429) return {};
   const s = err instanceof DomainError && err.retryAfterS !== undefined ? err.retryAfterS : 5;

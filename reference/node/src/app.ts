@@ -11,6 +11,7 @@ import {
   requestId,
   problemHeaders,
   logRequest,
+  RouteTable,
   routeNotFound,
   sharedJson,
   sharedProblem,
@@ -103,6 +104,11 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
       return sendProblem(reply, validationProblem("params", []));
     },
   });
+  // Every route as it is added, so that an unmatched request can be a 405 (see setNotFoundHandler).
+  const routes = new RouteTable();
+  app.addHook("onRoute", (r) => {
+    for (const method of [r.method].flat()) routes.add(method, r.url);
+  });
 
   // JSON or nothing, as on the Bun API: another media type is a 415, a body over the limit a 413,
   // JSON that does not parse or nests deeper than JSON_MAX_DEPTH a 400.
@@ -161,7 +167,10 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
     if (p.status >= 500) log.error("unhandled error", { ...errorFields(err), path: req.url });
     return sendProblem(reply, p, err);
   });
-  app.setNotFoundHandler((_req, reply) => sendProblem(reply, routeNotFound));
+  app.setNotFoundHandler((req, reply) => {
+    const wrongMethod = routes.methodNotAllowed(req.method, req.url.split("?", 1)[0]!);
+    return sendProblem(reply, wrongMethod ? toProblem(wrongMethod, config.bodyLimitBytes) : routeNotFound, wrongMethod);
+  });
 
   const route = (method: "GET" | "POST" | "PUT" | "DELETE", path: string, handler: (req: FastifyRequest, reply: FastifyReply) => unknown) =>
     app.route({ method, url: fastifyPath(path), schema: routeSchemas(doc, path, method), handler: handler as never });
