@@ -162,15 +162,20 @@ export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc
     reply.headers(problemHeaders(p, err));
     return reply.code(p.status).header("content-type", PROBLEM_CONTENT_TYPE).send(JSON.stringify(p));
   };
+  // A request no route matched is a 404, or a 405 on a path served with other methods.
+  const unmatched = (req: FastifyRequest, reply: FastifyReply) => {
+    const wrongMethod = routes.methodNotAllowed(req.method, req.url.split("?", 1)[0]!);
+    return sendProblem(reply, wrongMethod ? toProblem(wrongMethod, config.bodyLimitBytes) : routeNotFound, wrongMethod);
+  };
   app.setErrorHandler((err, req, reply) => {
+    // Whatever else is wrong with it: Fastify checks an unmatched QUERY's content type before the
+    // not-found handler runs, and that was a 500 (the Bun API answers 405 there).
+    if (req.is404) return unmatched(req, reply);
     const p = toProblem(err, config.bodyLimitBytes);
     if (p.status >= 500) log.error("unhandled error", { ...errorFields(err), path: req.url });
     return sendProblem(reply, p, err);
   });
-  app.setNotFoundHandler((req, reply) => {
-    const wrongMethod = routes.methodNotAllowed(req.method, req.url.split("?", 1)[0]!);
-    return sendProblem(reply, wrongMethod ? toProblem(wrongMethod, config.bodyLimitBytes) : routeNotFound, wrongMethod);
-  });
+  app.setNotFoundHandler(unmatched);
 
   const route = (method: "GET" | "POST" | "PUT" | "DELETE", path: string, handler: (req: FastifyRequest, reply: FastifyReply) => unknown) =>
     app.route({ method, url: fastifyPath(path), schema: routeSchemas(doc, path, method), handler: handler as never });
