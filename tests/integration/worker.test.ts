@@ -192,7 +192,9 @@ describe("workers", () => {
     expect(rb[0]).toMatchObject({ status: "failed" });
     expect(rb[0]!.error).toContain('step "call" failed after 3 attempt(s): HTTP 500');
     expect(rb[0]!.steps).toHaveLength(1);
-    expect(rb[0]!.steps[0]).toMatchObject({ status: "failed", attempts: 3 });
+    // The failed step keeps the response it got beside its error: what a user debugs it with.
+    expect(rb[0]!.steps[0]).toMatchObject({ status: "failed", attempts: 3, output: { status: 500 } });
+    expect(rb[0]!.steps[0]!.error).toContain("HTTP 500");
   });
 
   test("the egress policy refuses metadata, private and loopback destinations", async () => {

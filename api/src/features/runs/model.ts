@@ -14,8 +14,13 @@ const StepResult = t.Object({
   attempts: integer({ minimum: 0 }),
   started_at: t.Nullable(Timestamp),
   finished_at: t.Nullable(Timestamp),
-  output: t.Optional(t.Unknown()),
-  error: t.Optional(t.String()),
+  output: t.Optional(
+    t.Unknown({
+      description:
+        "What the step produced. A failed http step keeps the response it got (status, headers, body) here, beside its error",
+    }),
+  ),
+  error: t.Optional(t.String({ description: "Why the step failed, on a failed step only" })),
 });
 
 export const Run = t.Object({
