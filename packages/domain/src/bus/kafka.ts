@@ -9,28 +9,8 @@ const LEVEL: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.DEBUG]: "debug",
 };
 
-let warningsFiltered = false;
-
-/**
- * kafkajs 2.2.4 (its last release) schedules timers with negative delays on Bun and Node ≥ 23,
- * which then print a TimeoutNegativeWarning per process: harmless (the runtime uses 1 ms), but it
- * buries real warnings. Only that one is dropped; every other warning is still printed.
- */
-function filterKafkajsTimerWarning(): void {
-  if (warningsFiltered) return;
-  warningsFiltered = true;
-  const previous = process.listeners("warning");
-  process.removeAllListeners("warning");
-  process.on("warning", (w) => {
-    if (w.name === "TimeoutNegativeWarning") return;
-    if (previous.length > 0) for (const l of previous) l(w);
-    else console.error(`${w.name}: ${w.message}`);
-  });
-}
-
 /** One Kafka client per process, logging through the service logger. */
 export function createKafka(config: Config, log: Logger, clientId = config.kafkaClientId): Kafka {
-  filterKafkajsTimerWarning();
   return new Kafka({
     clientId,
     brokers: config.kafkaBrokers,
