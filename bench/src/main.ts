@@ -5,6 +5,7 @@ import { availableParallelism, cpus, release, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkTargets, comparisons, REFERENCE } from "./compare.ts";
+import { benchStore, recreateDatabase } from "./database.ts";
 import { audit } from "./flow/audit.ts";
 import { quiesce } from "./flow/quiesce.ts";
 import type { FlowOutput } from "./flow/runner.ts";
@@ -80,11 +81,8 @@ const started: Started[] = [];
 /** The stack's services the bench started (they were not running): it stops them when it ends. */
 let stackStarted: string[] = [];
 const baseConfig = loadConfig();
-const sharedEnv: Record<string, string> = {
-  LOG_LEVEL: "warn",
-  HTTP_IDLE_TIMEOUT_S: "255",
-  ...(args.topology === "direct" ? { DATABASE_URL: baseConfig.databaseDirectUrl } : {}),
-};
+const store = optionsOrExit(() => benchStore(baseConfig, process.env.BENCH_DATABASE || undefined, args.topology as "pgbouncer" | "direct"));
+const sharedEnv: Record<string, string> = { LOG_LEVEL: "warn", HTTP_IDLE_TIMEOUT_S: "255", ...store.env };
 
 const STACK_SERVICES = ["postgres", "pgbouncer", "redis", "kafka"];
 
@@ -199,7 +197,9 @@ async function main(): Promise<number> {
   const oha = args["skip-oha"] ? undefined : await ensureOha(log);
   mkdirSync(outDir, { recursive: true });
   stackStarted = await stackUp();
-  const sql = createSql(baseConfig, baseConfig.databaseDirectUrl, 2);
+  log(`[bench] database ${store.database}: created empty (an earlier bench's is dropped), migrated`);
+  await recreateDatabase(baseConfig, store);
+  const sql = createSql(baseConfig, store.directUrl, 2);
   const flow: FlowRun[] = [];
   const warmups: WarmupRun[] = [];
   const ohaRuns: OhaRun[] = [];
@@ -253,7 +253,7 @@ async function main(): Promise<number> {
     finished_at: new Date().toISOString(),
     machine: { cores: availableParallelism(), memory_gib: Math.round(totalmem() / 2 ** 30), cpu_model: cpus()[0]?.model ?? "unknown", os: type(), kernel: release() },
     versions: await versions(nodeVersion, oha),
-    config: { users: sc.users, warmup_users: warmupUsers, warmup_flows: warmupFlows, rounds: sc.rounds, topology: args.topology!, via: args.via!, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(",") },
+    config: { users: sc.users, warmup_users: warmupUsers, warmup_flows: warmupFlows, rounds: sc.rounds, topology: args.topology!, via: args.via!, database: store.database, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(",") },
     flow,
     warmups,
     oha: ohaRuns,

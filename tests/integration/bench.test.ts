@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createSql, type Sql } from "@wf/domain/sql/client";
+import { benchStore, recreateDatabase } from "../../bench/src/database.ts";
 import { audit } from "../../bench/src/flow/audit.ts";
 import { runFlow } from "../../bench/src/flow/runner.ts";
 import { inconsistencies } from "../../bench/src/flow/stats.ts";
@@ -62,6 +63,36 @@ describe("bench", () => {
     expect(a.runs_not_terminal).toBe(1);
     expect(a.problems[0]).toContain("1 accepted run(s) not terminal after 2 s");
     await sql`DELETE FROM runs WHERE id = ${run}`;
+  });
+
+  test("the bench's own database is created empty and migrated, and emptied again by the next bench", async () => {
+    const store = benchStore(api.config, unique("wf_bench_test").replaceAll("-", "_").toLowerCase(), "pgbouncer");
+    const count = async () => {
+      const db = createSql(api.config, store.url, 1);
+      try {
+        const [m] = await db<{ n: number }[]>`SELECT count(*)::int AS n FROM schema_migrations`;
+        const [w] = await db<{ n: number }[]>`SELECT count(*)::int AS n FROM workflows`;
+        return { migrations: m!.n, workflows: w!.n };
+      } finally {
+        await db.end();
+      }
+    };
+    try {
+      await recreateDatabase(api.config, store);
+      const fresh = await count();
+      expect(fresh.migrations).toBeGreaterThan(0);
+      expect(fresh.workflows).toBe(0);
+      // An earlier bench's rows, reached through PgBouncer as the servers reach them (PgBouncer
+      // keeps a server connection into the database, which the next drop must not trip on).
+      const db = createSql(api.config, store.url, 1);
+      await db`INSERT INTO workflows (id, name, steps, created_at, updated_at) VALUES (${crypto.randomUUID()}, 'left over', '[]', now(), now())`;
+      await db.end();
+      expect((await count()).workflows).toBe(1);
+      await recreateDatabase(api.config, store);
+      expect(await count()).toEqual(fresh);
+    } finally {
+      await sql.unsafe(`DROP DATABASE IF EXISTS "${store.database}" WITH (FORCE)`);
+    }
   });
 
   const oha = findOha();

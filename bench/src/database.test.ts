@@ -1,0 +1,36 @@
+import { loadConfig } from "@wf/domain";
+import { describe, expect, test } from "bun:test";
+import { benchStore } from "./database.ts";
+import { OptionError } from "./options.ts";
+
+const config = loadConfig({
+  DATABASE_URL: "postgres://wf:pw@127.0.0.1:6432/wf",
+  DATABASE_DIRECT_URL: "postgres://wf:pw@127.0.0.1:5432/wf",
+});
+
+describe("benchStore", () => {
+  test("by default the service's database name with _bench, its own topics and group, through PgBouncer", () => {
+    const s = benchStore(config, undefined, "pgbouncer");
+    expect(s.database).toBe("wf_bench");
+    expect(s.url).toBe("postgres://wf:pw@127.0.0.1:6432/wf_bench");
+    expect(s.directUrl).toBe("postgres://wf:pw@127.0.0.1:5432/wf_bench");
+    expect(s.env).toEqual({
+      DATABASE_URL: s.url,
+      DATABASE_DIRECT_URL: s.directUrl,
+      KAFKA_RUNS_TOPIC: `${config.runsTopic}-wf-bench`,
+      KAFKA_DEAD_LETTER_TOPIC: `${config.runsTopic}-wf-bench-dlq`,
+      WORKER_GROUP_ID: `${config.workerGroupId}-wf-bench`,
+    });
+  });
+
+  test("with --topology direct the servers query PostgreSQL itself", () => {
+    const s = benchStore(config, "perf", "direct");
+    expect(s.url).toBe("postgres://wf:pw@127.0.0.1:5432/perf");
+    expect(s.env.DATABASE_URL).toBe(s.directUrl);
+  });
+
+  test("refuses the service's own database (the bench empties its database) and names that need quoting", () => {
+    expect(() => benchStore(config, "wf", "pgbouncer")).toThrow(OptionError);
+    for (const bad of ["", "Bench", "wf-bench", 'x"; DROP', "1wf", "a".repeat(64)]) expect(() => benchStore(config, bad, "pgbouncer")).toThrow(OptionError);
+  });
+});
