@@ -4,8 +4,6 @@ import { fileURLToPath } from "node:url";
 
 /** kafkajs's per-connection request queue, as patched in patches/kafkajs@2.2.4.patch. */
 interface RequestQueue {
-  pending: unknown[];
-  inflight: Map<number, unknown>;
   throttleCheckTimeoutId: unknown;
   push(r: { entry: Entry; expectResponse: boolean; sendRequest: () => void }): void;
   fulfillRequest(r: { correlationId: number; payload: null; size: number }): void;
