@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createLogger } from "@wf/domain";
+import { createKafka } from "@wf/domain/bus/kafka";
 import { createSql, type Sql } from "@wf/domain/sql/client";
-import { benchStore, recreateDatabase } from "../../bench/src/database.ts";
+import { benchStore, recreateStore } from "../../bench/src/store.ts";
 import { audit } from "../../bench/src/flow/audit.ts";
 import { runFlow } from "../../bench/src/flow/runner.ts";
 import { inconsistencies } from "../../bench/src/flow/stats.ts";
@@ -65,32 +67,50 @@ describe("bench", () => {
     await sql`DELETE FROM runs WHERE id = ${run}`;
   });
 
-  test("the bench's own database is created empty and migrated, and emptied again by the next bench", async () => {
+  test("the bench's own store: database and topics created empty, and emptied again by the next bench", async () => {
     const store = benchStore(api.config, unique("wf_bench_test").replaceAll("-", "_").toLowerCase(), "pgbouncer");
-    const count = async () => {
+    const kafka = createKafka(api.config, createLogger("silent"), "bench-store-test");
+    const admin = kafka.admin();
+    await admin.connect();
+    const state = async () => {
       const db = createSql(api.config, store.url, 1);
       try {
         const [m] = await db<{ n: number }[]>`SELECT count(*)::int AS n FROM schema_migrations`;
         const [w] = await db<{ n: number }[]>`SELECT count(*)::int AS n FROM workflows`;
-        return { migrations: m!.n, workflows: w!.n };
+        const offsets = await admin.fetchTopicOffsets(store.runsTopic);
+        return {
+          migrations: m!.n,
+          workflows: w!.n,
+          messages: offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0),
+          partitions: offsets.length,
+          dlq: (await admin.listTopics()).includes(store.deadLetterTopic),
+          group: (await admin.listGroups()).groups.some((g) => g.groupId === store.groupId),
+        };
       } finally {
         await db.end();
       }
     };
     try {
-      await recreateDatabase(api.config, store);
-      const fresh = await count();
+      await recreateStore(api.config, store);
+      const fresh = await state();
+      expect(fresh).toEqual({ migrations: fresh.migrations, workflows: 0, messages: 0, partitions: api.config.runsTopicPartitions, dlq: true, group: false });
       expect(fresh.migrations).toBeGreaterThan(0);
-      expect(fresh.workflows).toBe(0);
-      // An earlier bench's rows, reached through PgBouncer as the servers reach them (PgBouncer
-      // keeps a server connection into the database, which the next drop must not trip on).
+      // An earlier bench's leftovers: a row written through PgBouncer (which then keeps a server
+      // connection into the database), a message its workers never read, and the group's offsets.
       const db = createSql(api.config, store.url, 1);
       await db`INSERT INTO workflows (id, name, steps, created_at, updated_at) VALUES (${crypto.randomUUID()}, 'left over', '[]', now(), now())`;
       await db.end();
-      expect((await count()).workflows).toBe(1);
-      await recreateDatabase(api.config, store);
-      expect(await count()).toEqual(fresh);
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: store.runsTopic, messages: [{ key: "k", value: "left over" }] });
+      await producer.disconnect();
+      await admin.setOffsets({ groupId: store.groupId, topic: store.runsTopic, partitions: [{ partition: 0, offset: "0" }] });
+      expect(await state()).toMatchObject({ workflows: 1, messages: 1, group: true });
+      await recreateStore(api.config, store);
+      expect(await state()).toEqual(fresh);
     } finally {
+      await admin.deleteTopics({ topics: [store.runsTopic, store.deadLetterTopic] }).catch(() => {});
+      await admin.disconnect();
       await sql.unsafe(`DROP DATABASE IF EXISTS "${store.database}" WITH (FORCE)`);
     }
   });

@@ -1,6 +1,6 @@
 import { loadConfig } from "@wf/domain";
 import { describe, expect, test } from "bun:test";
-import { benchStore } from "./database.ts";
+import { benchStore } from "./store.ts";
 import { OptionError } from "./options.ts";
 
 const config = loadConfig({
@@ -14,12 +14,17 @@ describe("benchStore", () => {
     expect(s.database).toBe("wf_bench");
     expect(s.url).toBe("postgres://wf:pw@127.0.0.1:6432/wf_bench");
     expect(s.directUrl).toBe("postgres://wf:pw@127.0.0.1:5432/wf_bench");
+    expect(s).toMatchObject({
+      runsTopic: `${config.runsTopic}-wf-bench`,
+      deadLetterTopic: `${config.runsTopic}-wf-bench-dlq`,
+      groupId: `${config.workerGroupId}-wf-bench`,
+    });
     expect(s.env).toEqual({
       DATABASE_URL: s.url,
       DATABASE_DIRECT_URL: s.directUrl,
-      KAFKA_RUNS_TOPIC: `${config.runsTopic}-wf-bench`,
-      KAFKA_DEAD_LETTER_TOPIC: `${config.runsTopic}-wf-bench-dlq`,
-      WORKER_GROUP_ID: `${config.workerGroupId}-wf-bench`,
+      KAFKA_RUNS_TOPIC: s.runsTopic,
+      KAFKA_DEAD_LETTER_TOPIC: s.deadLetterTopic,
+      WORKER_GROUP_ID: s.groupId,
     });
   });
 
