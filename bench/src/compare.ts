@@ -86,3 +86,14 @@ export function checkTargets(users: number, flow: FlowRun[], auditsPassed: boole
   );
   return checks;
 }
+
+/** Below this a measured flow is too short for its throughput to say much: one pause of the machine moves it. */
+export const SHORT_FLOW_S = 1;
+
+/** A note for the report when some measured flow was shorter than SHORT_FLOW_S, else undefined. */
+export function shortFlowNote(flow: FlowRun[]): string | undefined {
+  const walls = flow.map((f) => f.wall_s);
+  if (walls.length === 0 || Math.min(...walls) >= SHORT_FLOW_S) return undefined;
+  const range = `${Math.min(...walls).toFixed(2)}–${Math.max(...walls).toFixed(2)} s`;
+  return `The measured flows lasted ${range}: at this length one pause of the machine moves a round's throughput by tens of percent, so the Bun/Node ratio here says little about the runtimes. bench:10k runs flows of several seconds.`;
+}

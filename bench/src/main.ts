@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { availableParallelism, cpus, release, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { checkTargets, comparisons, REFERENCE } from "./compare.ts";
+import { checkTargets, comparisons, REFERENCE, shortFlowNote } from "./compare.ts";
 import { audit } from "./flow/audit.ts";
 import { quiesce } from "./flow/quiesce.ts";
 import type { FlowOutput } from "./flow/runner.ts";
@@ -267,6 +267,8 @@ async function main(): Promise<number> {
       `Before each measured flow the freshly started target serves ${warmupFlows} unrecorded warm-up flow(s) of ${warmupUsers} users (connection pools filled, code compiled), the same for both.`,
       "Before each measured flow the bench waits until the workers have finished every run it created earlier (the previous round's oha triggers, the warm-up), so no round runs on top of another's backlog.",
       "The reference rows are the seed reports' published figures on their own hardware: context, not a same-machine comparison.",
+      `Each bench starts on an empty store of its own: database ${store.database}, topics ${store.runsTopic} and ${store.deadLetterTopic}, consumer group ${store.groupId}.`,
+      ...[shortFlowNote(flow)].filter((n) => n !== undefined),
     ],
   };
   await Bun.write(join(outDir, "results.json"), JSON.stringify(results, null, 2));
