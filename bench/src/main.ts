@@ -10,7 +10,7 @@ import { quiesce } from "./flow/quiesce.ts";
 import type { FlowOutput } from "./flow/runner.ts";
 import { cpuBetween, cpuMark } from "./cpu.ts";
 import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
-import { benchStore, recreateStore } from "./store.ts";
+import { benchStore, recreateStore, withDatabase } from "./store.ts";
 import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
 import { intOption, OptionError, optionsOrExit } from "./options.ts";
 import type { Audit, BenchResults, FlowCpu, FlowRun, OhaRun, Target, WarmupRun } from "./results.ts";
@@ -181,9 +181,7 @@ async function versions(nodeVersion: string | undefined, oha: string | undefined
     }
   };
   // PgBouncer's own answer: infra/stack runs a build of its own, not the one on PATH.
-  const admin = new URL(baseConfig.databaseUrl);
-  admin.pathname = "/pgbouncer";
-  await tryRun("pgbouncer", ["psql", admin.toString(), "-XAtc", "SHOW VERSION"], (s) => s.trim());
+  await tryRun("pgbouncer", ["psql", withDatabase(baseConfig.databaseUrl, "pgbouncer"), "-XAtc", "SHOW VERSION"], (s) => s.trim());
   await tryRun("redis", ["redis-server", "--version"], (s) => /v=(\S+)/.exec(s)?.[1] ?? s.trim());
   if (oha) await tryRun("oha", [oha, "--version"], (s) => s.trim());
   const kafkaLibs = (await run(["bash", "-c", `ls -d ${join(ROOT, ".stack/kafka")}/libs-* 2>/dev/null || true`])).trim().split("\n").pop();

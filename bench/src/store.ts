@@ -18,7 +18,8 @@ export interface BenchStore {
   env: Record<string, string>;
 }
 
-const withDatabase = (url: string, database: string): string => {
+/** `url` with its database (path) replaced. */
+export const withDatabase = (url: string, database: string): string => {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();

@@ -27,7 +27,6 @@ const { default: Queue } = (await import(join(kafkajsDir, "src/network/requestQu
 };
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function queue(): { q: RequestQueue; sent: number[]; checks: () => number } {
   const q = new Queue({ maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: "t", broker: "b", logger: quiet });
@@ -56,9 +55,9 @@ describe("kafkajs request queue (patched)", () => {
     q.fulfillRequest({ correlationId: 1, payload: null, size: 0 });
     q.fulfillRequest({ correlationId: 2, payload: null, size: 0 });
     expect(sent).toEqual([1, 2]);
-    await sleep(30); // the 10 ms check armed while request 2 waited has fired by now
+    await Bun.sleep(30); // the 10 ms check armed while request 2 waited has fired by now
     const before = checks();
-    await sleep(100);
+    await Bun.sleep(100);
     // Unpatched, the queue re-checks itself about once a millisecond from here on, forever.
     expect(checks() - before).toBe(0);
     expect(q.throttleCheckTimeoutId).toBeNull();
@@ -70,7 +69,7 @@ describe("kafkajs request queue (patched)", () => {
     q.maybeThrottle(40);
     q.push(request(sent, 1));
     expect(sent).toEqual([]);
-    await sleep(80);
+    await Bun.sleep(80);
     expect(sent).toEqual([1]);
     q.destroy();
   });
