@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cpuBetween, machineBusySeconds, treeCpuSeconds, type CpuMark } from "./cpu.ts";
+import { cpuBetween, machineBusySeconds, treeCpu, treeCpuSeconds, type CpuMark } from "./cpu.ts";
 
 /** A shell whose child spins for `ms`, then the shell waits: the spin belongs to the shell's tree. */
 function spinningTree(ms: number) {
@@ -38,6 +38,25 @@ describe("CPU time from /proc", () => {
     }
   });
 
+  test("a tree's time is split between user space and the kernel", async () => {
+    // Spinning is user time; reading /dev/zero is the kernel clearing pages it copies out.
+    const spin = spinningTree(400);
+    const syscalls = Bun.spawn(["dd", "if=/dev/zero", "of=/dev/null", "bs=4M", "count=100000"], { stdout: "ignore", stderr: "ignore" });
+    try {
+      await untilTreeUsed(spin.pid, 0.35);
+      await untilTreeUsed(syscalls.pid, 0.35);
+      const s = treeCpu(spin.pid);
+      expect(s.user).toBeGreaterThanOrEqual(0.3);
+      expect(s.system).toBeLessThan(s.user / 4);
+      const k = treeCpu(syscalls.pid);
+      expect(k.system).toBeGreaterThanOrEqual(0.3);
+      expect(k.user).toBeLessThan(k.system / 4);
+    } finally {
+      for (const p of [spin, syscalls]) p.kill("SIGKILL");
+      await Promise.all([spin.exited, syscalls.exited]);
+    }
+  });
+
   test("a pid that does not exist has used nothing", () => {
     expect(treeCpuSeconds(2 ** 22 + 7)).toBe(0);
   });
@@ -50,8 +69,8 @@ describe("CPU time from /proc", () => {
   });
 
   test("cpuBetween shares a window between API, workers, runner and the rest", () => {
-    const a: CpuMark = { at: 1000, api: 10, workers: 5, machine: 100 };
-    const b: CpuMark = { at: 7000, api: 16, workers: 6.5, machine: 111 };
+    const a: CpuMark = { at: 1000, api: 10, apiKernel: 4, workers: 5, machine: 100 };
+    const b: CpuMark = { at: 7000, api: 16, apiKernel: 6.1, workers: 6.5, machine: 111 };
     expect(cpuBetween(a, b, 2.5, 2, 70_000)).toEqual({
       window_s: 6,
       machine_busy_pct: 92,
@@ -60,6 +79,7 @@ describe("CPU time from /proc", () => {
       runner_s: 2.5,
       rest_s: 1,
       api_us_per_request: 86,
+      api_kernel_us_per_request: 30,
     });
   });
 });

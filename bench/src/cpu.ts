@@ -10,10 +10,16 @@ import type { FlowCpu } from "./results.ts";
 /** Clock ticks per second of /proc's times: USER_HZ, 100 on every Linux architecture the bench runs on. */
 const TICKS = 100;
 
-interface ProcTimes {
+/** CPU ticks of a process, its own and those of children it has reaped: in user space and in the kernel. */
+interface Ticks {
+  /** utime + cutime */
+  user: number;
+  /** stime + cstime: system calls, socket work and page faults done on its behalf */
+  system: number;
+}
+
+interface ProcTimes extends Ticks {
   ppid: number;
-  /** utime + stime + cutime + cstime, in ticks: its own time and that of children it has reaped. */
-  ticks: number;
 }
 
 /** Fields after the command name, which may itself hold spaces and parentheses. */
@@ -26,12 +32,12 @@ function readStat(pid: string): ProcTimes | undefined {
   }
   const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
   // f[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14..17.
-  return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+  return { ppid: Number(f[1]), user: Number(f[11]) + Number(f[13]), system: Number(f[12]) + Number(f[14]) };
 }
 
 /** Every process's CPU ticks and its children: one pass over /proc, empty when /proc is not there. */
 export interface ProcTable {
-  ticks: Map<number, number>;
+  ticks: Map<number, Ticks>;
   children: Map<number, number[]>;
 }
 
@@ -46,7 +52,7 @@ export function readProcTable(): ProcTable {
   for (const p of pids) {
     const s = readStat(p);
     if (!s) continue;
-    table.ticks.set(Number(p), s.ticks);
+    table.ticks.set(Number(p), { user: s.user, system: s.system });
     const list = table.children.get(s.ppid);
     if (list) list.push(Number(p));
     else table.children.set(s.ppid, [Number(p)]);
@@ -54,16 +60,26 @@ export function readProcTable(): ProcTable {
   return table;
 }
 
-/** CPU seconds used so far by `pid` and all its descendants (0 for a pid not in the table). */
-export function treeCpuSeconds(pid: number, table: ProcTable = readProcTable()): number {
-  let ticks = 0;
+/** CPU seconds used so far by `pid` and all its descendants, in user space and in the kernel (0 for a pid not in the table). */
+export function treeCpu(pid: number, table: ProcTable = readProcTable()): Ticks {
+  const sum = { user: 0, system: 0 };
   const todo = [pid];
   while (todo.length > 0) {
     const p = todo.pop()!;
-    ticks += table.ticks.get(p) ?? 0;
+    const t = table.ticks.get(p);
+    if (t) {
+      sum.user += t.user;
+      sum.system += t.system;
+    }
     todo.push(...(table.children.get(p) ?? []));
   }
-  return ticks / TICKS;
+  return { user: sum.user / TICKS, system: sum.system / TICKS };
+}
+
+/** CPU seconds used so far by `pid` and all its descendants (0 for a pid not in the table). */
+export function treeCpuSeconds(pid: number, table: ProcTable = readProcTable()): number {
+  const t = treeCpu(pid, table);
+  return t.user + t.system;
 }
 
 /** Busy CPU seconds of the whole machine so far (every state but idle and iowait), 0 without /proc. */
@@ -82,6 +98,8 @@ export function machineBusySeconds(): number {
 export interface CpuMark {
   at: number;
   api: number;
+  /** Of `api`, the kernel's part. */
+  apiKernel: number;
   workers: number;
   machine: number;
 }
@@ -89,7 +107,8 @@ export interface CpuMark {
 /** A reading to subtract from a later one. */
 export function cpuMark(apiPid: number, workersPid: number): CpuMark {
   const table = readProcTable();
-  return { at: performance.now(), api: treeCpuSeconds(apiPid, table), workers: treeCpuSeconds(workersPid, table), machine: machineBusySeconds() };
+  const api = treeCpu(apiPid, table);
+  return { at: performance.now(), api: api.user + api.system, apiKernel: api.system, workers: treeCpuSeconds(workersPid, table), machine: machineBusySeconds() };
 }
 
 /**
@@ -103,6 +122,7 @@ export function cpuBetween(a: CpuMark, b: CpuMark, runnerS: number, cores: numbe
   const workers = b.workers - a.workers;
   const machine = b.machine - a.machine;
   const round = (x: number) => Math.round(x * 100) / 100;
+  const perRequest = (s: number) => (requests > 0 ? Math.round((s * 1e6) / requests) : 0);
   return {
     window_s: round(window),
     machine_busy_pct: window > 0 ? Math.round((100 * machine) / (window * cores)) : 0,
@@ -110,6 +130,7 @@ export function cpuBetween(a: CpuMark, b: CpuMark, runnerS: number, cores: numbe
     workers_s: round(workers),
     runner_s: round(runnerS),
     rest_s: round(Math.max(0, machine - api - workers - runnerS)),
-    api_us_per_request: requests > 0 ? Math.round((api * 1e6) / requests) : 0,
+    api_us_per_request: perRequest(api),
+    api_kernel_us_per_request: perRequest(b.apiKernel - a.apiKernel),
   };
 }

@@ -228,7 +228,7 @@ async function main(): Promise<number> {
         const cpu = out.flow.cpu;
         flow.push(out.flow);
         log(`[flow ${t} r${round}] ${out.flow.requests} requests in ${out.flow.wall_s} s: ${out.flow.throughput_rps} req/s, p99 ${out.flow.overall.p99_ms} ms, failed ${out.flow.failed}`);
-        log(`[cpu ${t} r${round}] machine ${cpu.machine_busy_pct}% busy over ${cpu.window_s} s; CPU-s: API ${cpu.api_s}, workers ${cpu.workers_s}, flow runner ${cpu.runner_s}, rest ${cpu.rest_s}; API ${cpu.api_us_per_request} µs per request`);
+        log(`[cpu ${t} r${round}] machine ${cpu.machine_busy_pct}% busy over ${cpu.window_s} s; CPU-s: API ${cpu.api_s}, workers ${cpu.workers_s}, flow runner ${cpu.runner_s}, rest ${cpu.rest_s}; API ${cpu.api_us_per_request} µs per request, ${cpu.api_kernel_us_per_request} of it in the kernel`);
         const a = await audit(sql, { target: t, round, tag: out.tag, accepted_runs: out.accepted_runs, workflows_created: out.workflows_created, deadlineS: sc.auditDeadlineS, onWait: log });
         audits.push(a);
         log(`[audit ${t} r${round}] ${a.passed ? "passed" : `FAILED: ${a.problems.join("; ")}`}`);

@@ -58,6 +58,12 @@ export interface FlowCpu {
   rest_s: number;
   /** api_s over the flow's requests: what one request cost the API, the part that differs between targets. */
   api_us_per_request: number;
+  /**
+   * Of api_us_per_request, the kernel's part (system time: sockets, system calls, page faults). The
+   * rest ran in user space: the runtime, the framework, the drivers and the domain. Absent in
+   * results of older benches.
+   */
+  api_kernel_us_per_request?: number;
 }
 
 /**

@@ -117,8 +117,16 @@ export function cpuFigures(flow: FlowRun[]): Figure[] {
   const b = byRound(flow.filter((f) => f.target === "bun" && f.cpu));
   const n = byRound(flow.filter((f) => f.target === "node" && f.cpu));
   const f = (metric: string, unit: string, pick: (c: FlowCpu) => number) => figure(metric, unit, false, b.map((r) => pick(r.cpu!)), n.map((r) => pick(r.cpu!)));
+  // Older results did not split user and kernel time.
+  const split = [...b, ...n].every((r) => r.cpu!.api_kernel_us_per_request !== undefined);
   return [
     f("API CPU per request", "µs", (c) => c.api_us_per_request),
+    ...(split
+      ? [
+          f("… of it in user space", "µs", (c) => c.api_us_per_request - c.api_kernel_us_per_request!),
+          f("… of it in the kernel", "µs", (c) => c.api_kernel_us_per_request!),
+        ]
+      : []),
     f("API target", "s", (c) => c.api_s),
     f("Workers", "s", (c) => c.workers_s),
     f("Flow runner (the load generator)", "s", (c) => c.runner_s),
@@ -367,7 +375,8 @@ export function buildReport(results: BenchResults): Block[] {
     p(
       "CPU seconds used while each measured flow ran, from Linux's /proc, median of rounds: the API target (its supervisor and replicas), the workers, the flow runner, and the rest of the machine. " +
         "Everything shares these cores, so the flow's throughput depends on all of them. **API CPU per request** is the API's CPU over the flow's requests: " +
-        "the one figure here where only the runtime and the HTTP framework differ. Lower is better; a Bun/Node ratio below 1 favours Bun.",
+        "the one figure here where only the runtime and the HTTP framework differ. Of it, the part **in user space** is the runtime, the framework, the drivers and the domain code; " +
+        "the part **in the kernel** is system time spent on the API's behalf (its sockets to the clients, PgBouncer, Redis and Kafka, on loopback). Lower is better; a Bun/Node ratio below 1 favours Bun.",
     );
     table(
       ["During the flow", "Bun", "Node", "Bun/Node", "Ratio range"],

@@ -79,7 +79,22 @@ describe("report.md", () => {
       `| API CPU per request (µs) | ${int(perRequest(bun))} | ${int(perRequest(node))} | ${ratio(median(ratios))} | ${ratio(Math.min(...ratios))}–${ratio(Math.max(...ratios))} |`,
     );
     expect(md.split("\n").find((l) => l.startsWith("| Flow runner (the load generator) (CPU-s)"))).toContain("| 3.20 | 3.20 | 1.00× |");
+    // The API's CPU per request, split between the kernel and user space.
+    const kernel = (fs: typeof bun) => median(fs.map((f) => f.cpu!.api_kernel_us_per_request!));
+    const user = (fs: typeof bun) => median(fs.map((f) => f.cpu!.api_us_per_request - f.cpu!.api_kernel_us_per_request!));
+    expect(md.split("\n").find((l) => l.startsWith("| … of it in the kernel (µs)"))).toStartWith(`| … of it in the kernel (µs) | ${int(kernel(bun))} | ${int(kernel(node))} |`);
+    expect(md.split("\n").find((l) => l.startsWith("| … of it in user space (µs)"))).toStartWith(`| … of it in user space (µs) | ${int(user(bun))} | ${int(user(node))} |`);
+    expect(user(bun)).toBeLessThan(user(node));
     expect(html).toContain("cpu-share");
+  });
+
+  test("results of a bench before the kernel's part was recorded: API CPU per request without the split", async () => {
+    const old = sampleResults();
+    for (const f of old.flow) delete f.cpu!.api_kernel_us_per_request;
+    const { md: text } = await renderApart(old);
+    expect(text).toContain("| API CPU per request (µs) |");
+    expect(text).not.toContain("of it in the kernel");
+    expect(text).not.toContain("NaN");
   });
 
   test("shows the API's CPU per request in each warm-up and in the measured flow, and warm-up failures", () => {
