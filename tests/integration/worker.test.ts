@@ -4,7 +4,7 @@ import Redis from "ioredis";
 import { cacheKeys } from "@wf/domain/cache/cache";
 import { call, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
-import { freePorts } from "../support/replicas.ts";
+import { collectLines, freePorts } from "../support/replicas.ts";
 import { startSupervisor, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // The target the http steps call: a real server on 127.0.0.2, the only loopback address the
@@ -331,12 +331,7 @@ describe("bun run worker", () => {
       WORKER_REPLICAS: "2",
       WORKER_GROUP_ID: unique("supervised"),
     });
-    const lines: string[] = [];
-    const decoder = new TextDecoder();
-    for (const stream of [sup.stdout, sup.stderr])
-      void (async () => {
-        for await (const chunk of stream) lines.push(...decoder.decode(chunk).split("\n").filter((l) => l.startsWith("{")));
-      })();
+    const lines = collectLines(sup);
     const started = () => lines.filter((l) => l.includes("worker replica started")).map((l) => JSON.parse(l).pid as number);
     try {
       await waitFor("2 replicas", async () => started().length === 2, 20_000);

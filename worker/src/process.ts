@@ -1,6 +1,6 @@
 import { createServices, loadConfigOrExit } from "@wf/domain";
 import { startOrExit } from "@wf/domain/process/lifecycle";
-import { createKafka, ensureTopic } from "@wf/domain/bus/kafka";
+import { createKafka, ensureTopic, waitForGroupCoordinator } from "@wf/domain/bus/kafka";
 import { ExecutionStore } from "@wf/domain/runs/execution-store";
 import { Reconciler } from "@wf/domain/runs/reconciler";
 import { hostname } from "node:os";
@@ -36,6 +36,7 @@ await startOrExit(services, async () => {
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopic(admin, config.deadLetterTopic, 1, log);
+  await waitForGroupCoordinator(admin, config.workerGroupId, log);
   await admin.disconnect();
   watch.start();
   reconciler.start();

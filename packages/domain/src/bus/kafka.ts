@@ -9,6 +9,16 @@ const LEVEL: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.DEBUG]: "debug",
 };
 
+/**
+ * kafkajs logs every error answer at error level, also those it retries or its caller handles: a
+ * rebalance in progress, a group coordinator still loading or moved (a broker's first consumer
+ * group, a restart), a topic another replica created first (`ensureTopic` checks it exists). Those
+ * are routine: if one leads to a failure for good, whoever gives up logs that at error.
+ */
+const ROUTINE_ERRORS = /rebalancing|coordinator is loading|coordinator is not available|not the correct coordinator/;
+const isRoutine = (message: string, error: unknown) =>
+  typeof error === "string" && (ROUTINE_ERRORS.test(error) || message.startsWith("Response CreateTopics"));
+
 /** One Kafka client per process, logging through the service logger. */
 export function createKafka(config: Config, log: Logger, clientId = config.kafkaClientId): Kafka {
   return new Kafka({
@@ -22,9 +32,7 @@ export function createKafka(config: Config, log: Logger, clientId = config.kafka
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        // A rebalance in progress is routine in a consumer group: kafkajs reports it as an error.
-        const routine = typeof rest.error === "string" && rest.error.includes("rebalancing");
-        log[routine ? "debug" : (LEVEL[level] ?? "info")](`kafka: ${message}`, rest);
+        log[isRoutine(message, rest.error) ? "debug" : (LEVEL[level] ?? "info")](`kafka: ${message}`, rest);
       },
   });
 }
@@ -51,5 +59,28 @@ export async function ensureTopic(admin: Admin, topic: string, partitions: numbe
   if (have < partitions) {
     await admin.createPartitions({ topicPartitions: [{ topic, count: partitions }] });
     log.info(`grew topic ${topic} from ${have} to ${partitions} partition(s)`);
+  }
+}
+
+/**
+ * Resolves once the consumer group's coordinator answers for `groupId`. On a broker's first
+ * consumer group the coordinator is "loading" for a few seconds while `__consumer_offsets` is
+ * created: a consumer joining then crashes and restarts. Waiting here first lets it join once.
+ */
+export async function waitForGroupCoordinator(admin: Admin, groupId: string, log: Logger, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.describeGroups([groupId]);
+      if (attempt > 1) log.info("the consumer group's coordinator answers", { group: groupId, attempts: attempt });
+      return;
+    } catch (err) {
+      // kafkajs has retried a retriable answer already; its last error is the cause.
+      const cause = (err as { cause?: unknown }).cause ?? err;
+      const retriable = (cause as { retriable?: unknown }).retriable === true;
+      if (!retriable || Date.now() >= deadline) throw err;
+      if (attempt === 1) log.info("waiting for the consumer group's coordinator", { group: groupId, reason: String((cause as Error).message) });
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }
