@@ -52,7 +52,7 @@ export function readProcTable(): ProcTable {
   for (const p of pids) {
     const s = readStat(p);
     if (!s) continue;
-    table.ticks.set(Number(p), { user: s.user, system: s.system });
+    table.ticks.set(Number(p), s);
     const list = table.children.get(s.ppid);
     if (list) list.push(Number(p));
     else table.children.set(s.ppid, [Number(p)]);

@@ -18,6 +18,7 @@ beforeAll(async () => {
   await stack("up", "kafka", brokerEnv);
 }, 120_000);
 afterAll(async () => {
+  if (!brokerEnv) return;
   await stack("down", "kafka", brokerEnv);
   rmSync(brokerEnv.STACK_DIR!, { recursive: true, force: true });
 });
