@@ -9,6 +9,7 @@ import { audit } from "./flow/audit.ts";
 import { quiesce } from "./flow/quiesce.ts";
 import type { FlowOutput } from "./flow/runner.ts";
 import { cpuBetween, cpuMark } from "./cpu.ts";
+import { readTcpCounters, tcpBetween } from "./tcp.ts";
 import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
 import { benchStore, recreateStore, withDatabase } from "./store.ts";
 import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
@@ -132,13 +133,16 @@ async function flowRound(t: Target, round: number, users = sc.users, label = Str
   return { ...((await Bun.file(file).json()) as FlowOutput), tag, runnerCpuS };
 }
 
-/** A flow round with the CPU the machine spent while it ran, kept in its FlowRun. */
+/** A flow round with the CPU the machine spent while it ran and what its TCP did (where /proc/net has it), kept in its FlowRun. */
 async function flowWithCpu(procs: { api: Started; workers: Started }, t: Target, round: number, users?: number, label?: string): Promise<FlowRound & { flow: FlowRun & { cpu: FlowCpu } }> {
   const mark = () => cpuMark(procs.api.proc.pid, procs.workers.proc.pid);
+  const tcpBefore = readTcpCounters();
   const before = mark();
   const out = await flowRound(t, round, users, label);
   const cpu = cpuBetween(before, mark(), out.runnerCpuS, availableParallelism(), out.flow.requests);
-  return { ...out, flow: { ...out.flow, cpu } };
+  const tcpAfter = readTcpCounters();
+  const tcp = tcpBefore && tcpAfter ? tcpBetween(tcpBefore, tcpAfter, out.flow.requests) : undefined;
+  return { ...out, flow: { ...out.flow, cpu, ...(tcp && { tcp }) } };
 }
 
 async function ohaRound(oha: string, t: Target, round: number): Promise<OhaRun[]> {
@@ -229,6 +233,9 @@ async function main(): Promise<number> {
         flow.push(out.flow);
         log(`[flow ${t} r${round}] ${out.flow.requests} requests in ${out.flow.wall_s} s: ${out.flow.throughput_rps} req/s, p99 ${out.flow.overall.p99_ms} ms, failed ${out.flow.failed}`);
         log(`[cpu ${t} r${round}] machine ${cpu.machine_busy_pct}% busy over ${cpu.window_s} s; CPU-s: API ${cpu.api_s}, workers ${cpu.workers_s}, flow runner ${cpu.runner_s}, rest ${cpu.rest_s}; API ${cpu.api_us_per_request} µs per request, ${cpu.api_kernel_us_per_request} of it in the kernel`);
+        const tcp = out.flow.tcp;
+        if (tcp)
+          log(`[tcp ${t} r${round}] machine-wide: listen queue overflows ${tcp.listen_overflows}, SYN cookies ${tcp.syncookies_sent}, SYN retransmits ${tcp.syn_retransmits}, segments retransmitted ${tcp.retransmitted_segments}; ${tcp.segments_per_request} segments sent per request`);
         const a = await audit(sql, { target: t, round, tag: out.tag, accepted_runs: out.accepted_runs, workflows_created: out.workflows_created, deadlineS: sc.auditDeadlineS, onWait: log });
         audits.push(a);
         log(`[audit ${t} r${round}] ${a.passed ? "passed" : `FAILED: ${a.problems.join("; ")}`}`);

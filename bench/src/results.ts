@@ -44,6 +44,25 @@ export interface FlowRun {
   histogram: Array<{ le_ms: number; count: number }>;
   /** How the machine's CPU was shared during this flow (absent in results of older benches). */
   cpu?: FlowCpu;
+  /** What the machine's TCP did during this flow (absent in results of older benches, and off Linux). */
+  tcp?: FlowTcp;
+}
+
+/**
+ * Deltas of the machine's TCP counters over one flow. Machine-wide: the flow's own connections
+ * and, far fewer, those to PostgreSQL, PgBouncer, Redis and Kafka.
+ */
+export interface FlowTcp {
+  /** Handshakes dropped because a listen socket's accept queue was full; each client retried a second or more later. */
+  listen_overflows: number;
+  /** Handshakes answered with a SYN cookie because a listen socket's SYN queue was full. */
+  syncookies_sent: number;
+  /** SYNs and SYN-ACKs sent again after a timeout. */
+  syn_retransmits: number;
+  /** Segments sent again (timeouts, loss probes, fast retransmits). */
+  retransmitted_segments: number;
+  /** Segments sent over the flow's requests. */
+  segments_per_request: number;
 }
 
 /** CPU seconds used while one flow ran, from /proc: by the API target, the workers, the load generator, and everything else. */

@@ -16,7 +16,7 @@ export const ms = (v: number | null | undefined): string => (finite(v) ? grouped
 /** Requests per second: 4,016.8. */
 export const rps = (v: number | null | undefined): string => (finite(v) ? grouped(v, 1) : DASH);
 
-/** Seconds: 2 decimals (1.74, 106.33). */
+/** Seconds, and other figures shown with 2 decimals (1.74, 106.33). */
 export const sec = (v: number | null | undefined): string => (finite(v) ? grouped(v, 2) : DASH);
 
 /** A percentage given in percent: 0%, 0.05%, 8.89%, 21.1%. */
@@ -37,6 +37,7 @@ export function inUnit(v: number | null | undefined, unit: string): string {
     case "req/s":
       return rps(v);
     case "s":
+    case "per request":
       return sec(v);
     case "%":
       return pct(v);

@@ -5,8 +5,8 @@
  *
  * Text may use **bold** and `code`; both renderers understand those two and nothing else.
  */
-import { FLOW_STEPS, type BenchResults, type FlowCpu, type FlowRun, type FlowStep, type OhaRun, type Stats, type Target, type WarmupRun } from "../results.ts";
-import { DASH, int, median, ms, pct, ratio, rps, sec, inUnit } from "./format.ts";
+import { FLOW_STEPS, type BenchResults, type FlowCpu, type FlowRun, type FlowTcp, type FlowStep, type OhaRun, type Stats, type Target, type WarmupRun } from "../results.ts";
+import { DASH, int, median, ms, pct, ratio, rps, sec, inUnit, range } from "./format.ts";
 
 export type Align = "l" | "r";
 
@@ -132,6 +132,20 @@ export function cpuFigures(flow: FlowRun[]): Figure[] {
     f("Flow runner (the load generator)", "s", (c) => c.runner_s),
     f("Rest: PostgreSQL, PgBouncer, Redis, Kafka, kernel", "s", (c) => c.rest_s),
     f("Machine busy", "%", (c) => c.machine_busy_pct),
+  ];
+}
+
+/** What the machine's TCP did during the flows, for the rounds that recorded it. */
+export function tcpFigures(flow: FlowRun[]): Figure[] {
+  const b = byRound(flow.filter((f) => f.target === "bun" && f.tcp));
+  const n = byRound(flow.filter((f) => f.target === "node" && f.tcp));
+  const f = (metric: string, unit: string, pick: (c: FlowTcp) => number) => figure(metric, unit, false, b.map((r) => pick(r.tcp!)), n.map((r) => pick(r.tcp!)));
+  return [
+    f("Listen queue overflows", "handshakes", (c) => c.listen_overflows),
+    f("SYN cookies sent", "handshakes", (c) => c.syncookies_sent),
+    f("SYNs sent again", "segments", (c) => c.syn_retransmits),
+    f("Segments sent again", "segments", (c) => c.retransmitted_segments),
+    f("Segments sent", "per request", (c) => c.segments_per_request),
   ];
 }
 
@@ -408,6 +422,22 @@ export function buildReport(results: BenchResults): Block[] {
     scales.x = { stacked: true };
     scales.y.stacked = true;
     out.push({ kind: "charts", charts: [chart] });
+  }
+
+  // --- TCP ------------------------------------------------------------------------------------
+  const tcp = tcpFigures(r.flow);
+  if (tcp[0]!.bun.length + tcp[0]!.node.length > 0) {
+    h2("What TCP did during the flows", "tcp");
+    p(
+      "The machine's TCP counters (Linux's /proc/net/snmp and /proc/net/netstat) over each measured flow, median of rounds. They are machine-wide: nearly all of it is the flow's own connections, one per user, opened at once. " +
+        "How the API's listen sockets take that burst shows here. A **listen queue overflow** drops a handshake, and its client sends the SYN again a second or more later: that user's requests, and maybe the flow's wall time, carry the wait. " +
+        "A **SYN cookie** answers a handshake when the SYN queue is full: the connection works, but on loopback its segments shrink from about 64 KB to at most 1,460 bytes, so a larger answer leaves in more segments. " +
+        "Segments are **sent again** after a timeout or a loss probe: each held its connection up for at least the retransmission timer. Counts that are often zero make poor ratios, so each target's rounds are shown instead.",
+    );
+    table(
+      ["During the flow", "Bun", "Node", "Bun rounds", "Node rounds"],
+      tcp.map((f) => [`${f.metric} (${f.unit})`, inUnit(f.bunMedian, f.unit), inUnit(f.nodeMedian, f.unit), range(f.bun, f.unit), range(f.node, f.unit)]),
+    );
   }
 
   // --- Reference ------------------------------------------------------------------------------

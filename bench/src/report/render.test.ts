@@ -97,6 +97,25 @@ describe("report.md", () => {
     expect(text).not.toContain("NaN");
   });
 
+  test("says what TCP did during the flows: medians and the range of each target's rounds", () => {
+    const section = md.indexOf("## What TCP did during the flows");
+    expect(section).toBeGreaterThan(md.indexOf("## Where the CPU went during the flows"));
+    const row = (name: string) => md.split("\n").find((l) => l.startsWith(`| ${name}`));
+    // Sample: Bun 8,901–8,903 cookies and no overflow; Node 417 overflows in round 1 only.
+    expect(row("SYN cookies sent (handshakes)")).toBe("| SYN cookies sent (handshakes) | 8,902 | 0 | 8,901–8,903 | 0 |");
+    expect(row("Listen queue overflows (handshakes)")).toBe("| Listen queue overflows (handshakes) | 0 | 0 | 0 | 0–417 |");
+    expect(row("Segments sent again (segments)")).toBe("| Segments sent again (segments) | 2,420 | 42 | 2,410–2,430 | 41–43 |");
+    expect(row("Segments sent (per request)")).toBe("| Segments sent (per request) | 6.20 | 4.80 | 6.20 | 4.80 |");
+  });
+
+  test("results of a bench before TCP was recorded: no TCP section", async () => {
+    const old = sampleResults();
+    for (const f of old.flow) delete f.tcp;
+    const { md: text } = await renderApart(old);
+    expect(text).toContain("## Where the CPU went during the flows");
+    expect(text).not.toContain("What TCP did");
+  });
+
   test("shows the API's CPU per request in each warm-up and in the measured flow, and warm-up failures", () => {
     const section = md.indexOf("**As the targets warmed up.**");
     expect(section).toBeGreaterThan(md.indexOf("## Where the CPU went during the flows"));

@@ -9,7 +9,7 @@ import {
   type Audit,
   type BenchResults,
   type ErrorClass,
-  type FlowCpu,
+  type FlowCpu, type FlowTcp,
   type FlowRun,
   type FlowStep,
   type OhaRun,
@@ -131,7 +131,15 @@ function flowRun(target: Target, round: number, users: number): FlowRun {
     timeline,
     histogram,
     cpu: cpuOf(target, round, wall, all.length),
+    tcp: tcpOf(target, round),
   };
+}
+
+/** Bun's listener answers the burst with SYN cookies, Node's drops a few handshakes in round 1. */
+function tcpOf(target: Target, round: number): FlowTcp {
+  return target === "bun"
+    ? { listen_overflows: 0, syncookies_sent: 8_900 + round, syn_retransmits: 0, retransmitted_segments: 2_400 + 10 * round, segments_per_request: 6.2 }
+    : { listen_overflows: round === 1 ? 417 : 0, syncookies_sent: 0, syn_retransmits: round === 1 ? 417 : 0, retransmitted_segments: 40 + round, segments_per_request: 4.8 };
 }
 
 /** Node's API costs more per request than Bun's, in user space; the kernel's part and the rest of the machine the same for both. */
