@@ -2,6 +2,7 @@ import { createServices, loadConfigOrExit } from "@wf/domain";
 import { drainOnSignals, startOrExit } from "@wf/domain/process/lifecycle";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./app.ts";
+import { tuneListenSockets } from "./listen-socket.ts";
 import { SERVER_BODY_CUTOFF } from "./http/json-body.ts";
 
 // One API replica. `main.ts` runs API_REPLICAS of these on one port (SO_REUSEPORT).
@@ -24,6 +25,9 @@ const app = createApp(services, {
   maxRequestBodySize: SERVER_BODY_CUTOFF,
 });
 
-log.info("api replica listening", { port: app.server?.port, pid: process.pid });
+const port = app.server?.port ?? config.port;
+const tuned = tuneListenSockets(port, config.listenBacklog);
+if (tuned.ok) log.info("api replica listening", { port, pid: process.pid, backlog: config.listenBacklog, defer_accept_was_s: tuned.deferAcceptWas });
+else log.warn("api replica listening with Bun's own backlog (512) and deferred accept", { port, pid: process.pid, reason: tuned.reason });
 
 drainOnSignals(services, config.drainMs, () => app.stop(false));

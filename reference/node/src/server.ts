@@ -17,7 +17,8 @@ const log = services.log;
 await startOrExit(services);
 
 const app = createApp(services, { name: "workflow-service", version: apiPackage.version, runtime: "node", runtime_version: process.versions.node }, loadDocument(here));
-await app.listen({ host: config.host, port, reusePort: true } as never);
-log.info("api-node replica listening", { port, pid: process.pid });
+// The same listen queue as the Bun API's (HTTP_LISTEN_BACKLOG): Node's default is 511.
+await app.listen({ host: config.host, port, reusePort: true, backlog: config.listenBacklog } as never);
+log.info("api-node replica listening", { port, pid: process.pid, backlog: config.listenBacklog });
 
 drainOnSignals(services, config.drainMs, () => app.close());

@@ -28,6 +28,12 @@ export const settings = {
     int(0, 255),
     "Seconds a connection may stay idle, and a queued request may wait, before Bun closes it (0 = never).",
   ),
+  listenBacklog: setting(
+    "HTTP_LISTEN_BACKLOG",
+    "4096",
+    int(1, 65535),
+    "Connections the kernel holds for the HTTP server until it accepts them (capped by net.core.somaxconn); a burst beyond it waits for its SYN to be sent again, a second or more.",
+  ),
   apiReplicas: setting("API_REPLICAS", "auto", countOrAuto(256), "API processes `bun run api` starts on PORT (auto = one per core)."),
   drainMs: setting(
     "API_DRAIN_MS",
