@@ -25,7 +25,8 @@ async function build(base: string) {
   ajv.addSchema(JSON.parse(JSON.stringify(doc), (k, v) => (k === "$id" ? undefined : v)), "openapi");
   const templates = Object.keys(doc.paths).map((t) => ({ t, re: new RegExp(`^${t.replace(/\{[^}]+\}/g, "[^/]+")}$`) }));
   return (method: string, path: string, status: number, body: unknown, contentType?: string): string | null => {
-    const pathname = path.split("?")[0]!;
+    // The path as it went out: fetch resolves dot segments (`/runs/./cancel` is sent as `/runs/cancel`).
+    const pathname = new URL(path, "http://origin").pathname;
     const match = templates.find(({ re }) => re.test(pathname));
     if (!match) return null; // not an operation of the document (an unknown route's 404)
     const op = doc.paths[match.t]![method.toLowerCase()];
