@@ -59,7 +59,7 @@ export function ownListeningFds(port: number): number[] {
 }
 
 type Libc = ReturnType<typeof openLibc>;
-let libc: Libc | undefined;
+let opened: Libc | undefined;
 
 function openLibc() {
   return dlopen("libc.so.6", {
@@ -69,13 +69,14 @@ function openLibc() {
   }).symbols;
 }
 
-const c = (): Libc => (libc ??= openLibc());
+/** Opened on first use: a process that never tunes a socket never loads it. */
+const libc = (): Libc => (opened ??= openLibc());
 
 /** TCP_DEFER_ACCEPT of a socket, in seconds (0: off). */
 export function deferAcceptOf(fd: number): number {
   const value = new Int32Array(1);
   const size = new Uint32Array([4]);
-  if (c().getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, ptr(value), ptr(size)) !== 0) throw new Error(`getsockopt(TCP_DEFER_ACCEPT) failed on fd ${fd}`);
+  if (libc().getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, ptr(value), ptr(size)) !== 0) throw new Error(`getsockopt(TCP_DEFER_ACCEPT) failed on fd ${fd}`);
   return value[0]!;
 }
 
@@ -90,9 +91,9 @@ export function tuneListenSockets(port: number, backlog: number): ListenTuning {
     const deferAcceptWas = fds.map(deferAcceptOf);
     const off = new Int32Array([0]);
     for (const fd of fds) {
-      if (c().setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, ptr(off), 4) !== 0) return { ok: false, reason: `setsockopt(TCP_DEFER_ACCEPT, 0) failed on fd ${fd}` };
+      if (libc().setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, ptr(off), 4) !== 0) return { ok: false, reason: `setsockopt(TCP_DEFER_ACCEPT, 0) failed on fd ${fd}` };
       // listen() on a listening socket only sets its backlog (capped by net.core.somaxconn).
-      if (c().listen(fd, backlog) !== 0) return { ok: false, reason: `listen(fd ${fd}, ${backlog}) failed` };
+      if (libc().listen(fd, backlog) !== 0) return { ok: false, reason: `listen(fd ${fd}, ${backlog}) failed` };
     }
     return { ok: true, fds, deferAcceptWas };
   } catch (err) {
