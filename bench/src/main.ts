@@ -134,7 +134,7 @@ async function flowRound(t: Target, round: number, users = sc.users, label = Str
 }
 
 /** A flow round with the CPU the machine spent while it ran and what its TCP did (where /proc/net has it), kept in its FlowRun. */
-async function flowWithCpu(procs: { api: Started; workers: Started }, t: Target, round: number, users?: number, label?: string): Promise<FlowRound & { flow: FlowRun & { cpu: FlowCpu } }> {
+async function flowWithCounters(procs: { api: Started; workers: Started }, t: Target, round: number, users?: number, label?: string): Promise<FlowRound & { flow: FlowRun & { cpu: FlowCpu } }> {
   const mark = () => cpuMark(procs.api.proc.pid, procs.workers.proc.pid);
   const tcpBefore = readTcpCounters();
   const before = mark();
@@ -222,13 +222,13 @@ async function main(): Promise<number> {
         if (t === "node") nodeVersion ??= (await (await fetch(`http://127.0.0.1:${ports[t]}/`)).json()).runtime_version;
         // The same unrecorded warm-up for both targets: pools connected, code compiled (JIT).
         for (let k = 1; k <= warmupFlows; k++) {
-          const { flow: f } = await flowWithCpu({ api, workers: w }, t, round, warmupUsers, `warmup${round}-${k}`);
+          const { flow: f } = await flowWithCounters({ api, workers: w }, t, round, warmupUsers, `warmup${round}-${k}`);
           warmups.push({ target: t, round, index: k, users: f.users, requests: f.requests, failed: f.failed, throughput_rps: f.throughput_rps, api_us_per_request: f.cpu.api_us_per_request });
           log(`[warm-up ${t} r${round} ${k}/${warmupFlows}] ${f.throughput_rps} req/s, failed ${f.failed}; API ${f.cpu.api_us_per_request} µs per request`);
         }
         const backlog = await quiesce(sql, { since: t0, deadlineS: sc.auditDeadlineS, onWait: log });
         if (backlog > 0) log(`[bench] WARNING: ${backlog} earlier run(s) still executing after ${sc.auditDeadlineS} s; the round starts anyway`);
-        const out = await flowWithCpu({ api, workers: w }, t, round);
+        const out = await flowWithCounters({ api, workers: w }, t, round);
         const cpu = out.flow.cpu;
         flow.push(out.flow);
         log(`[flow ${t} r${round}] ${out.flow.requests} requests in ${out.flow.wall_s} s: ${out.flow.throughput_rps} req/s, p99 ${out.flow.overall.p99_ms} ms, failed ${out.flow.failed}`);
