@@ -9,7 +9,7 @@ import { audit } from "./flow/audit.ts";
 import { quiesce } from "./flow/quiesce.ts";
 import type { FlowOutput } from "./flow/runner.ts";
 import { cpuBetween, cpuMark } from "./cpu.ts";
-import { readTcpCounters, tcpBetween } from "./tcp.ts";
+import { listenQueueSettings, readTcpCounters, tcpBetween } from "./tcp.ts";
 import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
 import { benchStore, recreateStore, withDatabase } from "./store.ts";
 import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
@@ -258,7 +258,7 @@ async function main(): Promise<number> {
     finished_at: new Date().toISOString(),
     machine: { cores: availableParallelism(), memory_gib: Math.round(totalmem() / 2 ** 30), cpu_model: cpus()[0]?.model ?? "unknown", os: type(), kernel: release() },
     versions: await versions(nodeVersion, oha),
-    config: { users: sc.users, warmup_users: warmupUsers, warmup_flows: warmupFlows, rounds: sc.rounds, topology: args.topology!, via: args.via!, database: store.database, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(",") },
+    config: { users: sc.users, warmup_users: warmupUsers, warmup_flows: warmupFlows, rounds: sc.rounds, topology: args.topology!, via: args.via!, database: store.database, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(","), listen_backlog: baseConfig.listenBacklog, ...listenQueueSettings() },
     flow,
     warmups,
     oha: ohaRuns,

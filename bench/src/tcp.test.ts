@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseProcNet, readTcpCounters, tcpBetween, type TcpCounters } from "./tcp.ts";
+import { listenQueueSettings, parseProcNet, readTcpCounters, tcpBetween, type TcpCounters } from "./tcp.ts";
 
 // The layout of /proc/net/snmp: a line of names, then a line of values, per protocol.
 const SNMP = [
@@ -44,5 +44,13 @@ describe("readTcpCounters on this machine (Linux)", () => {
     const after = readTcpCounters()!;
     expect(after.OutSegs - before.OutSegs).toBeGreaterThanOrEqual(20 * 5);
     expect(tcpBetween(before, after, 20).segments_per_request).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe("listenQueueSettings on this machine (Linux)", () => {
+  test("reads the kernel's cap on a backlog and whether a full SYN queue sends cookies", () => {
+    const { somaxconn, tcp_syncookies } = listenQueueSettings();
+    expect(Number.isInteger(somaxconn) && (somaxconn as number) > 0).toBe(true);
+    expect([0, 1, 2]).toContain(tcp_syncookies as number);
   });
 });

@@ -62,3 +62,16 @@ export function tcpBetween(a: TcpCounters, b: TcpCounters, requests: number): Fl
     segments_per_request: requests > 0 ? Math.round((d("OutSegs") / requests) * 100) / 100 : 0,
   };
 }
+
+/**
+ * The kernel's settings that bound a listen queue, for the report's configuration: a listener's
+ * backlog is cut to net.core.somaxconn, and tcp_syncookies decides whether a full SYN queue
+ * answers with cookies (1, 2) or drops the handshake (0). "unknown" where /proc/sys does not say.
+ */
+export function listenQueueSettings(): { somaxconn: number | "unknown"; tcp_syncookies: number | "unknown" } {
+  const read = (path: string) => {
+    const v = Number.parseInt(readOr(path).trim(), 10);
+    return Number.isNaN(v) ? "unknown" : v;
+  };
+  return { somaxconn: read("/proc/sys/net/core/somaxconn"), tcp_syncookies: read("/proc/sys/net/ipv4/tcp_syncookies") };
+}
