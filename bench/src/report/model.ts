@@ -5,7 +5,7 @@
  *
  * Text may use **bold** and `code`; both renderers understand those two and nothing else.
  */
-import { FLOW_STEPS, type BenchResults, type FlowCpu, type FlowRun, type FlowTcp, type FlowStep, type OhaRun, type Stats, type Target, type WarmupRun } from "../results.ts";
+import { FLOW_STEPS, type BenchResults, type FlowRun, type FlowStep, type OhaRun, type Stats, type Target, type WarmupRun } from "../results.ts";
 import { DASH, int, median, ms, pct, ratio, rps, sec, inUnit, range } from "./format.ts";
 
 export type Align = "l" | "r";
@@ -93,32 +93,41 @@ const figureCells = (f: Figure): string[] => [
   Number.isFinite(f.ratioMin) ? `${ratio(f.ratioMin)}–${ratio(f.ratioMax)}` : DASH,
 ];
 
+/**
+ * What one part of each round (the round itself, its CPU, its TCP) gives, for the rounds that
+ * recorded it: `f` makes a figure of it, Bun's and Node's rounds paired in the order they ran.
+ */
+function pairedRounds<T>(flow: FlowRun[], part: (r: FlowRun) => T | undefined) {
+  const of = (t: Target) => byRound(flow.filter((r) => r.target === t && part(r) !== undefined)).map((r) => part(r)!);
+  const [bun, node] = [of("bun"), of("node")];
+  return {
+    parts: [...bun, ...node],
+    f: (metric: string, unit: string, pick: (x: T) => number, higherIsBetter = false) => figure(metric, unit, higherIsBetter, bun.map(pick), node.map(pick)),
+  };
+}
+
 /** The headline figures of the flow runs (medians over rounds; ratios of paired rounds). */
 export function headlineFigures(flow: FlowRun[]): Figure[] {
-  const b = byRound(flow.filter((f) => f.target === "bun"));
-  const n = byRound(flow.filter((f) => f.target === "node"));
-  const f = (metric: string, unit: string, hib: boolean, pick: (r: FlowRun) => number) => figure(metric, unit, hib, b.map(pick), n.map(pick));
+  const { f } = pairedRounds(flow, (r) => r);
   return [
-    f("Throughput, all requests", "req/s", true, (r) => r.throughput_rps),
-    f("Throughput, successful requests", "req/s", true, (r) => r.throughput_ok_rps),
-    f("Latency p50", "ms", false, (r) => r.overall.p50_ms),
-    f("Latency p90", "ms", false, (r) => r.overall.p90_ms),
-    f("Latency p95", "ms", false, (r) => r.overall.p95_ms),
-    f("Latency p99", "ms", false, (r) => r.overall.p99_ms),
-    f("Latency max", "ms", false, (r) => r.overall.max_ms),
-    f("Error rate", "%", false, errorPct),
-    f("Wall time", "s", false, (r) => r.wall_s),
-    f("Users completed", "users", true, (r) => r.users_completed),
+    f("Throughput, all requests", "req/s", (r) => r.throughput_rps, true),
+    f("Throughput, successful requests", "req/s", (r) => r.throughput_ok_rps, true),
+    f("Latency p50", "ms", (r) => r.overall.p50_ms),
+    f("Latency p90", "ms", (r) => r.overall.p90_ms),
+    f("Latency p95", "ms", (r) => r.overall.p95_ms),
+    f("Latency p99", "ms", (r) => r.overall.p99_ms),
+    f("Latency max", "ms", (r) => r.overall.max_ms),
+    f("Error rate", "%", errorPct),
+    f("Wall time", "s", (r) => r.wall_s),
+    f("Users completed", "users", (r) => r.users_completed, true),
   ];
 }
 
 /** How the machine's CPU was shared during the flows, for the rounds that recorded it. */
 export function cpuFigures(flow: FlowRun[]): Figure[] {
-  const b = byRound(flow.filter((f) => f.target === "bun" && f.cpu));
-  const n = byRound(flow.filter((f) => f.target === "node" && f.cpu));
-  const f = (metric: string, unit: string, pick: (c: FlowCpu) => number) => figure(metric, unit, false, b.map((r) => pick(r.cpu!)), n.map((r) => pick(r.cpu!)));
+  const { f, parts } = pairedRounds(flow, (r) => r.cpu);
   // Older results did not split user and kernel time.
-  const split = [...b, ...n].every((r) => r.cpu!.api_kernel_us_per_request !== undefined);
+  const split = parts.every((c) => c.api_kernel_us_per_request !== undefined);
   return [
     f("API CPU per request", "µs", (c) => c.api_us_per_request),
     ...(split
@@ -137,9 +146,7 @@ export function cpuFigures(flow: FlowRun[]): Figure[] {
 
 /** What the machine's TCP did during the flows, for the rounds that recorded it. */
 export function tcpFigures(flow: FlowRun[]): Figure[] {
-  const b = byRound(flow.filter((f) => f.target === "bun" && f.tcp));
-  const n = byRound(flow.filter((f) => f.target === "node" && f.tcp));
-  const f = (metric: string, unit: string, pick: (c: FlowTcp) => number) => figure(metric, unit, false, b.map((r) => pick(r.tcp!)), n.map((r) => pick(r.tcp!)));
+  const { f } = pairedRounds(flow, (r) => r.tcp);
   return [
     f("Listen queue overflows", "handshakes", (c) => c.listen_overflows),
     f("SYN cookies sent", "handshakes", (c) => c.syncookies_sent),
@@ -156,10 +163,9 @@ export function tcpFigures(flow: FlowRun[]): Figure[] {
 export function warmupFigures(warmups: WarmupRun[], flow: FlowRun[]): Figure[] {
   const steps = [...new Set(warmups.map((w) => w.index))].sort((a, b) => a - b);
   const of = (t: Target, k: number) => byRound(warmups.filter((w) => w.target === t && w.index === k)).map((w) => w.api_us_per_request);
-  const measured = (t: Target) => byRound(flow.filter((f) => f.target === t && f.cpu)).map((f) => f.cpu!.api_us_per_request);
   return [
     ...steps.map((k) => figure(`Warm-up ${k}`, "µs", false, of("bun", k), of("node", k))),
-    figure("Measured flow", "µs", false, measured("bun"), measured("node")),
+    pairedRounds(flow, (r) => r.cpu).f("Measured flow", "µs", (c) => c.api_us_per_request),
   ];
 }
 
