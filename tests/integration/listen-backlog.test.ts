@@ -48,18 +48,13 @@ afterAll(async () => {
 
 describe("the listen queue under a burst of connections", () => {
   test("Bun.serve as Bun sets it (backlog 512, deferred accept): the burst overflows into SYN cookies or drops", async () => {
-    const server = Bun.spawn([process.execPath, "-e", `const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") }); console.log("PORT " + s.port);`], {
-      stdout: "pipe",
-    });
+    const server = Bun.spawn(
+      [process.execPath, "-e", `const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") }); console.log(JSON.stringify({ port: s.port }));`],
+      { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+    );
     running.push(server);
-    const reader = server.stdout.getReader();
-    let text = "";
-    while (!/PORT \d+\n/.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`the server exited: ${text}`);
-      text += new TextDecoder().decode(value);
-    }
-    const port = Number(/PORT (\d+)/.exec(text)![1]);
+    const lines = collectLines(server);
+    const port = await waitFor("the plain Bun.serve to listen", async () => lines.length > 0 && (JSON.parse(lines[0]!) as { port: number }).port, 10_000);
     expect(backlogsOf(port)).toEqual([512]);
     const r = await burst(port, CONNECTIONS);
     expect(r.cookies + r.overflows).toBeGreaterThan(0);
