@@ -9,6 +9,8 @@ import { TypeCompiler } from "elysia/type-system";
 import { cacheKeys } from "@wf/domain/cache/cache";
 import { isUuid, newId } from "@wf/domain/ids";
 import { CursorCodec } from "@wf/domain/pagination/cursor";
+import { loadGroupMessagesPerPartition } from "@wf/domain/bus/kafkajs-internals";
+import { keyPartitioner } from "@wf/domain/bus/partitioner";
 import { Breaker } from "@wf/domain/resilience/breaker";
 import { toPage } from "@wf/domain/pagination/page";
 import { toRun, type Run, type RunRow, type StepResult } from "@wf/domain/runs/run";
@@ -146,6 +148,14 @@ const BOUNDED = new Breaker("postgres", { failures: 5, openMs: 5000, timeoutMs: 
 const UNBOUNDED = new Breaker("redis", { failures: 5, openMs: 5000 }, outage);
 const answered = () => Promise.resolve(ROWS.length);
 
+// A trigger burst as the producer sends it: at 10,000 users an API process published its 10,000
+// runs in a handful of sends of 2,000 to 5,500 messages, over the runs topic's 3 partitions.
+const groupPerPartition = await loadGroupMessagesPerPartition();
+const PARTITIONS = [0, 1, 2].map((partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+const BURST = Array.from({ length: 2000 }, (_, i) => ({ key: IDS[i & 1023]!, value: `{"run_id":"${IDS[i & 1023]}"}` }));
+const PARTITIONER = keyPartitioner();
+const groupBurst = () => groupPerPartition({ topic: "wf.runs", partitionMetadata: PARTITIONS, messages: BURST, partitioner: PARTITIONER });
+
 const isArray = (n?: number) => (r: unknown) => Array.isArray(r) && (n === undefined || r.length === n);
 const isString = (r: unknown) => typeof r === "string" && r.length > 0;
 
@@ -164,6 +174,7 @@ export function microCases(): MicroCase[] {
   const keys = "cache keys";
   const ids = IDS_GROUP;
   const resilience = RESILIENCE_GROUP;
+  const kafka = "Kafka producer (kafkajs, as patched)";
   return [
     { group: request, name: "workflow body: JSON.parse", fn: () => JSON.parse(CONTRACT_BODY_TEXT), check: (r) => (r as { name?: string }).name === "order-sync" },
     { group: request, name: "workflow body: Check, valid", fn: () => workflowInput.Check(CONTRACT_WORKFLOW), check: (r) => r === true },
@@ -215,5 +226,12 @@ export function microCases(): MicroCase[] {
     { group: resilience, name: "await an answered call (reference)", fn: () => answered(), check: (r) => r === ROWS.length },
     { group: resilience, name: "breaker.run, no time bound", fn: () => UNBOUNDED.run(answered), check: (r) => r === ROWS.length },
     { group: resilience, name: "breaker.run, 5 s time bound", fn: () => BOUNDED.run(answered), check: (r) => r === ROWS.length },
+
+    {
+      group: kafka,
+      name: "group a send of 2,000 messages by partition",
+      fn: groupBurst,
+      check: (r) => Object.values(r as Record<string, unknown[]>).reduce((n, l) => n + l.length, 0) === BURST.length,
+    },
   ];
 }

@@ -1,30 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { keyHash, keyPartitioner } from "./partitioner.ts";
+import { loadGroupMessagesPerPartition, loadRequestQueue, type RequestQueue, type RequestQueueEntry } from "./kafkajs-internals.ts";
 
-/** kafkajs's per-connection request queue, as patched in patches/kafkajs@2.2.4.patch. */
-interface RequestQueue {
-  throttleCheckTimeoutId: unknown;
-  push(r: { entry: Entry; expectResponse: boolean; sendRequest: () => void }): void;
-  fulfillRequest(r: { correlationId: number; payload: null; size: number }): void;
-  maybeThrottle(ms: number): void;
-  checkPendingRequests(): void;
-  destroy(): void;
-}
-interface Entry {
-  correlationId: number;
-  apiName: string;
-  apiKey: number;
-  apiVersion: number;
-  resolve: (x: unknown) => void;
-  reject: (e: unknown) => void;
-}
-
-// kafkajs does not export its queue: load the file the runtime loads the client from.
-const kafkajsDir = dirname(fileURLToPath(import.meta.resolve("kafkajs")));
-const { default: Queue } = (await import(join(kafkajsDir, "src/network/requestQueue/index.js"))) as {
-  default: new (o: object) => RequestQueue;
-};
+const Queue = await loadRequestQueue();
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -72,5 +50,36 @@ describe("kafkajs request queue (patched)", () => {
     await Bun.sleep(80);
     expect(sent).toEqual([1]);
     q.destroy();
+  });
+});
+
+const group = await loadGroupMessagesPerPartition();
+
+describe("kafkajs producer's grouping by partition (patched)", () => {
+  const partitionMetadata = [0, 1, 2].map((partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+  const messages = Array.from({ length: 3000 }, (_, i) => ({ key: `run-${i}`, value: String(i) }));
+  const partitioner = keyPartitioner();
+
+  test("every message lands in its key's partition, in the order it was given", () => {
+    const grouped = group({ topic: "runs", partitionMetadata, messages, partitioner });
+    expect(Object.keys(grouped).sort()).toEqual(["0", "1", "2"]);
+    for (const [partition, list] of Object.entries(grouped)) {
+      const expected = messages.filter((m) => keyHash(m.key) % 3 === Number(partition));
+      expect(list).toEqual(expected);
+      // The message objects themselves, not copies: the producer encodes what the caller gave.
+      expect(list.every((m, i) => m === expected[i])).toBe(true);
+    }
+    expect(Object.values(grouped).reduce((n, l) => n + l.length, 0)).toBe(messages.length);
+  });
+
+  test("a message's explicit partition wins over its key", () => {
+    const pinned = [{ key: "a", value: "1", partition: 2 }, { key: "a", value: "2" }];
+    const grouped = group({ topic: "runs", partitionMetadata, messages: pinned, partitioner });
+    expect(grouped["2"]).toContain(pinned[0]!);
+    expect(Object.values(grouped).flat()).toHaveLength(2);
+  });
+
+  test("a topic without partition metadata groups nothing", () => {
+    expect(group({ topic: "runs", partitionMetadata: [], messages, partitioner })).toEqual({});
   });
 });
