@@ -6,6 +6,7 @@
  * Text may use **bold** and `code`; both renderers understand those two and nothing else.
  */
 import { FLOW_STEPS, type BenchResults, type FlowRun, type FlowStep, type OhaRun, type Stats, type Target, type WarmupRun } from "../results.ts";
+import { FLOW_RATIO_TARGET } from "../compare.ts";
 import { DASH, int, median, ms, pct, ratio, rps, sec, inUnit, range } from "./format.ts";
 
 export type Align = "l" | "r";
@@ -123,9 +124,16 @@ export function headlineFigures(flow: FlowRun[]): Figure[] {
   ];
 }
 
+/** A round's CPU with the flow's request count, so that machine-wide seconds can be put per request. */
+const cpuPerRound = (r: FlowRun) => r.cpu && { ...r.cpu, requests: r.requests };
+type RoundCpu = NonNullable<ReturnType<typeof cpuPerRound>>;
+const perRequestUs = (c: RoundCpu, s: number) => (c.requests > 0 ? (s * 1e6) / c.requests : Number.NaN);
+const machineUs = (c: RoundCpu) => perRequestUs(c, c.api_s + c.workers_s + c.runner_s + c.rest_s);
+const outsideApiUs = (c: RoundCpu) => perRequestUs(c, c.workers_s + c.runner_s + c.rest_s);
+
 /** How the machine's CPU was shared during the flows, for the rounds that recorded it. */
 export function cpuFigures(flow: FlowRun[]): Figure[] {
-  const { f, parts } = pairedRounds(flow, (r) => r.cpu);
+  const { f, parts } = pairedRounds(flow, cpuPerRound);
   // Older results did not split user and kernel time.
   const split = parts.every((c) => c.api_kernel_us_per_request !== undefined);
   return [
@@ -136,12 +144,39 @@ export function cpuFigures(flow: FlowRun[]): Figure[] {
           f("… of it in the kernel", "µs", (c) => c.api_kernel_us_per_request!),
         ]
       : []),
+    f("Machine CPU per request", "µs", machineUs),
+    f("… of it outside the API", "µs", outsideApiUs),
     f("API target", "s", (c) => c.api_s),
     f("Workers", "s", (c) => c.workers_s),
     f("Flow runner (the load generator)", "s", (c) => c.runner_s),
     f("Rest: PostgreSQL, PgBouncer, Redis, Kafka, kernel", "s", (c) => c.rest_s),
     f("Machine busy", "%", (c) => c.machine_busy_pct),
   ];
+}
+
+/**
+ * What the flow-throughput target asks of the Bun API, as arithmetic on the medians of the CPU
+ * figures: were the flow's throughput set by the machine's CPU per request alone, Bun/Node would be
+ * Node's machine CPU per request over Bun's. Undefined unless both targets recorded their CPU.
+ */
+export function ratioBudget(cpu: Figure[], measuredRatio: number, target = FLOW_RATIO_TARGET) {
+  const get = (metric: string) => cpu.find((f) => f.metric === metric);
+  const [api, machine, outside] = [get("API CPU per request"), get("Machine CPU per request"), get("… of it outside the API")];
+  if (!api || !machine || !outside || !api.bun.length || !machine.node.length) return undefined;
+  return {
+    target,
+    measuredRatio,
+    bunMachineUs: machine.bunMedian,
+    nodeMachineUs: machine.nodeMedian,
+    cpuRatio: machine.nodeMedian / machine.bunMedian,
+    bunOutsideUs: outside.bunMedian,
+    nodeOutsideUs: outside.nodeMedian,
+    bunApiUs: api.bunMedian,
+    /** The most the Bun API could cost per request for the target, the rest costing what it did. */
+    bunApiAllowedUs: machine.nodeMedian / target - outside.bunMedian,
+    /** Bun/Node with a Bun API that cost nothing. */
+    ceiling: machine.nodeMedian / outside.bunMedian,
+  };
 }
 
 /** What the machine's TCP did during the flows, for the rounds that recorded it. */
@@ -396,12 +431,27 @@ export function buildReport(results: BenchResults): Block[] {
       "CPU seconds used while each measured flow ran, from Linux's /proc, median of rounds: the API target (its supervisor and replicas), the workers, the flow runner, and the rest of the machine. " +
         "Everything shares these cores, so the flow's throughput depends on all of them. **API CPU per request** is the API's CPU over the flow's requests: " +
         "the one figure here where only the runtime and the HTTP framework differ. Of it, the part **in user space** is the runtime, the framework, the drivers and the domain code; " +
-        "the part **in the kernel** is system time spent on the API's behalf (its sockets to the clients, PgBouncer, Redis and Kafka, on loopback). Lower is better; a Bun/Node ratio below 1 favours Bun.",
+        "the part **in the kernel** is system time spent on the API's behalf (its sockets to the clients, PgBouncer, Redis and Kafka, on loopback). " +
+        "**Machine CPU per request** is the whole machine's: the four parts below over the flow's requests. Lower is better; a Bun/Node ratio below 1 favours Bun.",
     );
     table(
       ["During the flow", "Bun", "Node", "Bun/Node", "Ratio range"],
       cpu.map((f) => [f.unit === "s" ? `${f.metric} (CPU-s)` : `${f.metric} (${f.unit})`, ...figureCells(f)]),
     );
+    const budget = ratioBudget(cpu, figs[0]!.ratio);
+    if (budget) {
+      const us = (v: number) => `${int(v)} µs`;
+      const allowed =
+        budget.bunApiAllowedUs > 0
+          ? `which leaves the Bun API at most **${us(budget.bunApiAllowedUs)}** per request, against the ${us(budget.bunApiUs)} it used`
+          : `which the work outside the API alone exceeds: with the rest as measured, no API could reach it on this machine`;
+      p(
+        `**What ${ratio(budget.target)} asks of the API.** Arithmetic on the medians above, not a measurement. Per flow request the machine spent ${us(budget.bunMachineUs)} of CPU under Bun and ${us(budget.nodeMachineUs)} under Node; ` +
+          `were the flow's throughput set by CPU alone, Bun/Node would be ${ratio(budget.cpuRatio)} (measured: ${ratio(budget.measuredRatio)}). ` +
+          `Of Bun's ${us(budget.bunMachineUs)}, ${us(budget.bunOutsideUs)} went outside the API (${us(budget.nodeOutsideUs)} under Node): the workers, the flow runner and the stack, whose work is the same whichever API serves the flow. ` +
+          `For ${ratio(budget.target)} the machine could spend at most ${us(budget.nodeMachineUs / budget.target)} per request under Bun, ${allowed}; a Bun API that cost nothing would give at most ${ratio(budget.ceiling)}.`,
+      );
+    }
     if (r.warmups?.length) {
       const users = [...new Set(r.warmups.map((w) => w.users))].map(int).join(", ");
       p(

@@ -88,6 +88,42 @@ describe("report.md", () => {
     expect(html).toContain("cpu-share");
   });
 
+  test("puts the machine's CPU per request, and what the ratio target asks of the Bun API", () => {
+    const perRequest = (t: Target, parts: (c: NonNullable<BenchResults["flow"][number]["cpu"]>) => number) =>
+      median(of(t).map((f) => (parts(f.cpu!) * 1e6) / f.requests));
+    const machine = (t: Target) => perRequest(t, (c) => c.api_s + c.workers_s + c.runner_s + c.rest_s);
+    const outside = (t: Target) => perRequest(t, (c) => c.workers_s + c.runner_s + c.rest_s);
+    const row = (name: string) => md.split("\n").find((l) => l.startsWith(`| ${name}`))!;
+    expect(row("Machine CPU per request (µs)")).toStartWith(`| Machine CPU per request (µs) | ${int(machine("bun"))} | ${int(machine("node"))} |`);
+    expect(row("… of it outside the API (µs)")).toStartWith(`| … of it outside the API (µs) | ${int(outside("bun"))} | ${int(outside("node"))} |`);
+
+    const text = md.split("\n").find((l) => l.startsWith("**What 1.50× asks of the API.**"))!;
+    expect(text).toContain(`${int(machine("bun"))} µs of CPU under Bun and ${int(machine("node"))} µs under Node`);
+    expect(text).toContain(`Bun/Node would be ${ratio(machine("node") / machine("bun"))}`);
+    const throughput = of("bun").map((b, i) => b.throughput_rps / of("node")[i]!.throughput_rps);
+    expect(text).toContain(`(measured: ${ratio(median(throughput))})`);
+    const allowed = machine("node") / 1.5 - outside("bun");
+    expect(allowed).toBeGreaterThan(0);
+    expect(text).toContain(`leaves the Bun API at most **${int(allowed)} µs** per request, against the ${int(median(of("bun").map((f) => f.cpu!.api_us_per_request)))} µs it used`);
+    expect(text).toContain(`would give at most ${ratio(machine("node") / outside("bun"))}.`);
+  });
+
+  test("says when the work outside the API alone rules the ratio target out", async () => {
+    const heavy = sampleResults();
+    for (const f of heavy.flow) if (f.target === "bun") f.cpu!.runner_s *= 10;
+    const { md: text } = await renderApart(heavy);
+    expect(text).toContain("which the work outside the API alone exceeds");
+    expect(text).not.toContain("NaN");
+  });
+
+  test("without Node's rounds there is no ratio to budget", async () => {
+    const bunOnly = sampleResults();
+    bunOnly.flow = bunOnly.flow.filter((f) => f.target === "bun");
+    const { md: text } = await renderApart(bunOnly);
+    expect(text).toContain("| Machine CPU per request (µs) |");
+    expect(text).not.toContain("asks of the API");
+  });
+
   test("results of a bench before the kernel's part was recorded: API CPU per request without the split", async () => {
     const old = sampleResults();
     for (const f of old.flow) delete f.cpu!.api_kernel_us_per_request;
