@@ -443,13 +443,13 @@ export function buildReport(results: BenchResults): Block[] {
       const us = (v: number) => `${int(v)} µs`;
       const allowed =
         budget.bunApiAllowedUs > 0
-          ? `which leaves the Bun API at most **${us(budget.bunApiAllowedUs)}** per request, against the ${us(budget.bunApiUs)} it used`
-          : `which the work outside the API alone exceeds: with the rest as measured, no API could reach it on this machine`;
+          ? `the Bun API could use at most **${us(budget.bunApiAllowedUs)}** per request, against the ${us(budget.bunApiUs)} it used`
+          : `the work outside the API alone exceeds that, so no API could reach it on this machine`;
       p(
         `**What ${ratio(budget.target)} asks of the API.** Arithmetic on the medians above, not a measurement. Per flow request the machine spent ${us(budget.bunMachineUs)} of CPU under Bun and ${us(budget.nodeMachineUs)} under Node; ` +
           `were the flow's throughput set by CPU alone, Bun/Node would be ${ratio(budget.cpuRatio)} (measured: ${ratio(budget.measuredRatio)}). ` +
-          `Of Bun's ${us(budget.bunMachineUs)}, ${us(budget.bunOutsideUs)} went outside the API (${us(budget.nodeOutsideUs)} under Node): the workers, the flow runner and the stack, whose work is the same whichever API serves the flow. ` +
-          `For ${ratio(budget.target)} the machine could spend at most ${us(budget.nodeMachineUs / budget.target)} per request under Bun, ${allowed}; a Bun API that cost nothing would give at most ${ratio(budget.ceiling)}.`,
+          `Of Bun's ${us(budget.bunMachineUs)}, ${us(budget.bunOutsideUs)} went outside the API (${us(budget.nodeOutsideUs)} under Node): the workers, the flow runner, the stack and the kernel's own threads. ` +
+          `For ${ratio(budget.target)} the machine could spend at most ${us(budget.nodeMachineUs / budget.target)} per request under Bun; with everything outside the API costing what it did, ${allowed}. A Bun API that cost nothing would give at most ${ratio(budget.ceiling)}.`,
       );
     }
     if (r.warmups?.length) {
