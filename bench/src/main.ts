@@ -11,7 +11,7 @@ import type { FlowOutput } from "./flow/runner.ts";
 import { cpuBetween, cpuMark } from "./cpu.ts";
 import { listenQueueSettings, readTcpCounters, tcpBetween } from "./tcp.ts";
 import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
-import { benchStore, recreateStore, withDatabase } from "./store.ts";
+import { benchStore, recreateStore, vacuumStore, withDatabase } from "./store.ts";
 import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
 import { intOption, OptionError, optionsOrExit } from "./options.ts";
 import type { Audit, BenchResults, FlowCpu, FlowRun, OhaRun, Target, WarmupRun } from "./results.ts";
@@ -53,7 +53,7 @@ if (!(scenarioName in SCENARIOS)) {
 }
 const sc: { users: number; rounds: number; ohaSeconds: number; ohaConcurrency: number; auditDeadlineS: number } = { ...SCENARIOS[scenarioName] };
 const envInt = (k: string, d: number, min: number, max: number) => intOption(k, process.env[k] ?? String(d), min, max);
-const { targets, replicas, workers, warmupUsers, warmupFlows, ports, NGINX_PORT } = optionsOrExit(() => {
+const { targets, replicas, workers, warmupUsers, warmupFlows, vacuum, ports, NGINX_PORT } = optionsOrExit(() => {
   const named = args.targets!.split(",").map((t) => t.trim());
   const targets = named.filter((t): t is Target => t === "bun" || t === "node");
   if (targets.length === 0 || targets.length !== named.length) throw new OptionError(`--targets must be bun, node or bun,node, got ${JSON.stringify(args.targets)}`);
@@ -70,6 +70,7 @@ const { targets, replicas, workers, warmupUsers, warmupFlows, ports, NGINX_PORT 
     // only in its third). The report shows each warm-up's CPU per request, so the settling is seen.
     warmupUsers: envInt("BENCH_WARMUP_USERS", sc.users, 1, 100_000),
     warmupFlows: envInt("BENCH_WARMUP_FLOWS", 2, 0, 10),
+    vacuum: envInt("BENCH_VACUUM", 1, 0, 1) === 1,
     ports: { bun: envInt("BENCH_BUN_PORT", 3000, 1, 65535), node: envInt("BENCH_NODE_PORT", 3001, 1, 65535) } as Record<Target, number>,
     NGINX_PORT: envInt("NGINX_PORT", 8080, 1, 65535),
   };
@@ -228,6 +229,10 @@ async function main(): Promise<number> {
         }
         const backlog = await quiesce(sql, { since: t0, deadlineS: sc.auditDeadlineS, onWait: log });
         if (backlog > 0) log(`[bench] WARNING: ${backlog} earlier run(s) still executing after ${sc.auditDeadlineS} s; the round starts anyway`);
+        if (vacuum) {
+          const v = await vacuumStore(sql);
+          log(`[bench] VACUUM (ANALYZE) of ${v.tables.join(", ")}: ${v.seconds.toFixed(1)} s`);
+        }
         const out = await flowWithCounters({ api, workers: w }, t, round);
         const cpu = out.flow.cpu;
         flow.push(out.flow);
@@ -258,7 +263,7 @@ async function main(): Promise<number> {
     finished_at: new Date().toISOString(),
     machine: { cores: availableParallelism(), memory_gib: Math.round(totalmem() / 2 ** 30), cpu_model: cpus()[0]?.model ?? "unknown", os: type(), kernel: release() },
     versions: await versions(nodeVersion, oha),
-    config: { users: sc.users, warmup_users: warmupUsers, warmup_flows: warmupFlows, rounds: sc.rounds, topology: args.topology!, via: args.via!, database: store.database, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(","), listen_backlog: baseConfig.listenBacklog, ...listenQueueSettings() },
+    config: { users: sc.users, warmup_users: warmupUsers, warmup_flows: warmupFlows, vacuum_before_flow: vacuum, rounds: sc.rounds, topology: args.topology!, via: args.via!, database: store.database, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(","), listen_backlog: baseConfig.listenBacklog, ...listenQueueSettings() },
     flow,
     warmups,
     oha: ohaRuns,
@@ -271,6 +276,7 @@ async function main(): Promise<number> {
       "Bun and Node are measured alternately on the same infrastructure with the same number of replicas; only one of them runs at a time.",
       `Before each measured flow the freshly started target serves ${warmupFlows} unrecorded warm-up flow(s) of ${warmupUsers} users (connection pools filled, code compiled), the same for both.`,
       "Before each measured flow the bench waits until the workers have finished every run it created earlier (the previous round's oha triggers, the warm-up), so no round runs on top of another's backlog.",
+      ...(vacuum ? ["Then it vacuums and analyzes its database (VACUUM (ANALYZE), as pgbench does), so that autovacuum of the warm-ups' rows does not start inside a measured flow."] : []),
       "The reference rows are the seed reports' published figures on their own hardware: context, not a same-machine comparison.",
       `Each bench starts on an empty store of its own: database ${store.database}, topics ${store.runsTopic} and ${store.deadLetterTopic}, consumer group ${store.groupId}.`,
       ...[shortFlowNote(flow)].filter((n) => n !== undefined),

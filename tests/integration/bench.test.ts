@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "@wf/domain";
 import { createKafka } from "@wf/domain/bus/kafka";
 import { createSql, type Sql } from "@wf/domain/sql/client";
-import { benchStore, recreateStore } from "../../bench/src/store.ts";
+import { benchStore, recreateStore, vacuumStore } from "../../bench/src/store.ts";
 import { audit } from "../../bench/src/flow/audit.ts";
 import { runFlow } from "../../bench/src/flow/runner.ts";
 import { inconsistencies } from "../../bench/src/flow/stats.ts";
@@ -111,6 +111,43 @@ describe("bench", () => {
     } finally {
       await admin.deleteTopics({ topics: [store.runsTopic, store.deadLetterTopic] }).catch(() => {});
       await admin.disconnect();
+      await sql.unsafe(`DROP DATABASE IF EXISTS "${store.database}" WITH (FORCE)`);
+    }
+  });
+
+  test("before a measured flow the bench's tables are vacuumed and analyzed: dead rows gone, statistics fresh", async () => {
+    const store = benchStore(api.config, unique("wf_bench_vacuum").replaceAll("-", "_").toLowerCase(), "direct");
+    try {
+      await recreateStore(api.config, store);
+      const db = createSql(api.config, store.directUrl, 1);
+      try {
+        // What a warm-up leaves: new rows, and dead ones (here, deleted).
+        await db`INSERT INTO workflows (id, name, steps, created_at, updated_at)
+                 SELECT gen_random_uuid(), 'w' || i, '[]', now(), now() FROM generate_series(1, 2000) AS i`;
+        await db`DELETE FROM workflows WHERE name LIKE 'w1%'`;
+        const stats = async () =>
+          (await db<{ dead: number; vacuums: number; analyzes: number }[]>`
+            SELECT n_dead_tup::int AS dead, vacuum_count::int AS vacuums, analyze_count::int AS analyzes
+            FROM pg_stat_user_tables WHERE relname = 'workflows'`)[0]!;
+        await db`SELECT pg_stat_force_next_flush()`;
+        const before = await stats();
+        expect(before.dead).toBeGreaterThan(0);
+        const v = await vacuumStore(db);
+        expect(v.tables).toEqual(expect.arrayContaining(["outbox", "runs", "workflows"]));
+        expect(v.seconds).toBeGreaterThan(0);
+        await db`SELECT pg_stat_clear_snapshot()`;
+        const after = await stats();
+        expect(after.vacuums).toBe(before.vacuums + 1);
+        expect(after.analyzes).toBe(before.analyzes + 1);
+        expect(after.dead).toBe(0);
+      } finally {
+        await db.end();
+      }
+    } finally {
+      const kafka = createKafka(api.config, createLogger("silent"), "bench-vacuum-test").admin();
+      await kafka.connect();
+      await kafka.deleteTopics({ topics: [store.runsTopic, store.deadLetterTopic] }).catch(() => {});
+      await kafka.disconnect();
       await sql.unsafe(`DROP DATABASE IF EXISTS "${store.database}" WITH (FORCE)`);
     }
   });
