@@ -144,10 +144,10 @@ describe("bench", () => {
         await db.end();
       }
     } finally {
-      const kafka = createKafka(api.config, createLogger("silent"), "bench-vacuum-test").admin();
-      await kafka.connect();
-      await kafka.deleteTopics({ topics: [store.runsTopic, store.deadLetterTopic] }).catch(() => {});
-      await kafka.disconnect();
+      const admin = createKafka(api.config, createLogger("silent"), "bench-vacuum-test").admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [store.runsTopic, store.deadLetterTopic] }).catch(() => {});
+      await admin.disconnect();
       await sql.unsafe(`DROP DATABASE IF EXISTS "${store.database}" WITH (FORCE)`);
     }
   });
