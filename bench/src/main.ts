@@ -231,7 +231,11 @@ async function main(): Promise<number> {
         if (backlog > 0) log(`[bench] WARNING: ${backlog} earlier run(s) still executing after ${sc.auditDeadlineS} s; the round starts anyway`);
         if (vacuum) {
           const v = await vacuumStore(sql);
-          log(`[bench] VACUUM (ANALYZE) of ${v.tables.join(", ")}: ${v.seconds.toFixed(1)} s`);
+          log(
+            v.tables.length > 0
+              ? `[bench] VACUUM (ANALYZE) of ${v.tables.join(", ")}: ${v.seconds.toFixed(1)} s`
+              : `[bench] WARNING: no table of ${store.database} belongs to the bench's database user, so none was vacuumed`,
+          );
         }
         const out = await flowWithCounters({ api, workers: w }, t, round);
         const cpu = out.flow.cpu;
