@@ -86,6 +86,9 @@ function figure(metric: string, unit: string, higherIsBetter: boolean, bun: numb
   };
 }
 
+/** Whether any round of either target gave this figure: a section without one is left out. */
+const anyRound = (f: Figure): boolean => f.bun.length + f.node.length > 0;
+
 /** A figure's Bun, Node, Bun/Node and ratio-range cells. */
 const figureCells = (f: Figure): string[] => [
   inUnit(f.bunMedian, f.unit),
@@ -425,7 +428,7 @@ export function buildReport(results: BenchResults): Block[] {
 
   // --- CPU ------------------------------------------------------------------------------------
   const cpu = cpuFigures(r.flow);
-  if (cpu[0]!.bun.length + cpu[0]!.node.length > 0) {
+  if (anyRound(cpu[0]!)) {
     h2("Where the CPU went during the flows", "cpu");
     p(
       "CPU seconds used while each measured flow ran, from Linux's /proc, median of rounds: the API target (its supervisor and replicas), the workers, the flow runner, and the rest of the machine. " +
@@ -482,7 +485,7 @@ export function buildReport(results: BenchResults): Block[] {
 
   // --- TCP ------------------------------------------------------------------------------------
   const tcp = tcpFigures(r.flow);
-  if (tcp[0]!.bun.length + tcp[0]!.node.length > 0) {
+  if (anyRound(tcp[0]!)) {
     h2("What TCP did during the flows", "tcp");
     p(
       "The machine's TCP counters (Linux's /proc/net/snmp and /proc/net/netstat) over each measured flow, median of rounds. They are machine-wide: nearly all of it is the flow's own connections, one per user, opened at once. " +
