@@ -179,6 +179,12 @@ export function ratioBudget(cpu: Figure[], measuredRatio: number, target = FLOW_
     bunApiAllowedUs: machine.nodeMedian / target - outside.bunMedian,
     /** Bun/Node with a Bun API that cost nothing. */
     ceiling: machine.nodeMedian / outside.bunMedian,
+    nodeApiUs: api.nodeMedian,
+    /**
+     * Bun/Node with nothing but the API on the CPU (the rest on other machines): the most a flow
+     * bound by CPU could give at these API costs, however the rest of the deployment is laid out.
+     */
+    apiBound: api.nodeMedian / api.bunMedian,
   };
 }
 
@@ -453,6 +459,14 @@ export function buildReport(results: BenchResults): Block[] {
           `were the flow's throughput set by CPU alone, Bun/Node would be ${ratio(budget.cpuRatio)} (measured: ${ratio(budget.measuredRatio)}). ` +
           `Of Bun's ${us(budget.bunMachineUs)}, ${us(budget.bunOutsideUs)} went outside the API (${us(budget.nodeOutsideUs)} under Node): the workers, the flow runner, the stack and the kernel's own threads. ` +
           `For ${ratio(budget.target)} the machine could spend at most ${us(budget.nodeMachineUs / budget.target)} per request under Bun; with everything outside the API costing what it did, ${allowed}. A Bun API that cost nothing would give at most ${ratio(budget.ceiling)}.`,
+      );
+      const apiShare = budget.bunApiUs / budget.nodeApiUs;
+      p(
+        `**The bound set by the API alone.** Were the workers, the flow runner and the stack on other machines, a flow bound by CPU would give Bun/Node = Node's API CPU per request over Bun's: ` +
+          `${us(budget.nodeApiUs)} / ${us(budget.bunApiUs)} = ${ratio(budget.apiBound)}. ` +
+          (budget.apiBound >= budget.target
+            ? `That clears ${ratio(budget.target)}, so on this machine it is the work outside the API, shared by both targets, that holds the flow's ratio down.`
+            : `Wherever the rest runs, a flow bound by CPU reaches ${ratio(budget.target)} only with the Bun API at ${ratio(1 / budget.target)} Node's CPU per request or less; it used ${ratio(apiShare)}.`),
       );
     }
     if (r.warmups?.length) {

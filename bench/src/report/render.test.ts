@@ -106,6 +106,20 @@ describe("report.md", () => {
     expect(allowed).toBeGreaterThan(0);
     expect(text).toContain(`the Bun API could use at most **${int(allowed)} µs** per request, against the ${int(median(of("bun").map((f) => f.cpu!.api_us_per_request)))} µs it used`);
     expect(text).toContain(`would give at most ${ratio(machine("node") / outside("bun"))}.`);
+
+    const api = (t: Target) => median(of(t).map((f) => f.cpu!.api_us_per_request));
+    const bound = md.split("\n").find((l) => l.startsWith("**The bound set by the API alone.**"))!;
+    expect(api("node") / api("bun")).toBeLessThan(1.5);
+    expect(bound).toContain(`${int(api("node"))} µs / ${int(api("bun"))} µs = ${ratio(api("node") / api("bun"))}.`);
+    expect(bound).toContain(`reaches 1.50× only with the Bun API at 0.67× Node's CPU per request or less; it used ${ratio(api("bun") / api("node"))}.`);
+  });
+
+  test("says when the API alone would clear the ratio target, and the shared work holds it down", async () => {
+    const lean = sampleResults();
+    for (const f of lean.flow) if (f.target === "bun") f.cpu!.api_us_per_request /= 3;
+    const { md: text } = await renderApart(lean);
+    expect(text).toContain("so on this machine it is the work outside the API, shared by both targets, that holds the flow's ratio down.");
+    expect(text).not.toContain("Wherever the rest runs");
   });
 
   test("says when the work outside the API alone rules the ratio target out", async () => {
