@@ -460,13 +460,12 @@ export function buildReport(results: BenchResults): Block[] {
           `Of Bun's ${us(budget.bunMachineUs)}, ${us(budget.bunOutsideUs)} went outside the API (${us(budget.nodeOutsideUs)} under Node): the workers, the flow runner, the stack and the kernel's own threads. ` +
           `For ${ratio(budget.target)} the machine could spend at most ${us(budget.nodeMachineUs / budget.target)} per request under Bun; with everything outside the API costing what it did, ${allowed}. A Bun API that cost nothing would give at most ${ratio(budget.ceiling)}.`,
       );
-      const apiShare = budget.bunApiUs / budget.nodeApiUs;
       p(
         `**The bound set by the API alone.** Were the workers, the flow runner and the stack on other machines, a flow bound by CPU would give Bun/Node = Node's API CPU per request over Bun's: ` +
           `${us(budget.nodeApiUs)} / ${us(budget.bunApiUs)} = ${ratio(budget.apiBound)}. ` +
           (budget.apiBound >= budget.target
             ? `That clears ${ratio(budget.target)}, so on this machine it is the work outside the API, shared by both targets, that holds the flow's ratio down.`
-            : `Wherever the rest runs, a flow bound by CPU reaches ${ratio(budget.target)} only with the Bun API at ${ratio(1 / budget.target)} Node's CPU per request or less; it used ${ratio(apiShare)}.`),
+            : `Wherever the rest runs, a flow bound by CPU reaches ${ratio(budget.target)} only if the Bun API uses at most ${ratio(1 / budget.target)} Node's CPU per request: ${us(budget.nodeApiUs / budget.target)} here, against the ${us(budget.bunApiUs)} it used.`),
       );
     }
     if (r.warmups?.length) {
