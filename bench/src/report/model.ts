@@ -188,6 +188,15 @@ export function ratioBudget(cpu: Figure[], measuredRatio: number, target = FLOW_
   };
 }
 
+/**
+ * The API replicas each target ran with: the flow's ratio depends on it (on two shared cores one
+ * replica each and two each gave very different ratios), so the report says it up front.
+ */
+function replicasPhrase(config: BenchResults["config"], both: boolean): string {
+  const n = config.api_replicas;
+  return typeof n === "number" ? `, ${int(n)} API replica${n === 1 ? "" : "s"}${both ? " per target" : ""}` : "";
+}
+
 /** What the machine's TCP did during the flows, for the rounds that recorded it. */
 export function tcpFigures(flow: FlowRun[]): Figure[] {
   const { f } = pairedRounds(flow, (r) => r.tcp);
@@ -375,7 +384,7 @@ export function buildReport(results: BenchResults): Block[] {
   p(
     `Measured from ${r.started_at} to ${r.finished_at} on one machine with ${int(r.machine.cores)} cores and ${int(r.machine.memory_gib)} GiB of memory (${r.machine.cpu_model}). ` +
       (r.flow.length
-        ? `${present.map((t) => TARGET_LABEL[t]).join(" and ")}, ${int(rounds)} round${rounds === 1 ? "" : "s"}${both ? " each" : ""}, ${users.map(int).join(", ")} concurrent users running the 7-step flow.`
+        ? `${present.map((t) => TARGET_LABEL[t]).join(" and ")}, ${int(rounds)} round${rounds === 1 ? "" : "s"}${both ? " each" : ""}${replicasPhrase(r.config, both)}, ${users.map(int).join(", ")} concurrent users running the 7-step flow.`
         : "No flow runs are in these results."),
   );
 
@@ -464,7 +473,7 @@ export function buildReport(results: BenchResults): Block[] {
         `**The bound set by the API alone.** Were the workers, the flow runner and the stack on other machines, a flow bound by CPU would give Bun/Node = Node's API CPU per request over Bun's: ` +
           `${us(budget.nodeApiUs)} / ${us(budget.bunApiUs)} = ${ratio(budget.apiBound)}. ` +
           (budget.apiBound >= budget.target
-            ? `That clears ${ratio(budget.target)}, so on this machine it is the work outside the API, shared by both targets, that holds the flow's ratio down.`
+            ? `That clears ${ratio(budget.target)}: what the flow's ratio falls short of it, it loses to the work outside the API, which both targets share on this machine.`
             : `Wherever the rest runs, a flow bound by CPU reaches ${ratio(budget.target)} only if the Bun API uses at most ${ratio(1 / budget.target)} Node's CPU per request: ${us(budget.nodeApiUs / budget.target)} here, against the ${us(budget.bunApiUs)} it used.`),
       );
     }

@@ -67,6 +67,15 @@ describe("report.md", () => {
     expect(md).toContain("| Users completed (of 10,000) | 10,000 |");
   });
 
+  test("says up front how many API replicas each target ran with", async () => {
+    expect(results.config.api_replicas).toBe(2);
+    expect(md.slice(0, md.indexOf("## Headline"))).toContain("Bun and Node, 3 rounds each, 2 API replicas per target, 10,000 concurrent users");
+    const one = sampleResults();
+    one.config.api_replicas = 1;
+    const { md: text } = await renderApart(one);
+    expect(text).toContain(", 1 API replica per target,");
+  });
+
   test("says where the CPU went: per request of the API, and each part of the machine, with Bun/Node", () => {
     const bun = of("bun");
     const node = of("node");
@@ -118,7 +127,7 @@ describe("report.md", () => {
     const lean = sampleResults();
     for (const f of lean.flow) if (f.target === "bun") f.cpu!.api_us_per_request /= 3;
     const { md: text } = await renderApart(lean);
-    expect(text).toContain("so on this machine it is the work outside the API, shared by both targets, that holds the flow's ratio down.");
+    expect(text).toContain("it loses to the work outside the API, which both targets share on this machine.");
     expect(text).not.toContain("Wherever the rest runs");
   });
 
