@@ -15,47 +15,14 @@
  * if a step fails, the socket keeps Bun's settings and the caller says so in the log.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { fdsOf, listeningInodesOf } from "@wf/domain/process/listeners";
 
 const IPPROTO_TCP = 6;
 const TCP_DEFER_ACCEPT = 9;
-const LISTEN_STATE = "0A";
-
-/** Inodes of the sockets listening on `port` in a /proc/net/tcp or tcp6 table (every process's). */
-export function listeningInodes(table: string, port: number): string[] {
-  const inodes: string[] = [];
-  for (const line of table.split("\n").slice(1)) {
-    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== LISTEN_STATE) continue;
-    const localPort = parseInt(f[1]!.slice(f[1]!.lastIndexOf(":") + 1), 16);
-    if (localPort === port) inodes.push(f[9]!);
-  }
-  return inodes;
-}
 
 /** This process's descriptors of the sockets listening on `port`: with SO_REUSEPORT every replica has its own. */
 export function ownListeningFds(port: number): number[] {
-  const inodes = new Set<string>();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    try {
-      for (const inode of listeningInodes(readFileSync(file, "utf8"), port)) inodes.add(inode);
-    } catch {
-      // no IPv6 table on this kernel
-    }
-  }
-  const fds: number[] = [];
-  for (const name of readdirSync("/proc/self/fd")) {
-    let target: string;
-    try {
-      target = readlinkSync(`/proc/self/fd/${name}`);
-    } catch {
-      continue; // closed since the listing
-    }
-    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-    if (inode && inodes.has(inode)) fds.push(Number(name));
-  }
-  return fds;
+  return fdsOf("self", listeningInodesOf(port));
 }
 
 type Libc = ReturnType<typeof openLibc>;
