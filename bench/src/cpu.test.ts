@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cpuBetween, machineBusySeconds, treeCpu, treeCpuSeconds, type CpuMark } from "./cpu.ts";
+import { cpuBetween, cpuMark, machineBusySeconds, treeCpu, treeCpuSeconds, type CpuMark } from "./cpu.ts";
 
 /** A shell whose child spins for `ms`, then the shell waits: the spin belongs to the shell's tree. */
 function spinningTree(ms: number) {
@@ -69,8 +69,8 @@ describe("CPU time from /proc", () => {
   });
 
   test("cpuBetween shares a window between API, workers, runner and the rest", () => {
-    const a: CpuMark = { at: 1000, api: 10, apiKernel: 4, workers: 5, machine: 100 };
-    const b: CpuMark = { at: 7000, api: 16, apiKernel: 6.1, workers: 6.5, machine: 111 };
+    const a: CpuMark = { at: 1000, api: 10, apiKernel: 4, workers: 5, machine: 100, stack: {} };
+    const b: CpuMark = { at: 7000, api: 16, apiKernel: 6.1, workers: 6.5, machine: 111, stack: {} };
     expect(cpuBetween(a, b, 2.5, 2, 70_000)).toEqual({
       window_s: 6,
       machine_busy_pct: 92,
@@ -81,5 +81,26 @@ describe("CPU time from /proc", () => {
       api_us_per_request: 86,
       api_kernel_us_per_request: 30,
     });
+  });
+
+  test("cpuBetween gives each stack service's part of the rest, for services marked at both ends", () => {
+    const a: CpuMark = { at: 0, api: 0, apiKernel: 0, workers: 0, machine: 0, stack: { postgres: 40, redis: 3, kafka: 7 } };
+    const b: CpuMark = { at: 5000, api: 4, apiKernel: 1, workers: 1, machine: 9, stack: { postgres: 40.9, redis: 3.2, pgbouncer: 0.4 } };
+    // PgBouncer was not marked before (found since), Kafka not after (restarted): neither has a figure.
+    expect(cpuBetween(a, b, 2, 2, 10_000).stack_s).toEqual({ postgres: 0.9, redis: 0.2 });
+    expect(cpuBetween(a, { ...b, stack: {} }, 2, 2, 10_000)).not.toHaveProperty("stack_s");
+  });
+
+  test("cpuMark reads a stack service's process tree, and nothing for a pid that is gone", async () => {
+    const service = spinningTree(400);
+    try {
+      await untilTreeUsed(service.pid, 0.35);
+      const m = cpuMark(process.pid, process.pid, { postgres: service.pid, redis: 2 ** 22 + 7 });
+      expect(m.stack.postgres).toBeGreaterThanOrEqual(0.35);
+      expect(m.stack).not.toHaveProperty("redis");
+    } finally {
+      service.kill("SIGKILL");
+      await service.exited;
+    }
   });
 });

@@ -5,7 +5,8 @@
  * machine's CPU was shared during a flow, and what one request cost the API itself.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import type { FlowCpu } from "./results.ts";
+import { STACK_SERVICES, type FlowCpu, type StackService } from "./results.ts";
+import type { StackPids } from "./stack-processes.ts";
 
 /** Clock ticks per second of /proc's times: USER_HZ, 100 on every Linux architecture the bench runs on. */
 const TICKS = 100;
@@ -102,13 +103,21 @@ export interface CpuMark {
   apiKernel: number;
   workers: number;
   machine: number;
+  /** CPU seconds of each stack service found on this machine. */
+  stack: Partial<Record<StackService, number>>;
 }
 
 /** A reading to subtract from a later one. */
-export function cpuMark(apiPid: number, workersPid: number): CpuMark {
+export function cpuMark(apiPid: number, workersPid: number, stackPids: StackPids = {}): CpuMark {
   const table = readProcTable();
   const api = treeCpu(apiPid, table);
-  return { at: performance.now(), api: api.user + api.system, apiKernel: api.system, workers: treeCpuSeconds(workersPid, table), machine: machineBusySeconds() };
+  const stack: CpuMark["stack"] = {};
+  for (const s of STACK_SERVICES) {
+    const pid = stackPids[s];
+    // A service that was restarted has another pid: its figure would be nonsense, so it has none.
+    if (pid !== undefined && table.ticks.has(pid)) stack[s] = treeCpuSeconds(pid, table);
+  }
+  return { at: performance.now(), api: api.user + api.system, apiKernel: api.system, workers: treeCpuSeconds(workersPid, table), machine: machineBusySeconds(), stack };
 }
 
 /**
@@ -123,6 +132,11 @@ export function cpuBetween(a: CpuMark, b: CpuMark, runnerS: number, cores: numbe
   const machine = b.machine - a.machine;
   const round = (x: number) => Math.round(x * 100) / 100;
   const perRequest = (s: number) => (requests > 0 ? Math.round((s * 1e6) / requests) : 0);
+  const stack: NonNullable<FlowCpu["stack_s"]> = {};
+  for (const s of STACK_SERVICES) {
+    const [from, to] = [a.stack[s], b.stack[s]];
+    if (from !== undefined && to !== undefined && to >= from) stack[s] = round(to - from);
+  }
   return {
     window_s: round(window),
     machine_busy_pct: window > 0 ? Math.round((100 * machine) / (window * cores)) : 0,
@@ -132,5 +146,6 @@ export function cpuBetween(a: CpuMark, b: CpuMark, runnerS: number, cores: numbe
     rest_s: round(Math.max(0, machine - api - workers - runnerS)),
     api_us_per_request: perRequest(api),
     api_kernel_us_per_request: perRequest(b.apiKernel - a.apiKernel),
+    ...(Object.keys(stack).length > 0 && { stack_s: stack }),
   };
 }

@@ -9,6 +9,7 @@ import { audit } from "./flow/audit.ts";
 import { quiesce } from "./flow/quiesce.ts";
 import type { FlowOutput } from "./flow/runner.ts";
 import { cpuBetween, cpuMark } from "./cpu.ts";
+import { findStackPids, stackPorts, type StackPids } from "./stack-processes.ts";
 import { listenQueueSettings, readTcpCounters, tcpBetween } from "./tcp.ts";
 import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
 import { benchStore, recreateStore, vacuumStore, withDatabase } from "./store.ts";
@@ -80,6 +81,9 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const outDir = join(ROOT, "bench/results", `${stamp}-${scenarioName}`);
 const started: Started[] = [];
+/** The stack's processes on this machine, found once it is up: the report splits the rest's CPU by them. */
+let stackPids: StackPids = {};
+
 /** The stack's services the bench started (they were not running): it stops them when it ends. */
 let stackStarted: string[] = [];
 const baseConfig = loadConfig();
@@ -136,7 +140,7 @@ async function flowRound(t: Target, round: number, users = sc.users, label = Str
 
 /** A flow round with the CPU the machine spent while it ran and what its TCP did (where /proc/net has it), kept in its FlowRun. */
 async function flowWithCounters(procs: { api: Started; workers: Started }, t: Target, round: number, users?: number, label?: string): Promise<FlowRound & { flow: FlowRun & { cpu: FlowCpu } }> {
-  const mark = () => cpuMark(procs.api.proc.pid, procs.workers.proc.pid);
+  const mark = () => cpuMark(procs.api.proc.pid, procs.workers.proc.pid, stackPids);
   const tcpBefore = readTcpCounters();
   const before = mark();
   const out = await flowRound(t, round, users, label);
@@ -200,6 +204,9 @@ async function main(): Promise<number> {
   const oha = args["skip-oha"] ? undefined : await ensureOha(log);
   mkdirSync(outDir, { recursive: true });
   stackStarted = await stackUp();
+  stackPids = findStackPids(stackPorts(baseConfig));
+  const found = Object.entries(stackPids).map(([s, pid]) => `${s} ${pid}`);
+  log(`[bench] CPU of the stack, by service, from: ${found.length > 0 ? found.join(", ") : "no service found on this machine"}`);
   log(`[bench] database ${store.database} and topic ${store.runsTopic}: created empty (an earlier bench's are dropped)`);
   await recreateStore(baseConfig, store);
   const sql = createSql(baseConfig, store.directUrl, 2);
@@ -241,7 +248,7 @@ async function main(): Promise<number> {
         const cpu = out.flow.cpu;
         flow.push(out.flow);
         log(`[flow ${t} r${round}] ${out.flow.requests} requests in ${out.flow.wall_s} s: ${out.flow.throughput_rps} req/s, p99 ${out.flow.overall.p99_ms} ms, failed ${out.flow.failed}`);
-        log(`[cpu ${t} r${round}] machine ${cpu.machine_busy_pct}% busy over ${cpu.window_s} s; CPU-s: API ${cpu.api_s}, workers ${cpu.workers_s}, flow runner ${cpu.runner_s}, rest ${cpu.rest_s}; API ${cpu.api_us_per_request} µs per request, ${cpu.api_kernel_us_per_request} of it in the kernel`);
+        log(`[cpu ${t} r${round}] machine ${cpu.machine_busy_pct}% busy over ${cpu.window_s} s; CPU-s: API ${cpu.api_s}, workers ${cpu.workers_s}, flow runner ${cpu.runner_s}, rest ${cpu.rest_s}${cpu.stack_s ? ` (${Object.entries(cpu.stack_s).map(([k, v]) => `${k} ${v}`).join(", ")})` : ""}; API ${cpu.api_us_per_request} µs per request, ${cpu.api_kernel_us_per_request} of it in the kernel`);
         const tcp = out.flow.tcp;
         if (tcp)
           log(`[tcp ${t} r${round}] machine-wide: listen queue overflows ${tcp.listen_overflows}, SYN cookies ${tcp.syncookies_sent}, SYN retransmits ${tcp.syn_retransmits}, segments retransmitted ${tcp.retransmitted_segments}; ${tcp.segments_per_request} segments sent per request`);

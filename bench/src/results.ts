@@ -65,6 +65,10 @@ export interface FlowTcp {
   segments_per_request: number;
 }
 
+/** The stack's services whose CPU the report gives apart, when they run on the bench's machine. */
+export const STACK_SERVICES = ["postgres", "pgbouncer", "redis", "kafka"] as const;
+export type StackService = (typeof STACK_SERVICES)[number];
+
 /** CPU seconds used while one flow ran, from /proc: by the API target, the workers, the load generator, and everything else. */
 export interface FlowCpu {
   window_s: number;
@@ -83,6 +87,11 @@ export interface FlowCpu {
    * results of older benches.
    */
   api_kernel_us_per_request?: number;
+  /**
+   * Of rest_s, what each stack service on this machine used: its process and the children it
+   * started or reaped (PostgreSQL's backends). Services not found, and older benches, have none.
+   */
+  stack_s?: Partial<Record<StackService, number>>;
 }
 
 /**

@@ -5,7 +5,7 @@
  *
  * Text may use **bold** and `code`; both renderers understand those two and nothing else.
  */
-import { FLOW_STEPS, type BenchResults, type FlowRun, type FlowStep, type OhaRun, type Stats, type Target, type WarmupRun } from "../results.ts";
+import { FLOW_STEPS, STACK_SERVICES, type StackService, type BenchResults, type FlowRun, type FlowStep, type OhaRun, type Stats, type Target, type WarmupRun } from "../results.ts";
 import { FLOW_RATIO_TARGET } from "../compare.ts";
 import { DASH, int, median, ms, pct, ratio, rps, sec, inUnit, range } from "./format.ts";
 
@@ -153,7 +153,24 @@ export function cpuFigures(flow: FlowRun[]): Figure[] {
     f("Workers", "s", (c) => c.workers_s),
     f("Flow runner (the load generator)", "s", (c) => c.runner_s),
     f("Rest: PostgreSQL, PgBouncer, Redis, Kafka, kernel", "s", (c) => c.rest_s),
+    ...stackRows(parts, f),
     f("Machine busy", "%", (c) => c.machine_busy_pct),
+  ];
+}
+
+const STACK_LABEL: Record<StackService, string> = { postgres: "PostgreSQL", pgbouncer: "PgBouncer", redis: "Redis", kafka: "Kafka" };
+
+/**
+ * The rest split by the stack's services, for those every round measured (older results and
+ * services elsewhere have none), and what is left of it: the kernel's own threads and the rest.
+ */
+function stackRows(parts: RoundCpu[], f: (metric: string, unit: string, get: (c: RoundCpu) => number) => Figure): Figure[] {
+  const measured = STACK_SERVICES.filter((s) => parts.length > 0 && parts.every((c) => c.stack_s?.[s] !== undefined));
+  if (measured.length === 0) return [];
+  const of = (c: RoundCpu, s: StackService) => c.stack_s![s]!;
+  return [
+    ...measured.map((s) => f(`… of it ${STACK_LABEL[s]}`, "s", (c) => of(c, s))),
+    f("… of it the kernel's threads and everything else", "s", (c) => Math.max(0, c.rest_s - measured.reduce((sum, s) => sum + of(c, s), 0))),
   ];
 }
 
@@ -490,7 +507,8 @@ export function buildReport(results: BenchResults): Block[] {
       const failed = r.warmups.filter((w) => w.failed > 0);
       if (failed.length) p(`Warm-up requests failed: ${failed.map((w) => `${TARGET_LABEL[w.target]} round ${w.round} warm-up ${w.index}: ${int(w.failed)}`).join("; ")}.`);
     }
-    const parts = cpu.filter((f) => f.unit === "s");
+    // The rows of "… of it" break a row above down: stacked with it, they would count twice.
+    const parts = cpu.filter((f) => f.unit === "s" && !f.metric.startsWith("… "));
     const shades = [COLOR.bun, COLOR.node, COLOR.reference[0], COLOR.reference[1]];
     const chart = barChart(
       "cpu-share",

@@ -147,6 +147,32 @@ describe("report.md", () => {
     expect(text).not.toContain("asks of the API");
   });
 
+  test("splits the rest by the stack's services, and what is left of it", () => {
+    const row = (name: string) => md.split("\n").find((l) => l.startsWith(`| ${name}`));
+    expect(row("… of it PostgreSQL (CPU-s)")).toStartWith("| … of it PostgreSQL (CPU-s) | 0.62 | 0.62 |");
+    expect(row("… of it PgBouncer (CPU-s)")).toStartWith("| … of it PgBouncer (CPU-s) | 0.21 | 0.21 |");
+    expect(row("… of it Redis (CPU-s)")).toStartWith("| … of it Redis (CPU-s) | 0.08 | 0.08 |");
+    expect(row("… of it Kafka (CPU-s)")).toStartWith("| … of it Kafka (CPU-s) | 0.20 | 0.20 |");
+    // 1.3 − (0.62 + 0.21 + 0.08 + 0.2); Node's round 2 has 0.1 less left over, its median does not.
+    expect(row("… of it the kernel's threads and everything else (CPU-s)")).toStartWith("| … of it the kernel's threads and everything else (CPU-s) | 0.19 | 0.19 |");
+    const lines = md.split("\n");
+    const at = (name: string) => lines.findIndex((l) => l.startsWith(`| ${name}`));
+    expect(at("… of it PostgreSQL")).toBe(at("Rest: PostgreSQL") + 1);
+  });
+
+  test("a service not measured in every round has no row; results without the split have none", async () => {
+    const partial = sampleResults();
+    delete partial.flow[0]!.cpu!.stack_s!.kafka;
+    const { md: some } = await renderApart(partial);
+    expect(some).toContain("| … of it PostgreSQL (CPU-s) |");
+    expect(some).not.toContain("… of it Kafka");
+    const old = sampleResults();
+    for (const f of old.flow) delete f.cpu!.stack_s;
+    const { md: none } = await renderApart(old);
+    expect(none).not.toContain("… of it PostgreSQL");
+    expect(none).not.toContain("everything else");
+  });
+
   test("results of a bench before the kernel's part was recorded: API CPU per request without the split", async () => {
     const old = sampleResults();
     for (const f of old.flow) delete f.cpu!.api_kernel_us_per_request;
