@@ -15,7 +15,7 @@ async function untilTreeUsed(pid: number, seconds: number): Promise<number> {
 
 describe("CPU time from /proc", () => {
   test("a process tree's time includes a child that has exited and been reaped", async () => {
-    const tree = spinningTree(400);
+    const tree = spinningTree(600);
     try {
       // The child's time moves into the shell's cutime when the shell reaps it.
       expect(await untilTreeUsed(tree.pid, 0.35)).toBeGreaterThanOrEqual(0.35);
@@ -27,7 +27,7 @@ describe("CPU time from /proc", () => {
   });
 
   test("only the given tree is counted, not a sibling's", async () => {
-    const spinning = spinningTree(400);
+    const spinning = spinningTree(600);
     const idle = Bun.spawn(["sleep", "30"]);
     try {
       expect(await untilTreeUsed(spinning.pid, 0.35)).toBeGreaterThanOrEqual(0.35);
@@ -39,9 +39,11 @@ describe("CPU time from /proc", () => {
   });
 
   test("a tree's time is split between user space and the kernel", async () => {
-    // Spinning is user time; reading /dev/zero is the kernel clearing pages it copies out.
-    const spin = spinningTree(400);
-    const syscalls = Bun.spawn(["dd", "if=/dev/zero", "of=/dev/null", "bs=4M", "count=100000"], { stdout: "ignore", stderr: "ignore" });
+    // Spinning is user time; reading /dev/zero is the kernel clearing pages it copies out. The two
+    // share the cores, so the spin lasts well beyond the time waited for; dd runs until killed (a
+    // count it could finish would leave no process to read).
+    const spin = spinningTree(1000);
+    const syscalls = Bun.spawn(["dd", "if=/dev/zero", "of=/dev/null", "bs=4M"], { stdout: "ignore", stderr: "ignore" });
     try {
       await untilTreeUsed(spin.pid, 0.35);
       await untilTreeUsed(syscalls.pid, 0.35);
@@ -92,7 +94,7 @@ describe("CPU time from /proc", () => {
   });
 
   test("cpuMark reads a stack service's process tree, and nothing for a pid that is gone", async () => {
-    const service = spinningTree(400);
+    const service = spinningTree(600);
     try {
       await untilTreeUsed(service.pid, 0.35);
       const m = cpuMark(process.pid, process.pid, { postgres: service.pid, redis: 2 ** 22 + 7 });
