@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cpuBetween, cpuMark, machineBusySeconds, treeCpu, treeCpuSeconds, type CpuMark } from "./cpu.ts";
+import { cpuBetween, cpuMark, machineBusySeconds, treeCpu, treeCpuSeconds, treeHelperThreadsSeconds, type CpuMark } from "./cpu.ts";
 
 /** A shell whose child spins for `ms`, then the shell waits: the spin belongs to the shell's tree. */
 function spinningTree(ms: number) {
@@ -59,7 +59,26 @@ describe("CPU time from /proc", () => {
     }
   });
 
+  test("a tree's time on threads other than the main ones is the helpers' part", async () => {
+    // One process spins on a worker thread while its main thread waits; the other spins on its main thread.
+    const spin = "const t = Date.now(); while (Date.now() - t < 1000) {}";
+    const onWorker = Bun.spawn([process.execPath, "-e", `new Worker(URL.createObjectURL(new Blob([${JSON.stringify(spin)}]))); setTimeout(() => {}, 30000)`], { stdout: "ignore", stderr: "ignore" });
+    const onMain = Bun.spawn([process.execPath, "-e", `${spin}; setTimeout(() => {}, 30000)`], { stdout: "ignore", stderr: "ignore" });
+    try {
+      await untilTreeUsed(onWorker.pid, 0.35);
+      await untilTreeUsed(onMain.pid, 0.35);
+      const helpers = treeHelperThreadsSeconds(onWorker.pid);
+      expect(helpers).toBeGreaterThanOrEqual(0.3);
+      expect(helpers).toBeGreaterThan(treeCpuSeconds(onWorker.pid) * 0.75);
+      expect(treeHelperThreadsSeconds(onMain.pid)).toBeLessThan(treeCpuSeconds(onMain.pid) / 4);
+    } finally {
+      for (const p of [onWorker, onMain]) p.kill("SIGKILL");
+      await Promise.all([onWorker.exited, onMain.exited]);
+    }
+  });
+
   test("a pid that does not exist has used nothing", () => {
+    expect(treeHelperThreadsSeconds(2 ** 22 + 7)).toBe(0);
     expect(treeCpuSeconds(2 ** 22 + 7)).toBe(0);
   });
 
@@ -71,8 +90,8 @@ describe("CPU time from /proc", () => {
   });
 
   test("cpuBetween shares a window between API, workers, runner and the rest", () => {
-    const a: CpuMark = { at: 1000, api: 10, apiKernel: 4, workers: 5, machine: 100, stack: {} };
-    const b: CpuMark = { at: 7000, api: 16, apiKernel: 6.1, workers: 6.5, machine: 111, stack: {} };
+    const a: CpuMark = { at: 1000, api: 10, apiKernel: 4, apiHelpers: 1, workers: 5, machine: 100, stack: {} };
+    const b: CpuMark = { at: 7000, api: 16, apiKernel: 6.1, apiHelpers: 1.7, workers: 6.5, machine: 111, stack: {} };
     expect(cpuBetween(a, b, 2.5, 2, 70_000)).toEqual({
       window_s: 6,
       machine_busy_pct: 92,
@@ -82,12 +101,13 @@ describe("CPU time from /proc", () => {
       rest_s: 1,
       api_us_per_request: 86,
       api_kernel_us_per_request: 30,
+      api_helper_threads_us_per_request: 10,
     });
   });
 
   test("cpuBetween gives each stack service's part of the rest, for services marked at both ends", () => {
-    const a: CpuMark = { at: 0, api: 0, apiKernel: 0, workers: 0, machine: 0, stack: { postgres: 40, redis: 3, kafka: 7 } };
-    const b: CpuMark = { at: 5000, api: 4, apiKernel: 1, workers: 1, machine: 9, stack: { postgres: 40.9, redis: 3.2, pgbouncer: 0.4 } };
+    const a: CpuMark = { at: 0, api: 0, apiKernel: 0, apiHelpers: 0, workers: 0, machine: 0, stack: { postgres: 40, redis: 3, kafka: 7 } };
+    const b: CpuMark = { at: 5000, api: 4, apiKernel: 1, apiHelpers: 0.5, workers: 1, machine: 9, stack: { postgres: 40.9, redis: 3.2, pgbouncer: 0.4 } };
     // PgBouncer was not marked before (found since), Kafka not after (restarted): neither has a figure.
     expect(cpuBetween(a, b, 2, 2, 10_000).stack_s).toEqual({ postgres: 0.9, redis: 0.2 });
     expect(cpuBetween(a, { ...b, stack: {} }, 2, 2, 10_000)).not.toHaveProperty("stack_s");

@@ -21,6 +21,8 @@ interface Ticks {
 
 interface ProcTimes extends Ticks {
   ppid: number;
+  /** utime + stime of the process itself (all its threads), without its reaped children. */
+  own: number;
 }
 
 /** Fields after the command name, which may itself hold spaces and parentheses. */
@@ -33,12 +35,23 @@ function readStat(pid: string): ProcTimes | undefined {
   }
   const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
   // f[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14..17.
-  return { ppid: Number(f[1]), user: Number(f[11]) + Number(f[13]), system: Number(f[12]) + Number(f[14]) };
+  return { ppid: Number(f[1]), user: Number(f[11]) + Number(f[13]), system: Number(f[12]) + Number(f[14]), own: Number(f[11]) + Number(f[12]) };
+}
+
+/** utime + stime ticks of a process's main thread (the one whose id is the pid), 0 once it is gone. */
+function mainThreadTicks(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
 }
 
 /** Every process's CPU ticks and its children: one pass over /proc, empty when /proc is not there. */
 export interface ProcTable {
-  ticks: Map<number, Ticks>;
+  ticks: Map<number, ProcTimes>;
   children: Map<number, number[]>;
 }
 
@@ -64,17 +77,33 @@ export function readProcTable(): ProcTable {
 /** CPU seconds used so far by `pid` and all its descendants, in user space and in the kernel (0 for a pid not in the table). */
 export function treeCpu(pid: number, table: ProcTable = readProcTable()): Ticks {
   const sum = { user: 0, system: 0 };
+  for (const t of treeTimes(pid, table)) {
+    sum.user += t.user;
+    sum.system += t.system;
+  }
+  return { user: sum.user / TICKS, system: sum.system / TICKS };
+}
+
+/** The times of `pid` and of every process below it that is still running. */
+function* treeTimes(pid: number, table: ProcTable): Generator<ProcTimes & { pid: number }> {
   const todo = [pid];
   while (todo.length > 0) {
     const p = todo.pop()!;
     const t = table.ticks.get(p);
-    if (t) {
-      sum.user += t.user;
-      sum.system += t.system;
-    }
+    if (t) yield { ...t, pid: p };
     todo.push(...(table.children.get(p) ?? []));
   }
-  return { user: sum.user / TICKS, system: sum.system / TICKS };
+}
+
+/**
+ * CPU seconds used so far by the threads of `pid`'s tree other than each process's main thread:
+ * in a JavaScript runtime the main thread runs the event loop (the JavaScript, the HTTP server),
+ * the others compile code, mark and sweep for the garbage collector, or return memory.
+ */
+export function treeHelperThreadsSeconds(pid: number, table: ProcTable = readProcTable()): number {
+  let ticks = 0;
+  for (const t of treeTimes(pid, table)) ticks += Math.max(0, t.own - mainThreadTicks(t.pid));
+  return ticks / TICKS;
 }
 
 /** CPU seconds used so far by `pid` and all its descendants (0 for a pid not in the table). */
@@ -101,6 +130,8 @@ export interface CpuMark {
   api: number;
   /** Of `api`, the kernel's part. */
   apiKernel: number;
+  /** Of `api`, the part of threads other than the processes' main threads. */
+  apiHelpers: number;
   workers: number;
   machine: number;
   /** CPU seconds of each stack service found on this machine. */
@@ -117,7 +148,15 @@ export function cpuMark(apiPid: number, workersPid: number, stackPids: StackPids
     // A service that was restarted has another pid: its figure would be nonsense, so it has none.
     if (pid !== undefined && table.ticks.has(pid)) stack[s] = treeCpuSeconds(pid, table);
   }
-  return { at: performance.now(), api: api.user + api.system, apiKernel: api.system, workers: treeCpuSeconds(workersPid, table), machine: machineBusySeconds(), stack };
+  return {
+    at: performance.now(),
+    api: api.user + api.system,
+    apiKernel: api.system,
+    apiHelpers: treeHelperThreadsSeconds(apiPid, table),
+    workers: treeCpuSeconds(workersPid, table),
+    machine: machineBusySeconds(),
+    stack,
+  };
 }
 
 /**
@@ -146,6 +185,7 @@ export function cpuBetween(a: CpuMark, b: CpuMark, runnerS: number, cores: numbe
     rest_s: round(Math.max(0, machine - api - workers - runnerS)),
     api_us_per_request: perRequest(api),
     api_kernel_us_per_request: perRequest(b.apiKernel - a.apiKernel),
+    api_helper_threads_us_per_request: perRequest(b.apiHelpers - a.apiHelpers),
     ...(Object.keys(stack).length > 0 && { stack_s: stack }),
   };
 }

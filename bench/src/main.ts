@@ -248,7 +248,7 @@ async function main(): Promise<number> {
         const cpu = out.flow.cpu;
         flow.push(out.flow);
         log(`[flow ${t} r${round}] ${out.flow.requests} requests in ${out.flow.wall_s} s: ${out.flow.throughput_rps} req/s, p99 ${out.flow.overall.p99_ms} ms, failed ${out.flow.failed}`);
-        log(`[cpu ${t} r${round}] machine ${cpu.machine_busy_pct}% busy over ${cpu.window_s} s; CPU-s: API ${cpu.api_s}, workers ${cpu.workers_s}, flow runner ${cpu.runner_s}, rest ${cpu.rest_s}${cpu.stack_s ? ` (${Object.entries(cpu.stack_s).map(([k, v]) => `${k} ${v}`).join(", ")})` : ""}; API ${cpu.api_us_per_request} µs per request, ${cpu.api_kernel_us_per_request} of it in the kernel`);
+        log(`[cpu ${t} r${round}] machine ${cpu.machine_busy_pct}% busy over ${cpu.window_s} s; CPU-s: API ${cpu.api_s}, workers ${cpu.workers_s}, flow runner ${cpu.runner_s}, rest ${cpu.rest_s}${cpu.stack_s ? ` (${Object.entries(cpu.stack_s).map(([k, v]) => `${k} ${v}`).join(", ")})` : ""}; API ${cpu.api_us_per_request} µs per request, ${cpu.api_kernel_us_per_request} of it in the kernel, ${cpu.api_helper_threads_us_per_request} on helper threads`);
         const tcp = out.flow.tcp;
         if (tcp)
           log(`[tcp ${t} r${round}] machine-wide: listen queue overflows ${tcp.listen_overflows}, SYN cookies ${tcp.syncookies_sent}, SYN retransmits ${tcp.syn_retransmits}, segments retransmitted ${tcp.retransmitted_segments}; ${tcp.segments_per_request} segments sent per request`);

@@ -88,6 +88,12 @@ export interface FlowCpu {
    */
   api_kernel_us_per_request?: number;
   /**
+   * Of api_us_per_request, the part of the runtime's helper threads: every thread but each process's
+   * main thread, which runs the event loop. They compile code, mark for the garbage collector and
+   * return memory. Absent in results of older benches.
+   */
+  api_helper_threads_us_per_request?: number;
+  /**
    * Of rest_s, what each stack service on this machine used: its process and the children it
    * started or reaped (PostgreSQL's backends). Services not found, and older benches, have none.
    */

@@ -147,6 +147,12 @@ export function cpuFigures(flow: FlowRun[]): Figure[] {
           f("… of it in the kernel", "µs", (c) => c.api_kernel_us_per_request!),
         ]
       : []),
+    ...(parts.every((c) => c.api_helper_threads_us_per_request !== undefined)
+      ? [
+          f("… of it on the main threads (event loops)", "µs", (c) => c.api_us_per_request - c.api_helper_threads_us_per_request!),
+          f("… of it on the runtime's helper threads", "µs", (c) => c.api_helper_threads_us_per_request!),
+        ]
+      : []),
     f("Machine CPU per request", "µs", machineUs),
     f("… of it outside the API", "µs", outsideApiUs),
     f("API target", "s", (c) => c.api_s),
@@ -467,6 +473,8 @@ export function buildReport(results: BenchResults): Block[] {
         "Everything shares these cores, so the flow's throughput depends on all of them. **API CPU per request** is the API's CPU over the flow's requests: " +
         "the one figure here where only the runtime and the HTTP framework differ. Of it, the part **in user space** is the runtime, the framework, the drivers and the domain code; " +
         "the part **in the kernel** is system time spent on the API's behalf (its sockets to the clients, PgBouncer, Redis and Kafka, on loopback). " +
+        "The same figure is split another way by thread: each process's **main thread** runs its event loop (the JavaScript, the HTTP server, the drivers), " +
+        "and the runtime's **helper threads** compile code, mark and sweep for the garbage collector and return memory to the system. " +
         "**Machine CPU per request** is the whole machine's: the four parts below over the flow's requests. Lower is better; a Bun/Node ratio below 1 favours Bun.",
     );
     table(

@@ -94,6 +94,14 @@ describe("report.md", () => {
     expect(md.split("\n").find((l) => l.startsWith("| … of it in the kernel (µs)"))).toStartWith(`| … of it in the kernel (µs) | ${int(kernel(bun))} | ${int(kernel(node))} |`);
     expect(md.split("\n").find((l) => l.startsWith("| … of it in user space (µs)"))).toStartWith(`| … of it in user space (µs) | ${int(user(bun))} | ${int(user(node))} |`);
     expect(user(bun)).toBeLessThan(user(node));
+    // And split between the main threads and the runtime's helper threads.
+    const helpers = (fs: typeof bun) => median(fs.map((f) => f.cpu!.api_helper_threads_us_per_request!));
+    const main = (fs: typeof bun) => median(fs.map((f) => f.cpu!.api_us_per_request - f.cpu!.api_helper_threads_us_per_request!));
+    const helperRow = "… of it on the runtime's helper threads (µs)";
+    expect(md.split("\n").find((l) => l.startsWith(`| ${helperRow}`))).toStartWith(`| ${helperRow} | ${int(helpers(bun))} | ${int(helpers(node))} |`);
+    const mainRow = "… of it on the main threads (event loops) (µs)";
+    expect(md.split("\n").find((l) => l.startsWith(`| ${mainRow}`))).toStartWith(`| ${mainRow} | ${int(main(bun))} | ${int(main(node))} |`);
+    expect(helpers(bun)).toBeLessThan(helpers(node));
     expect(html).toContain("cpu-share");
   });
 
@@ -179,6 +187,16 @@ describe("report.md", () => {
     const { md: text } = await renderApart(old);
     expect(text).toContain("| API CPU per request (µs) |");
     expect(text).not.toContain("of it in the kernel");
+    expect(text).toContain("of it on the runtime's helper threads");
+    expect(text).not.toContain("NaN");
+  });
+
+  test("results of a bench before the helper threads were recorded: no split by thread", async () => {
+    const old = sampleResults();
+    delete old.flow[1]!.cpu!.api_helper_threads_us_per_request;
+    const { md: text } = await renderApart(old);
+    expect(text).toContain("of it in the kernel");
+    expect(text).not.toContain("helper threads (µs)");
     expect(text).not.toContain("NaN");
   });
 
