@@ -231,8 +231,8 @@ async function main(): Promise<number> {
         // The same unrecorded warm-up for both targets: pools connected, code compiled (JIT).
         for (let k = 1; k <= warmupFlows; k++) {
           const { flow: f } = await flowWithCounters({ api, workers: w }, t, round, warmupUsers, `warmup${round}-${k}`);
-          warmups.push({ target: t, round, index: k, users: f.users, requests: f.requests, failed: f.failed, throughput_rps: f.throughput_rps, api_us_per_request: f.cpu.api_us_per_request });
-          log(`[warm-up ${t} r${round} ${k}/${warmupFlows}] ${f.throughput_rps} req/s, failed ${f.failed}; API ${f.cpu.api_us_per_request} µs per request`);
+          warmups.push({ target: t, round, index: k, users: f.users, requests: f.requests, failed: f.failed, throughput_rps: f.throughput_rps, api_us_per_request: f.cpu.api_us_per_request, api_helper_threads_us_per_request: f.cpu.api_helper_threads_us_per_request });
+          log(`[warm-up ${t} r${round} ${k}/${warmupFlows}] ${f.throughput_rps} req/s, failed ${f.failed}; API ${f.cpu.api_us_per_request} µs per request, ${f.cpu.api_helper_threads_us_per_request} on helper threads`);
         }
         const backlog = await quiesce(sql, { since: t0, deadlineS: sc.auditDeadlineS, onWait: log });
         if (backlog > 0) log(`[bench] WARNING: ${backlog} earlier run(s) still executing after ${sc.auditDeadlineS} s; the round starts anyway`);

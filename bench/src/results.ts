@@ -114,6 +114,8 @@ export interface WarmupRun {
   failed: number;
   throughput_rps: number;
   api_us_per_request: number;
+  /** Of it, the runtime's helper threads' part (see FlowCpu); absent in results of older benches. */
+  api_helper_threads_us_per_request?: number;
 }
 
 export interface OhaRun {

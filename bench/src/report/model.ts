@@ -236,14 +236,21 @@ export function tcpFigures(flow: FlowRun[]): Figure[] {
  * The API's CPU per request in each warm-up and then in the measured flow: how far each target's
  * code had settled (compiled) when it was measured. One figure per step, medians over rounds.
  */
-export function warmupFigures(warmups: WarmupRun[], flow: FlowRun[]): Figure[] {
+export function warmupFigures(warmups: WarmupRun[], flow: FlowRun[], get: (c: PerRequestCpu) => number | undefined = (c) => c.api_us_per_request): Figure[] {
   const steps = [...new Set(warmups.map((w) => w.index))].sort((a, b) => a - b);
-  const of = (t: Target, k: number) => byRound(warmups.filter((w) => w.target === t && w.index === k)).map((w) => w.api_us_per_request);
+  const of = (t: Target, k: number) => byRound(warmups.filter((w) => w.target === t && w.index === k)).map((w) => get(w) ?? Number.NaN);
   return [
     ...steps.map((k) => figure(`Warm-up ${k}`, "µs", false, of("bun", k), of("node", k))),
-    pairedRounds(flow, (r) => r.cpu).f("Measured flow", "µs", (c) => c.api_us_per_request),
+    pairedRounds(flow, (r) => r.cpu).f("Measured flow", "µs", (c) => get(c) ?? Number.NaN),
   ];
 }
+
+/** The API's CPU per request, as a warm-up and a measured flow both record it. */
+type PerRequestCpu = Pick<WarmupRun, "api_us_per_request" | "api_helper_threads_us_per_request">;
+
+/** Whether every warm-up and measured flow recorded the helper threads' part (older results did not). */
+const helpersRecorded = (warmups: WarmupRun[], flow: FlowRun[]) =>
+  [...warmups, ...flow.map((r) => r.cpu)].every((c) => c?.api_helper_threads_us_per_request !== undefined);
 
 function better(fig: Figure): string {
   if (!Number.isFinite(fig.ratio)) {
@@ -512,6 +519,13 @@ export function buildReport(results: BenchResults): Block[] {
         ["API CPU per request (µs)", "Bun", "Node", "Bun/Node", "Ratio range"],
         warmupFigures(r.warmups, r.flow).map((f) => [f.metric, ...figureCells(f)]),
       );
+      if (helpersRecorded(r.warmups, r.flow)) {
+        p("Of it, the part of the runtime's helper threads: the compilers' and the garbage collector's, as each runtime settled.");
+        table(
+          ["… on helper threads (µs)", "Bun", "Node", "Bun/Node", "Ratio range"],
+          warmupFigures(r.warmups, r.flow, (c) => c.api_helper_threads_us_per_request).map((f) => [f.metric, ...figureCells(f)]),
+        );
+      }
       const failed = r.warmups.filter((w) => w.failed > 0);
       if (failed.length) p(`Warm-up requests failed: ${failed.map((w) => `${TARGET_LABEL[w.target]} round ${w.round} warm-up ${w.index}: ${int(w.failed)}`).join("; ")}.`);
     }

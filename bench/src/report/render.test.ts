@@ -197,6 +197,7 @@ describe("report.md", () => {
     const { md: text } = await renderApart(old);
     expect(text).toContain("of it in the kernel");
     expect(text).not.toContain("helper threads (µs)");
+    expect(text).toContain("**As the targets warmed up.**");
     expect(text).not.toContain("NaN");
   });
 
@@ -230,6 +231,14 @@ describe("report.md", () => {
     const measured = (t: Target) => median(of(t).map((f) => f.cpu!.api_us_per_request));
     expect(rowOf("Measured flow")).toStartWith(`| Measured flow | ${int(measured("bun"))} | ${int(measured("node"))} |`);
     expect(md).toContain("Warm-up requests failed: Node round 3 warm-up 1: 4.");
+    // The helper threads' part, in a second table of the same steps.
+    const helpers = md.indexOf("| … on helper threads (µs) |", section);
+    expect(helpers).toBeGreaterThan(section);
+    const helperRow = (label: string) => md.slice(helpers).split("\n").find((l) => l.startsWith(`| ${label} |`))!;
+    const helperOf = (t: Target, k: number) => median(results.warmups!.filter((w) => w.target === t && w.index === k).map((w) => w.api_helper_threads_us_per_request!));
+    expect(helperRow("Warm-up 1")).toStartWith(`| Warm-up 1 | ${int(helperOf("bun", 1))} | ${int(helperOf("node", 1))} |`);
+    const measuredHelpers = (t: Target) => median(of(t).map((f) => f.cpu!.api_helper_threads_us_per_request!));
+    expect(helperRow("Measured flow")).toStartWith(`| Measured flow | ${int(measuredHelpers("bun"))} | ${int(measuredHelpers("node"))} |`);
   });
 
   test("lists the targets exactly as given, ✅ met and ❌ not met", () => {
