@@ -68,7 +68,7 @@ const { targets, replicas, workers, warmupUsers, warmupFlows, vacuum, ports, NGI
     workers: envInt("BENCH_WORKER_REPLICAS", 2, 1, 64),
     // The measured flow's own size, twice: a service runs warm, and a first flow of this size still
     // paid for compiling code (Node's first was up to a third slower). Bun's compiler threads still
-    // settle in the measured flow, but four warm-ups gave the flow the same ratio as two (README).
+    // settle in the measured flow, but four warm-ups gave the flow the same ratio as two (bench/FINDINGS.md).
     // The report shows each warm-up's CPU per request and its helper threads', so the settling is seen.
     warmupUsers: envInt("BENCH_WARMUP_USERS", sc.users, 1, 100_000),
     warmupFlows: envInt("BENCH_WARMUP_FLOWS", 2, 0, 10),
