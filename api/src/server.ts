@@ -3,7 +3,7 @@ import { drainOnSignals, startOrExit } from "@wf/domain/process/lifecycle";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./app.ts";
 import { tuneListenSockets } from "./listen-socket.ts";
-import { SERVER_BODY_CUTOFF } from "./http/json-body.ts";
+import { serveOptions } from "./serve-options.ts";
 
 // One API replica. `main.ts` runs API_REPLICAS of these on one port (SO_REUSEPORT).
 const config = loadConfigOrExit("api");
@@ -17,13 +17,7 @@ const app = createApp(services, {
   version: pkg.version,
   runtime: "bun",
   runtime_version: Bun.version,
-}).listen({
-  hostname: config.host,
-  port: config.port,
-  idleTimeout: config.idleTimeoutS,
-  // Out of the way: json-body.ts answers an oversized body with a problem+json 413 itself.
-  maxRequestBodySize: SERVER_BODY_CUTOFF,
-});
+}).listen(serveOptions(config));
 
 const port = app.server?.port ?? config.port;
 const tuned = tuneListenSockets(port, config.listenBacklog);

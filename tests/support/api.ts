@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import apiPkg from "../../api/package.json" with { type: "json" };
 import { createApp } from "../../api/src/app.ts";
-import { SERVER_BODY_CUTOFF } from "../../api/src/http/json-body.ts";
+import { serveOptions } from "../../api/src/serve-options.ts";
 import { freePort } from "./replicas.ts";
 import { checkAnswer } from "./openapi-check.ts";
 
@@ -91,9 +91,8 @@ export async function startApi(overrides: Partial<Config> = {}, target: Target =
   const services = createServices(config, "bun");
   await services.start();
   const app = createApp(services, { name: "workflow-service", version: apiPkg.version, runtime: "bun", runtime_version: Bun.version }).listen({
+    ...serveOptions(config),
     hostname: "127.0.0.1",
-    port: 0,
-    maxRequestBodySize: SERVER_BODY_CUTOFF,
   });
   return {
     url: `http://127.0.0.1:${app.server!.port}`,

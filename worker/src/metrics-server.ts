@@ -16,6 +16,8 @@ export function serveMetrics(registry: Registry, hostname: string, basePort: num
       // HOST, as the API: 127.0.0.1 keeps it off other interfaces, a container needs 0.0.0.0.
       hostname,
       port,
+      // Never Bun's development mode (its default unless NODE_ENV is "production"): it would answer a failed scrape with a stack trace.
+      development: false,
       async fetch(req) {
         if (new URL(req.url).pathname !== "/metrics") return new Response("not found", { status: 404 });
         return new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } });

@@ -1,0 +1,18 @@
+import type { Config } from "@wf/domain";
+import { SERVER_BODY_CUTOFF } from "./http/json-body.ts";
+
+/**
+ * Bun.serve's options for an API replica: `server.ts` listens with them, and so does the tests'
+ * in-process API, so that what is tested is what runs.
+ */
+export const serveOptions = (config: Pick<Config, "host" | "port" | "idleTimeoutS">) => ({
+  hostname: config.host,
+  port: config.port,
+  idleTimeout: config.idleTimeoutS,
+  // Elysia turns Bun.serve's development mode on whenever NODE_ENV is not "production". It only
+  // renders stack traces for errors that escape the error handler, which an API must never send,
+  // and in 10k flows it cost the API about 4 µs of CPU per request (bench/FINDINGS.md).
+  development: false,
+  // Out of the way: json-body.ts answers an oversized body with a problem+json 413 itself.
+  maxRequestBodySize: SERVER_BODY_CUTOFF,
+});
