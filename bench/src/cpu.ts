@@ -25,28 +25,31 @@ interface ProcTimes extends Ticks {
   own: number;
 }
 
-/** Fields after the command name, which may itself hold spaces and parentheses. */
-function readStat(pid: string): ProcTimes | undefined {
+/**
+ * The fields of a /proc stat file (a process's or a thread's) after the command name, which may
+ * itself hold spaces and parentheses: f[0] is field 3 (state), ppid field 4, utime..cstime fields
+ * 14..17. Undefined once the process or thread is gone.
+ */
+function statFields(path: string): string[] | undefined {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    text = readFileSync(path, "utf8");
   } catch {
     return undefined; // exited between the listing and the read
   }
-  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  // f[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14..17.
+  return text.slice(text.lastIndexOf(")") + 2).split(" ");
+}
+
+function readStat(pid: string): ProcTimes | undefined {
+  const f = statFields(`/proc/${pid}/stat`);
+  if (!f) return undefined;
   return { ppid: Number(f[1]), user: Number(f[11]) + Number(f[13]), system: Number(f[12]) + Number(f[14]), own: Number(f[11]) + Number(f[12]) };
 }
 
 /** utime + stime ticks of a process's main thread (the one whose id is the pid), 0 once it is gone. */
 function mainThreadTicks(pid: number): number {
-  try {
-    const text = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return 0;
-  }
+  const f = statFields(`/proc/${pid}/task/${pid}/stat`);
+  return f ? Number(f[11]) + Number(f[12]) : 0;
 }
 
 /** Every process's CPU ticks and its children: one pass over /proc, empty when /proc is not there. */
