@@ -162,6 +162,9 @@ export function cpuMark(apiPid: number, workersPid: number, stackPids: StackPids
   };
 }
 
+/** CPU seconds spent on `requests` requests, in whole µs per request (0 without requests). */
+export const usPerRequest = (seconds: number, requests: number): number => (requests > 0 ? Math.round((seconds * 1e6) / requests) : 0);
+
 /**
  * How the machine's CPU was shared between two marks around a flow run: the runner's own time
  * comes from its resource usage, and "rest" is everything else that ran (PostgreSQL, PgBouncer,
@@ -173,7 +176,7 @@ export function cpuBetween(a: CpuMark, b: CpuMark, runnerS: number, cores: numbe
   const workers = b.workers - a.workers;
   const machine = b.machine - a.machine;
   const round = (x: number) => Math.round(x * 100) / 100;
-  const perRequest = (s: number) => (requests > 0 ? Math.round((s * 1e6) / requests) : 0);
+  const perRequest = (s: number) => usPerRequest(s, requests);
   const stack: NonNullable<FlowCpu["stack_s"]> = {};
   for (const s of STACK_SERVICES) {
     const [from, to] = [a.stack[s], b.stack[s]];

@@ -8,7 +8,7 @@ import { checkTargets, comparisons, REFERENCE, shortFlowNote } from "./compare.t
 import { audit } from "./flow/audit.ts";
 import { quiesce } from "./flow/quiesce.ts";
 import type { FlowOutput } from "./flow/runner.ts";
-import { cpuBetween, cpuMark } from "./cpu.ts";
+import { cpuBetween, cpuMark, treeCpuSeconds, usPerRequest } from "./cpu.ts";
 import { findStackPids, stackPorts, type StackPids } from "./stack-processes.ts";
 import { listenQueueSettings, readTcpCounters, tcpBetween } from "./tcp.ts";
 import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
@@ -151,7 +151,7 @@ async function flowWithCounters(procs: { api: Started; workers: Started }, t: Ta
   return { ...out, flow: { ...out.flow, cpu, ...(tcp && { tcp }) } };
 }
 
-async function ohaRound(oha: string, t: Target, round: number): Promise<OhaRun[]> {
+async function ohaRound(oha: string, t: Target, round: number, apiPid: number): Promise<OhaRun[]> {
   const base = baseOf(t);
   const json = { "content-type": "application/json" };
   const body = JSON.stringify({ name: `bench-oha-${t}`, steps: [{ name: "t", type: "transform", config: { output: "{{input.x}}" } }] });
@@ -173,8 +173,10 @@ async function ohaRound(oha: string, t: Target, round: number): Promise<OhaRun[]
   ];
   const out: OhaRun[] = [];
   for (const ep of endpoints) {
-    const r = await runOha(oha, base, ep, { target: t, round, concurrency: sc.ohaConcurrency, durationS: sc.ohaSeconds });
-    log(`[oha ${t} r${round}] ${ep.method} ${ep.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99_ms} ms, success ${(r.success_rate * 100).toFixed(2)}%`);
+    const cpuBefore = treeCpuSeconds(apiPid);
+    const run = await runOha(oha, base, ep, { target: t, round, concurrency: sc.ohaConcurrency, durationS: sc.ohaSeconds });
+    const r = { ...run, api_cpu_us_per_request: usPerRequest(treeCpuSeconds(apiPid) - cpuBefore, run.requests) };
+    log(`[oha ${t} r${round}] ${ep.method} ${ep.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99_ms} ms, success ${(r.success_rate * 100).toFixed(2)}%; API ${r.api_cpu_us_per_request} µs per request`);
     out.push(r);
   }
   return out;
@@ -256,7 +258,7 @@ async function main(): Promise<number> {
         const a = await audit(sql, { target: t, round, tag: out.tag, accepted_runs: out.accepted_runs, workflows_created: out.workflows_created, deadlineS: sc.auditDeadlineS, onWait: log });
         audits.push(a);
         log(`[audit ${t} r${round}] ${a.passed ? "passed" : `FAILED: ${a.problems.join("; ")}`}`);
-        if (oha) ohaRuns.push(...(await ohaRound(oha, t, round)));
+        if (oha) ohaRuns.push(...(await ohaRound(oha, t, round, api.proc.pid)));
         // Still ours at the end: had it died, another process on the port would have answered.
         assertRunning(api);
         await api.stop();

@@ -135,6 +135,8 @@ export interface OhaRun {
   max_ms: number;
   status_codes: Record<string, number>;
   errors: Record<string, number>;
+  /** CPU the API's processes used while oha ran, per request sent (µs); absent from results made before it was measured. */
+  api_cpu_us_per_request?: number;
 }
 
 export interface Audit {

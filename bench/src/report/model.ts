@@ -332,6 +332,8 @@ export interface OhaLine {
   p50: Figure;
   p99: Figure;
   success: Figure;
+  /** The API's CPU per request sent, where every round of the endpoint recorded it. */
+  apiCpu?: Figure;
 }
 
 export function ohaLines(oha: OhaRun[]): OhaLine[] {
@@ -351,6 +353,9 @@ export function ohaLines(oha: OhaRun[]): OhaLine[] {
       p99: f("p99", "ms", false, (o) => o.p99_ms),
       // oha reports the success rate as a fraction.
       success: f("success", "%", true, (o) => (o.success_rate <= 1 ? o.success_rate * 100 : o.success_rate)),
+      ...(mine.every((o) => o.api_cpu_us_per_request !== undefined) && {
+        apiCpu: f("API CPU per request", "µs", false, (o) => o.api_cpu_us_per_request!),
+      }),
     };
   });
 }
@@ -768,6 +773,17 @@ export function buildReport(results: BenchResults): Block[] {
         l.success.node.length ? `${(Math.round(l.success.nodeMedian * 100) / 100).toFixed(2)}%` : DASH,
       ]),
     );
+    const measured = lines.filter((l) => l.apiCpu !== undefined);
+    if (measured.length > 0) {
+      p(
+        "The API's CPU per request on each endpoint: what its processes used while oha ran (from /proc, user space and kernel), over the requests oha sent. " +
+          "`GET /health` answers from memory, so it is about the HTTP layer alone (server, framework, runtime, sockets); the other endpoints add the domain and their drivers' calls to Redis, PostgreSQL or Kafka.",
+      );
+      table(
+        ["Endpoint", "Bun (µs)", "Node (µs)", "Bun/Node", "Ratio range"],
+        measured.map((l) => [`${l.method} ${l.endpoint}`, ...figureCells(l.apiCpu!)]),
+      );
+    }
     out.push({
       kind: "charts",
       charts: [

@@ -212,6 +212,25 @@ describe("report.md", () => {
     expect(row("Segments sent (per request)")).toBe("| Segments sent (per request) | 6.20 | 4.80 | 6.20 | 4.80 |");
   });
 
+  test("gives the API's CPU per request on each oha endpoint, both targets and their ratio", () => {
+    const section = md.indexOf("## Single endpoints under oha");
+    const table = md.indexOf("| Endpoint | Bun (µs) | Node (µs) | Bun/Node | Ratio range |", section);
+    expect(table).toBeGreaterThan(section);
+    const cpuOf = (t: Target, ep: string) => median(results.oha.filter((o) => o.target === t && o.endpoint === ep).map((o) => o.api_cpu_us_per_request!));
+    const row = md.slice(table).split("\n").find((l) => l.startsWith("| GET /health |"))!;
+    expect(row).toStartWith(`| GET /health | ${int(cpuOf("bun", "/health"))} | ${int(cpuOf("node", "/health"))} |`);
+  });
+
+  test("results of a bench before oha's API CPU was recorded: no such table", async () => {
+    const old = sampleResults();
+    for (const o of old.oha) delete o.api_cpu_us_per_request;
+    const { md: text } = await renderApart(old);
+    expect(text).toContain("## Single endpoints under oha");
+    expect(text).toContain("| GET /api/v1/workflows/{id} |");
+    expect(text).not.toContain("The API's CPU per request on each endpoint");
+    expect(text).not.toContain("NaN");
+  });
+
   test("results of a bench before TCP was recorded: no TCP section", async () => {
     const old = sampleResults();
     for (const f of old.flow) delete f.tcp;
