@@ -5,21 +5,32 @@ import type { Publisher } from "./publisher.ts";
 
 /**
  * Deletes outbox rows whose message Kafka has acknowledged. Deletes are collected and sent as one
- * statement per interval: at thousands of triggers per second one `DELETE ... = ANY(...)` is far
- * cheaper than one per request, and a row deleted a moment late is only published twice if the
- * relay's grace period is shorter than this interval (it is not; see config).
+ * statement `intervalMs` after the first of them: at thousands of triggers per second one
+ * `DELETE ... = ANY(...)` is far cheaper than one per request, and a row deleted a moment late is
+ * only published twice if the relay's grace period is shorter than this interval (it is not; see
+ * config).
  */
 export class OutboxAcks {
   private ids: string[] = [];
-  private timer: ReturnType<typeof setInterval>;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly sql: Sql, private readonly log: Logger, intervalMs = 50) {
-    this.timer = setInterval(() => void this.flush(), intervalMs);
-  }
+  constructor(
+    private readonly sql: Sql,
+    private readonly log: Logger,
+    private readonly intervalMs = 50,
+  ) {}
 
   ack(outboxId: string): void {
     this.ids.push(outboxId);
+    // Armed by the first ack after a flush rather than ticking forever: an idle replica would
+    // otherwise wake 20 times a second for nothing. After close the rows stay for the relay.
+    if (this.timer === undefined && !this.closed)
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.intervalMs);
   }
 
   flush(): Promise<void> {
@@ -38,7 +49,9 @@ export class OutboxAcks {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     await this.flush();
   }
 }
