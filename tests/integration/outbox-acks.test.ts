@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger, loadConfig } from "@wf/domain";
 import { OutboxAcks } from "@wf/domain/bus/outbox";
-import { createSql, type Sql } from "@wf/domain/sql/client";
+import { createSql, pgArray, type Sql } from "@wf/domain/sql/client";
 import { unique, waitFor } from "../support/api.ts";
 
 const TOPIC = unique("outbox-acks");
@@ -25,7 +25,7 @@ async function outboxRows(n: number): Promise<string[]> {
 }
 
 const left = async (ids: string[]) =>
-  (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox WHERE id = ANY(${`{${ids.join(",")}}`}::bigint[])`)[0]!.n;
+  (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox WHERE id = ANY(${pgArray(ids)}::bigint[])`)[0]!.n;
 
 describe("outbox acks, real PostgreSQL through PgBouncer", () => {
   test("acknowledged rows are deleted, and acks that come after an idle spell are deleted too", async () => {
