@@ -1,5 +1,5 @@
-import type { Services } from "@wf/domain";
-import { errorFields } from "@wf/domain";
+import type { ApiServices } from "@wf/services/api-services";
+import { errorFields } from "@wf/platform/observability";
 import { RouteTable } from "@wf/http";
 import { Elysia } from "elysia";
 import { docsController } from "./features/docs/controller.ts";
@@ -18,7 +18,7 @@ import { pathOf } from "./http/url-path.ts";
 import { registerStringFormats } from "./http/string-formats.ts";
 
 /** The whole HTTP API; `main.ts` gives it services and a port, tests may too. */
-export function createApp(services: Services, info: ServiceInfo) {
+export function createApp(services: ApiServices, info: ServiceInfo) {
   registerStringFormats();
   // Built on the first unmatched request, when every route is registered.
   let routes: RouteTable | undefined;

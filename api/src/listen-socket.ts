@@ -15,7 +15,7 @@
  * if a step fails, the socket keeps Bun's settings and the caller says so in the log.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
-import { fdsOf, listeningInodesOf } from "@wf/domain/process/listeners";
+import { fdsOf, listeningInodesOf } from "@wf/platform/process";
 
 const IPPROTO_TCP = 6;
 const TCP_DEFER_ACCEPT = 9;

@@ -1,6 +1,7 @@
-import { createLogger, loadConfigOrExit } from "@wf/domain";
-import { portAnswers } from "@wf/domain/process/lifecycle";
-import { supervise } from "@wf/domain/process/supervisor";
+import { createLogger } from "@wf/platform/observability";
+import { loadConfigOrExit } from "@wf/platform/config";
+import { portAnswers } from "@wf/platform/process";
+import { supervise } from "@wf/platform/process";
 import { join } from "node:path";
 
 // `bun run api`: API_REPLICAS replicas of server.ts on one port, restarted when one dies.

@@ -1,4 +1,4 @@
-import type { Config } from "@wf/domain";
+import type { Config } from "@wf/platform/config";
 import { SERVER_BODY_CUTOFF } from "./http/json-body.ts";
 
 /**

@@ -1,5 +1,7 @@
-import { createServices, loadConfigOrExit } from "@wf/domain";
-import { drainOnSignals, startOrExit } from "@wf/domain/process/lifecycle";
+import { createApiServices } from "@wf/services/api-services";
+import { createInfrastructure } from "@wf/platform/infrastructure";
+import { loadConfigOrExit } from "@wf/platform/config";
+import { drainOnSignals, startOrExit } from "@wf/platform/process";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./app.ts";
 import { tuneListenSockets } from "./listen-socket.ts";
@@ -8,7 +10,7 @@ import { serveOptions } from "./serve-options.ts";
 // One API replica. `main.ts` runs API_REPLICAS of these on one port (SO_REUSEPORT).
 const config = loadConfigOrExit("api");
 
-const services = createServices(config, "bun");
+const services = createApiServices(createInfrastructure(config, "bun"));
 const log = services.log;
 await startOrExit(services);
 

@@ -1,5 +1,5 @@
-import { loadConfig } from "@wf/domain";
-import { createSql } from "@wf/domain/sql/client";
+import { loadConfig } from "@wf/platform/config";
+import { createSql } from "@wf/platform/sql";
 import { existsSync, mkdirSync } from "node:fs";
 import { availableParallelism, cpus, release, totalmem, type } from "node:os";
 import { join } from "node:path";

@@ -1,4 +1,4 @@
-import { int } from "@wf/domain/config/parse";
+import { int } from "@wf/platform/config";
 
 /** Thrown for a bench option or variable that is not what it must be; the message says which and why. */
 export class OptionError extends Error {}

@@ -1,5 +1,5 @@
 import type { Subprocess } from "bun";
-import { portAnswers } from "@wf/domain/process/lifecycle";
+import { portAnswers } from "@wf/platform/process";
 
 export interface Started {
   name: string;

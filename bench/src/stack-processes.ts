@@ -4,8 +4,8 @@
  * service elsewhere (not on loopback) or not listening is left out, and so is PgBouncer when the
  * configuration talks to PostgreSQL directly.
  */
-import type { Config } from "@wf/domain";
-import { listenerPids } from "@wf/domain/process/listeners";
+import type { Config } from "@wf/platform/config";
+import { listenerPids } from "@wf/platform/process";
 import { STACK_SERVICES, type StackService } from "./results.ts";
 
 export type StackPids = Partial<Record<StackService, number>>;

@@ -1,4 +1,4 @@
-import { loadConfig } from "@wf/domain";
+import { loadConfig } from "@wf/platform/config";
 import { describe, expect, test } from "bun:test";
 import { benchStore } from "./store.ts";
 import { OptionError } from "./options.ts";

@@ -1,7 +1,8 @@
-import { createLogger, type Config } from "@wf/domain";
-import { createKafka, ensureTopic } from "@wf/domain/bus/kafka";
-import { createSql, type Sql } from "@wf/domain/sql/client";
-import { migrate } from "@wf/domain/sql/migrate";
+import { createLogger } from "@wf/platform/observability";
+import { type Config } from "@wf/platform/config";
+import { createKafka, ensureTopic } from "@wf/platform/bus";
+import { createSql, type Sql } from "@wf/platform/sql";
+import { migrate } from "@wf/platform/sql";
 import { OptionError } from "./options.ts";
 
 /** Where the bench keeps its rows and messages, apart from the service's own. */

@@ -14,10 +14,10 @@
  * Schemas: tests/infra/schemas (SOURCES.md says where each comes from).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig } from "@wf/domain";
-import { settings } from "@wf/domain/config/settings";
-import { createMetrics, registerWorkerMetrics } from "@wf/domain/observability/metrics";
-import { Breaker } from "@wf/domain/resilience/breaker";
+import { ConfigError, loadConfig } from "@wf/platform/config";
+import { settings } from "@wf/platform/config";
+import { createMetrics, registerApiMetrics, registerWorkerMetrics } from "@wf/platform/observability";
+import { Breaker } from "@wf/platform/resilience";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -550,11 +550,10 @@ describe("Grafana dashboard and datasource", () => {
   const metrics = createMetrics("bun", () => ({
     cache: { hits: 1, misses: 1, errors: 1, bypassed: 1 },
     publisher: { published: 1, deferred: 1, errors: 1 },
-    relay: { relayed: 1, failures: 1 },
     breakers: [new Breaker("postgres", { failures: 1, openMs: 1000 }, () => true)],
     db: { inFlight: 1, poolSize: 1 },
-    access: { limited: 1, limiterErrors: 1 },
   }));
+  registerApiMetrics(metrics.registry, () => ({ relay: { relayed: 1, failures: 1 }, access: { limited: 1, limiterErrors: 1 } }));
   registerWorkerMetrics(metrics.registry, () => ({
     runs: { completed: 1, failed: 1, cancelled: 1, handedBack: 1 },
     lag: new Map([["workflow-runs/0", 1]]),
@@ -593,7 +592,7 @@ describe("Grafana dashboard and datasource", () => {
   });
 
   test("every metric of metrics.ts is on the dashboard", () => {
-    const source = read("packages/domain/src/observability/metrics.ts");
+    const source = read("packages/platform/src/observability/metrics.ts");
     const declared = [...source.matchAll(/name: "([a-z_]+)"|fromSource\(\s*"([a-z_]+)"/g)].map((m) => m[1] ?? m[2]);
     expect(declared.sort()).toEqual([...custom].sort());
     const used = exprs.flatMap(promqlMetricNames).map((n) => n.replace(/_(bucket|sum|count)$/, ""));

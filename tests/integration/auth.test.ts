@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { KeyStore } from "@wf/domain/auth/key-store";
+import { KeyStore } from "@wf/services/access";
 import { call, sampleWorkflow, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
 
 // API keys on the server under test (Bun or Node): created and revoked in the real table, checked

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLogger } from "@wf/domain";
-import { createKafka } from "@wf/domain/bus/kafka";
-import { createSql, type Sql } from "@wf/domain/sql/client";
+import { createLogger } from "@wf/platform/observability";
+import { createKafka } from "@wf/platform/bus";
+import { createSql, type Sql } from "@wf/platform/sql";
 import { benchStore, recreateStore, vacuumStore } from "../../bench/src/store.ts";
 import { audit } from "../../bench/src/flow/audit.ts";
 import { runFlow } from "../../bench/src/flow/runner.ts";

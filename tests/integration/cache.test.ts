@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { call, metricSample, sampleWorkflow, startApi, waitFor, type TestApi } from "../support/api.ts";
 import { stack } from "../support/stack.ts";
-import { Cache } from "@wf/domain/cache/cache";
+import { Cache } from "@wf/platform/cache";
 
 let api: TestApi;
 let redis: Redis;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { newId } from "@wf/domain/ids";
-import { ExecutionStore } from "@wf/domain/runs/execution-store";
-import { RunStore } from "@wf/domain/runs/store";
+import { newId } from "@wf/core/ids";
+import { ExecutionStore } from "@wf/services/execution";
+import { RunStore } from "@wf/services/runs";
 import { call, sampleWorkflow, startApi, unique, type TestApi } from "../support/api.ts";
 
 let api: TestApi;

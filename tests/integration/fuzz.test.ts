@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { definitionLimits } from "@wf/domain/workflows/definition";
+import { definitionLimits } from "@wf/platform/config";
 import { existsSync, readFileSync } from "node:fs";
 import { checkAnswer } from "../support/openapi-check.ts";
 import { call, startApi, unique, type TestApi } from "../support/api.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { RunMessage } from "@wf/domain";
+import type { RunMessage } from "@wf/core/runs";
 import { call, sampleWorkflow, startApi, waitFor, type TestApi } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { stack } from "../support/stack.ts";
@@ -17,8 +17,8 @@ const outboxRows = async () => (await api.services.sql`SELECT count(*)::int AS n
 
 describe("trigger → Kafka", () => {
   test("the runs topic exists with the configured partitions", async () => {
-    const { createKafka } = await import("@wf/domain/bus/kafka");
-    const { createLogger } = await import("@wf/domain");
+    const { createKafka } = await import("@wf/platform/bus");
+    const { createLogger } = await import("@wf/platform/observability");
     const admin = createKafka(api.config, createLogger("error")).admin();
     await admin.connect();
     const meta = await admin.fetchTopicMetadata({ topics: [api.config.runsTopic] });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLogger, loadConfig } from "@wf/domain";
-import { OutboxAcks } from "@wf/domain/bus/outbox";
-import { createSql, pgArray, type Sql } from "@wf/domain/sql/client";
+import { createLogger } from "@wf/platform/observability";
+import { loadConfig } from "@wf/platform/config";
+import { OutboxAcks } from "@wf/platform/bus";
+import { createSql, pgArray, type Sql } from "@wf/platform/sql";
 import { unique, waitFor } from "../support/api.ts";
 
 const TOPIC = unique("outbox-acks");

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { RunMessage } from "@wf/domain";
-import { createLogger } from "@wf/domain";
-import { createKafka } from "@wf/domain/bus/kafka";
-import { newId } from "@wf/domain/ids";
-import { Reconciler } from "@wf/domain/runs/reconciler";
-import { RunStore } from "@wf/domain/runs/store";
+import type { RunMessage } from "@wf/core/runs";
+import { createLogger } from "@wf/platform/observability";
+import { createKafka } from "@wf/platform/bus";
+import { newId } from "@wf/core/ids";
+import { Reconciler } from "@wf/services/execution";
+import { RunStore } from "@wf/services/runs";
 import { call, sampleWorkflow, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
 import { join } from "node:path";
-import { createServices, loadConfig } from "@wf/domain";
+import { createApiServices } from "@wf/services/api-services";
+import { createInfrastructure } from "@wf/platform/infrastructure";
+import { loadConfig } from "@wf/platform/config";
 import { startApi, unique, waitFor, type TestApi } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { collectLines, freePort, startApiReplicas } from "../support/replicas.ts";
@@ -192,7 +194,7 @@ describe("tracing with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
 
   test("a message the outbox relay publishes later carries the trigger's trace context", async () => {
     const config = loadConfig(process.env, { runsTopic: unique("runs-tracing-relay"), logLevel: "warn", outboxGraceMs: 0, outboxRelayIntervalMs: 100 });
-    const services = createServices(config, "test");
+    const services = createApiServices(createInfrastructure(config, "test"));
     try {
       const wf = await services.workflows.create({ name: unique("wf-relay"), steps: [{ name: "note", type: "log", config: { message: "hi" } }] });
       const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLogger } from "@wf/domain";
-import { createKafka } from "@wf/domain/bus/kafka";
+import { createLogger } from "@wf/platform/observability";
+import { createKafka } from "@wf/platform/bus";
 import { call, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { startWorkers, type WorkerGroup } from "../support/workers.ts";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
 import Redis from "ioredis";
-import { cacheKeys } from "@wf/domain/cache/cache";
+import { cacheKeys } from "@wf/platform/cache";
 import { call, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { collectLines, freePorts } from "../support/replicas.ts";
@@ -211,8 +211,8 @@ describe("workers", () => {
   });
 
   test("a poison message goes to the dead-letter topic and later messages are processed", async () => {
-    const { createKafka } = await import("@wf/domain/bus/kafka");
-    const { createLogger } = await import("@wf/domain");
+    const { createKafka } = await import("@wf/platform/bus");
+    const { createLogger } = await import("@wf/platform/observability");
     const producer = createKafka(api.config, createLogger("error")).producer();
     await producer.connect();
     await producer.send({

@@ -1,6 +1,8 @@
 import { expect } from "bun:test";
-import { createServices, loadConfig, type Config, type Services } from "@wf/domain";
-import { settings } from "@wf/domain/config/settings";
+import { createApiServices, type ApiServices } from "@wf/services/api-services";
+import { createInfrastructure } from "@wf/platform/infrastructure";
+import { loadConfig, type Config } from "@wf/platform/config";
+import { settings } from "@wf/platform/config";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import apiPkg from "../../api/package.json" with { type: "json" };
@@ -20,7 +22,7 @@ export interface TestApi {
   pid: number;
   /** For the Bun API, the server's own services; for the Node reference, the test's own
    * connections to the same PostgreSQL and Redis (not started: no Kafka, no background loops). */
-  services: Services;
+  services: ApiServices;
   config: Config;
   stop(): Promise<void>;
 }
@@ -65,7 +67,7 @@ async function startNode(config: Config): Promise<TestApi> {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor("the Node reference to listen", async () => (await fetch(`${url}/health`).catch(() => undefined))?.ok, 30_000);
-  const services = createServices(config, "test");
+  const services = createApiServices(createInfrastructure(config, "test"));
   return {
     url,
     target: "node",
@@ -88,7 +90,7 @@ async function startNode(config: Config): Promise<TestApi> {
 export async function startApi(overrides: Partial<Config> = {}, target: Target = TARGET): Promise<TestApi> {
   const config = loadConfig(process.env, { port: 0, runsTopic: unique("runs-test"), logLevel: "warn", drainMs: 0, ...overrides });
   if (target === "node") return startNode(config);
-  const services = createServices(config, "bun");
+  const services = createApiServices(createInfrastructure(config, "bun"));
   await services.start();
   const app = createApp(services, { name: "workflow-service", version: apiPkg.version, runtime: "bun", runtime_version: Bun.version }).listen({
     ...serveOptions(config),

@@ -1,5 +1,6 @@
-import { createLogger, type Config } from "@wf/domain";
-import { createKafka } from "@wf/domain/bus/kafka";
+import { createLogger } from "@wf/platform/observability";
+import { type Config } from "@wf/platform/config";
+import { createKafka } from "@wf/platform/bus";
 import { unique } from "./api.ts";
 
 export interface ReadMessage {

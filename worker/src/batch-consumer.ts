@@ -1,7 +1,8 @@
-import { errorFields, type Config, type Logger } from "@wf/domain";
-import type { Publisher } from "@wf/domain/bus/publisher";
-import type { Span, Tracing } from "@wf/domain/observability/tracing";
-import { decodeRunMessage } from "@wf/domain/runs/run";
+import { errorFields, type Logger } from "@wf/platform/observability";
+import { type Config } from "@wf/platform/config";
+import type { Publisher } from "@wf/platform/bus";
+import type { Span, Tracing } from "@wf/platform/observability";
+import { decodeRunMessage } from "@wf/core/runs";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import pLimit from "p-limit";
 import { UnknownRun, type Handled, type RunExecutor } from "./run-executor.ts";

@@ -1,5 +1,6 @@
-import { createLogger, loadConfigOrExit } from "@wf/domain";
-import { supervise } from "@wf/domain/process/supervisor";
+import { createLogger } from "@wf/platform/observability";
+import { loadConfigOrExit } from "@wf/platform/config";
+import { supervise } from "@wf/platform/process";
 import { join } from "node:path";
 
 // `bun run worker`: WORKER_REPLICAS processes in one consumer group, restarted when they die.

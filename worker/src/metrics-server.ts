@@ -1,5 +1,5 @@
-import type { Logger, Metrics } from "@wf/domain";
-import { errorFields } from "@wf/domain";
+import type { Logger, Metrics } from "@wf/platform/observability";
+import { errorFields } from "@wf/platform/observability";
 
 type Registry = Metrics["registry"];
 

@@ -1,20 +1,21 @@
-import { createServices, loadConfigOrExit } from "@wf/domain";
-import { startOrExit } from "@wf/domain/process/lifecycle";
-import { createKafka, ensureTopic, waitForGroupCoordinator } from "@wf/domain/bus/kafka";
-import { ExecutionStore } from "@wf/domain/runs/execution-store";
-import { Reconciler } from "@wf/domain/runs/reconciler";
+import { loadConfigOrExit } from "@wf/platform/config";
+import { createInfrastructure } from "@wf/platform/infrastructure";
+import { startOrExit } from "@wf/platform/process";
+import { createKafka, ensureTopic, waitForGroupCoordinator } from "@wf/platform/bus";
+import { ExecutionStore } from "@wf/services/execution";
+import { Reconciler } from "@wf/services/execution";
 import { hostname } from "node:os";
-import { registerWorkerMetrics } from "@wf/domain/observability/metrics";
+import { registerWorkerMetrics } from "@wf/platform/observability";
 import { BatchConsumer } from "./batch-consumer.ts";
 import { serveMetrics } from "./metrics-server.ts";
 import { RunExecutor } from "./run-executor.ts";
 import { RunWatch } from "./run-watch.ts";
 
-/** One worker process: a member of the consumer group that executes runs. */
+/** One worker process, a member of the consumer group that executes runs; its composition root. */
 const config = loadConfigOrExit("worker");
 
 const owner = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
-const services = createServices(config, "bun");
+const services = createInfrastructure(config, "bun");
 const log = services.log.child({ worker: owner });
 const store = new ExecutionStore(services.sql, owner, config.runLeaseMs);
 const watch = new RunWatch(store, log, { pollMs: config.cancelPollMs, leaseMs: config.runLeaseMs });

@@ -1,13 +1,14 @@
-import { cacheKeys, type Cache } from "@wf/domain/cache/cache";
-import { errorFields, type Config, type Logger } from "@wf/domain";
-import { EgressPolicy } from "@wf/domain/engine/egress";
-import { runHttpStep } from "@wf/domain/engine/http-step";
-import { abortableSleep, executeRun, type EngineDeps } from "@wf/domain/engine/run-engine";
-import { traceSteps } from "@wf/domain/engine/step-tracing";
-import type { Span, Tracing } from "@wf/domain/observability/tracing";
-import type { ExecutionStore } from "@wf/domain/runs/execution-store";
-import { toRun, type RunRow } from "@wf/domain/runs/run";
-import { cacheRun } from "@wf/domain/runs/run-cache";
+import { cacheKeys, type Cache } from "@wf/platform/cache";
+import { errorFields, type Logger } from "@wf/platform/observability";
+import { type Config } from "@wf/platform/config";
+import { EgressPolicy } from "@wf/platform/egress";
+import { runHttpStep } from "@wf/platform/egress";
+import { abortableSleep, executeRun, type EngineDeps } from "@wf/core/engine";
+import { traceSteps } from "@wf/platform/observability";
+import type { Span, Tracing } from "@wf/platform/observability";
+import type { ExecutionStore } from "@wf/services/execution";
+import { toRun, type RunRow } from "@wf/core/runs";
+import { cacheRun } from "@wf/services/runs";
 import type { RunWatch } from "./run-watch.ts";
 
 /** What became of one message: `done` may be committed; `handed_back` must be delivered again. */

@@ -1,4 +1,4 @@
-import type { AccessControl } from "@wf/domain";
+import type { AccessControl } from "@wf/services/access";
 import { Elysia } from "elysia";
 import { pathOf } from "./url-path.ts";
 

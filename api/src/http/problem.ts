@@ -1,5 +1,5 @@
 import { internalProblem, malformedJsonProblem, routeNotFound, sharedProblem, validationProblem, type Problem } from "@wf/http";
-import type { FieldError } from "@wf/domain";
+import type { FieldError } from "@wf/core/errors";
 import { ParseError, ValidationError } from "elysia";
 
 export { PROBLEM_CONTENT_TYPE, problemHeaders, type Problem } from "@wf/http";

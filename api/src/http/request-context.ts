@@ -1,4 +1,4 @@
-import type { Logger, Metrics } from "@wf/domain";
+import type { Logger, Metrics } from "@wf/platform/observability";
 import { logRequest, requestId } from "@wf/http";
 import { Elysia } from "elysia";
 

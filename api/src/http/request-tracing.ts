@@ -1,4 +1,4 @@
-import { messageHeaders, type Span, type Tracing } from "@wf/domain/observability/tracing";
+import { messageHeaders, type Span, type Tracing } from "@wf/platform/observability";
 import { Elysia, StatusMap } from "elysia";
 import { pathOf } from "./url-path.ts";
 

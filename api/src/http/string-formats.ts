@@ -1,4 +1,4 @@
-import { isUuid } from "@wf/domain/ids";
+import { isUuid } from "@wf/core/ids";
 import { QUERY_NUMBER } from "@wf/http";
 import { FormatRegistry } from "elysia/type-system";
 import { fullFormats } from "elysia/type-system/format";

@@ -1,5 +1,5 @@
-import type { Sql } from "@wf/domain/sql/client";
-import { pgArray } from "@wf/domain/sql/client";
+import type { Sql } from "@wf/platform/sql";
+import { pgArray } from "@wf/platform/sql";
 import type { Audit, Target } from "../results.ts";
 import { waitForNone } from "./wait-for-none.ts";
 

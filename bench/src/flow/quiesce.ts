@@ -1,4 +1,4 @@
-import type { Sql } from "@wf/domain/sql/client";
+import type { Sql } from "@wf/platform/sql";
 import { waitForNone } from "./wait-for-none.ts";
 
 export interface QuiesceInput {

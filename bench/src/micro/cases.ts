@@ -6,17 +6,17 @@
  */
 import { getSchemaValidator, t, ValidationError } from "elysia";
 import { TypeCompiler } from "elysia/type-system";
-import { cacheKeys } from "@wf/domain/cache/cache";
-import { isUuid, newId } from "@wf/domain/ids";
-import { CursorCodec } from "@wf/domain/pagination/cursor";
-import { loadGroupMessagesPerPartition } from "@wf/domain/bus/kafkajs-internals";
-import { keyPartitioner } from "@wf/domain/bus/partitioner";
-import { Breaker } from "@wf/domain/resilience/breaker";
-import { toPage } from "@wf/domain/pagination/page";
-import { toRun, type Run, type RunRow, type StepResult } from "@wf/domain/runs/run";
-import { renderDeep, type Scope } from "@wf/domain/templates/template";
-import { validateDefinition } from "@wf/domain/workflows/definition";
-import { toWorkflow, type Workflow } from "@wf/domain/workflows/workflow";
+import { cacheKeys } from "@wf/platform/cache";
+import { isUuid, newId } from "@wf/core/ids";
+import { CursorCodec } from "@wf/core/pagination";
+import { loadGroupMessagesPerPartition } from "@wf/platform/bus";
+import { keyPartitioner } from "@wf/platform/bus";
+import { Breaker } from "@wf/platform/resilience";
+import { toPage } from "@wf/core/pagination";
+import { toRun, type Run, type RunRow, type StepResult } from "@wf/core/runs";
+import { renderDeep, type Scope } from "@wf/core/templates";
+import { validateDefinition } from "@wf/core/workflows";
+import { toWorkflow, type Workflow } from "@wf/core/workflows";
 import { Run as RunSchema, TriggerInput } from "../../../api/src/features/runs/model.ts";
 import { Workflow as WorkflowSchema, WorkflowInput } from "../../../api/src/features/workflows/model.ts";
 

@@ -1,4 +1,4 @@
-import type { FieldError } from "@wf/domain";
+import type { FieldError } from "@wf/core/errors";
 
 /** A client error detected by the HTTP layer itself, before any domain code runs. */
 export class HttpError extends Error {

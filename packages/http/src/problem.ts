@@ -1,4 +1,5 @@
-import { DomainError, type FieldError, type Logger } from "@wf/domain";
+import { DomainError, type FieldError } from "@wf/core/errors";
+import { type Logger } from "@wf/platform/observability";
 import { BadQuery, HttpError, MethodNotAllowed } from "./http-error.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createLogger } from "@wf/domain";
+import { createLogger } from "@wf/platform/observability";
 import { logRequest } from "./problem.ts";
 
 const capture = (level: "debug" | "info") => {

@@ -1,5 +1,7 @@
-import { createLogger, loadConfig, type Services } from "@wf/domain";
-import { createMetrics, IDLE_SOURCES } from "@wf/domain/observability/metrics";
+import { createLogger } from "@wf/platform/observability";
+import { loadConfig } from "@wf/platform/config";
+import { type ApiServices } from "@wf/services/api-services";
+import { idleApiMetrics } from "@wf/platform/observability";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../../../api/src/app.ts";
@@ -21,8 +23,8 @@ const stub = {
   config,
   log: createLogger("warn"),
   health: { draining: false },
-  metrics: createMetrics("bun", () => IDLE_SOURCES),
-} as unknown as Services;
+  metrics: idleApiMetrics("bun"),
+} as unknown as ApiServices;
 const app = createApp(stub, { name: "workflow-service", version: apiPackage.version, runtime: "bun", runtime_version: "" });
 const doc = await (await app.handle(new Request("http://localhost/swagger/json"))).json();
 await Bun.write(join(dist, "openapi.json"), JSON.stringify(doc));
@@ -39,5 +41,5 @@ if (!built.success) {
   process.exit(1);
 }
 // The domain reads its SQL migrations next to the module that applies them.
-cpSync(join(root, "../../packages/domain/src/sql/migrations"), join(dist, "migrations"), { recursive: true });
+cpSync(join(root, "../../packages/platform/src/sql/migrations"), join(dist, "migrations"), { recursive: true });
 console.log(`[node-reference] built ${built.outputs.length} file(s) into ${dist}`);

@@ -1,5 +1,7 @@
-import { errorFields, type FieldError, type Services } from "@wf/domain";
-import { isUuid } from "@wf/domain/ids";
+import { errorFields } from "@wf/platform/observability";
+import { type FieldError } from "@wf/core/errors";
+import { type ApiServices } from "@wf/services/api-services";
+import { isUuid } from "@wf/core/ids";
 import {
   bodyTooLarge,
   internalProblem,
@@ -78,7 +80,7 @@ function toProblem(err: unknown, bodyLimit: number): Problem {
 }
 
 /** Every endpoint of the contract on Fastify, over the same domain services as the Bun API. */
-export function createApp(services: Services, info: ServiceInfo, doc: OpenApiDoc): FastifyInstance {
+export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApiDoc): FastifyInstance {
   const { config, workflows, runs, health, metrics, log } = services;
   const app = Fastify({
     bodyLimit: config.bodyLimitBytes,

@@ -1,6 +1,7 @@
-import { createLogger, loadConfigOrExit } from "@wf/domain";
-import { portAnswers } from "@wf/domain/process/lifecycle";
-import { supervise } from "@wf/domain/process/supervisor";
+import { createLogger } from "@wf/platform/observability";
+import { loadConfigOrExit } from "@wf/platform/config";
+import { portAnswers } from "@wf/platform/process";
+import { supervise } from "@wf/platform/process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nodePort, nodeReplicas } from "./settings.ts";

@@ -1,4 +1,4 @@
-import { messageHeaders, type Span, type Tracing } from "@wf/domain/observability/tracing";
+import { messageHeaders, type Span, type Tracing } from "@wf/platform/observability";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 
 const spans = new WeakMap<FastifyRequest, Span>();

@@ -1,5 +1,7 @@
-import { createServices, loadConfigOrExit } from "@wf/domain";
-import { drainOnSignals, startOrExit } from "@wf/domain/process/lifecycle";
+import { createApiServices } from "@wf/services/api-services";
+import { createInfrastructure } from "@wf/platform/infrastructure";
+import { loadConfigOrExit } from "@wf/platform/config";
+import { drainOnSignals, startOrExit } from "@wf/platform/process";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createApp } from "./app.ts";
@@ -12,7 +14,7 @@ import apiPackage from "../../../api/package.json" with { type: "json" };
 const config = loadConfigOrExit("api-node");
 const port = nodePort();
 const here = dirname(fileURLToPath(import.meta.url));
-const services = createServices(config, "node");
+const services = createApiServices(createInfrastructure(config, "node"));
 const log = services.log;
 await startOrExit(services);
 

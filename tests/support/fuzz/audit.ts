@@ -1,7 +1,7 @@
-import type { Sql } from "@wf/domain/sql/client";
-import { RUN_STATUSES } from "@wf/domain";
-import { validateDefinition, type DefinitionLimits } from "@wf/domain/workflows/definition";
-import { validateTrigger, type TriggerLimits } from "@wf/domain/runs/trigger-rules";
+import type { Sql } from "@wf/platform/sql";
+import { RUN_STATUSES } from "@wf/core/runs";
+import { validateDefinition, type DefinitionLimits } from "@wf/core/workflows";
+import { validateTrigger, type TriggerLimits } from "@wf/core/runs";
 
 /** What the fuzz run did that left rows behind, as its answers told it. */
 export interface FuzzLedger {

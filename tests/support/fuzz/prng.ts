@@ -3,7 +3,7 @@
  * seed. Each request gets a generator of its own, derived from (seed, index): request #i is the
  * same whatever order the concurrent requests finish in.
  */
-import { int } from "@wf/domain/config/parse";
+import { int } from "@wf/platform/config";
 
 export interface Rng {
   /** A float in [0, 1). */

@@ -1,4 +1,4 @@
-import type { Services } from "@wf/domain";
+import type { ApiServices } from "@wf/services/api-services";
 import { oneOf } from "../../http/one-of.ts";
 import { Elysia, t } from "elysia";
 
@@ -8,7 +8,7 @@ const Readiness = t.Object({
   checks: t.Object({ postgres: State, redis: State, kafka: State }),
 });
 
-export const healthController = ({ health, config }: Services) =>
+export const healthController = ({ health, config }: ApiServices) =>
   new Elysia({ name: "health", prefix: "/health", detail: { tags: ["health"] } })
     .get("", () => ({ status: "ok" as const }), {
       response: { 200: t.Object({ status: t.Literal("ok") }) },

@@ -1,8 +1,8 @@
-import type { Services } from "@wf/domain";
+import type { ApiServices } from "@wf/services/api-services";
 import { Elysia, t } from "elysia";
 import { API_SECURITY, problemResponses } from "../../http/problem-model.ts";
 
-export const metricsController = ({ metrics }: Services) =>
+export const metricsController = ({ metrics }: ApiServices) =>
   new Elysia({ name: "metrics" }).get(
     "/metrics",
     async () =>

@@ -1,4 +1,4 @@
-import type { Services } from "@wf/domain";
+import type { ApiServices } from "@wf/services/api-services";
 import { Elysia } from "elysia";
 import { API_SECURITY, apiProblemResponses } from "../../http/problem-model.ts";
 import { jsonAnswer } from "../../http/large-json.ts";
@@ -7,7 +7,7 @@ import { traceHeaders } from "../../http/request-tracing.ts";
 import { IdParams } from "../workflows/model.ts";
 import { RunListQuery, runModels, TriggerInput } from "./model.ts";
 
-export const runsController = ({ runs }: Services) =>
+export const runsController = ({ runs }: ApiServices) =>
   new Elysia({ name: "runs", prefix: "/api/v1", detail: { tags: ["runs"], security: API_SECURITY } })
     .use(runModels)
     .post(

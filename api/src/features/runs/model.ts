@@ -1,5 +1,5 @@
-import { RUN_STATUSES } from "@wf/domain";
-import { settings } from "@wf/domain/config/settings";
+import { RUN_STATUSES } from "@wf/core/runs";
+import { settings } from "@wf/platform/config";
 import { oneOf } from "../../http/one-of.ts";
 import { responseOnly } from "../../http/response-only.ts";
 import { Elysia, t } from "elysia";

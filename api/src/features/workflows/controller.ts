@@ -1,11 +1,11 @@
-import type { Services } from "@wf/domain";
+import type { ApiServices } from "@wf/services/api-services";
 import { Elysia, t } from "elysia";
 import { jsonAnswer } from "../../http/large-json.ts";
 import { singleValuedQuery } from "../../http/single-valued-query.ts";
 import { API_SECURITY, apiProblemResponses } from "../../http/problem-model.ts";
 import { IdParams, PageQuery, WorkflowInput, workflowModels } from "./model.ts";
 
-export const workflowsController = ({ workflows }: Services) =>
+export const workflowsController = ({ workflows }: ApiServices) =>
   new Elysia({ name: "workflows", prefix: "/api/v1/workflows", detail: { tags: ["workflows"], security: API_SECURITY } })
     .use(workflowModels)
     .post("", async ({ body, status }) => status(201, await workflows.create(body)), {

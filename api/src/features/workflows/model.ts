@@ -1,5 +1,6 @@
-import { HTTP_METHODS, LIMITS, LOG_LEVELS, PAGE_LIMIT, STEP_NAME_PATTERN, STEP_TYPES } from "@wf/domain";
-import { settings } from "@wf/domain/config/settings";
+import { HTTP_METHODS, LIMITS, LOG_LEVELS, STEP_NAME_PATTERN, STEP_TYPES } from "@wf/core/workflows";
+import { PAGE_LIMIT } from "@wf/core/pagination";
+import { settings } from "@wf/platform/config";
 import { oneOf } from "../../http/one-of.ts";
 import { responseOnly } from "../../http/response-only.ts";
 import { Elysia, t } from "elysia";

@@ -1,0 +1,3 @@
+export * from "./backoff.ts";
+export * from "./run-engine.ts";
+export * from "./step-failure.ts";

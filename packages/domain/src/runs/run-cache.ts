@@ -1,5 +1,0 @@
-import { cacheKeys, type Cache } from "../cache/cache.ts";
-import type { Run } from "./run.ts";
-
-/** The cached copy of a run, in the form GET /runs/:id serves; the API and the workers write it alike. */
-export const cacheRun = (cache: Cache, run: Run, ttlS: number): Promise<void> => cache.set(cacheKeys.run(run.id), JSON.stringify(run), ttlS);

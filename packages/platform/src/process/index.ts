@@ -1,0 +1,3 @@
+export * from "./lifecycle.ts";
+export * from "./listeners.ts";
+export * from "./supervisor.ts";

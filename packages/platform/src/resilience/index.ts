@@ -1,0 +1,3 @@
+export * from "./breaker.ts";
+export * from "./deadline.ts";
+export * from "./guard.ts";

@@ -1,0 +1,85 @@
+import { CursorCodec } from "@wf/core/pagination";
+import { OutboxAcks, OutboxRelay } from "@wf/platform/bus";
+import { definitionLimits } from "@wf/platform/config";
+import { HealthService } from "@wf/platform/health";
+import type { Infrastructure } from "@wf/platform/infrastructure";
+import { registerApiMetrics, type Metrics } from "@wf/platform/observability";
+import { guarded } from "@wf/platform/resilience";
+import { isDatabaseOutage } from "@wf/platform/sql";
+import { AccessControl } from "./access/access.ts";
+import { ApiKeys } from "./access/api-keys.ts";
+import { KeyStore } from "./access/key-store.ts";
+import { RateLimiter } from "./access/rate-limiter.ts";
+import { RunService } from "./runs/service.ts";
+import { RunStore } from "./runs/store.ts";
+import { WorkflowService } from "./workflows/service.ts";
+import { WorkflowStore } from "./workflows/store.ts";
+
+/** What an API process serves requests with: the shared infrastructure and the API's own services. */
+export interface ApiServices extends Omit<Infrastructure, "metrics"> {
+  relay: OutboxRelay;
+  workflows: WorkflowService;
+  runs: RunService;
+  health: HealthService;
+  metrics: Metrics;
+  /** Undefined unless API_KEYS_REQUIRED: then every request passes, at no cost. */
+  access?: AccessControl;
+  /** Starts the infrastructure, then the API's loops (outbox relay, key refresh); the server may listen once it resolves. */
+  start(): Promise<void>;
+  /** Stops the API's loops, flushes, closes every connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of the API's services, shared by the Bun API and the Node reference: same
+ * SQL, cache, producer and rules, so the two differ only in runtime and HTTP framework.
+ */
+export function createApiServices(infra: Infrastructure): ApiServices {
+  const { config, log, sql, cache, publisher, breakers } = infra;
+  const acks = new OutboxAcks(sql, log);
+  const relay = new OutboxRelay(sql, publisher, log, {
+    topic: config.runsTopic,
+    intervalMs: config.outboxRelayIntervalMs,
+    graceMs: config.outboxGraceMs,
+    batchSize: config.outboxBatchSize,
+  });
+  const cursors = new CursorCodec(config.cursorSecret);
+  const keys = config.apiKeysRequired ? new ApiKeys(new KeyStore(sql), config.apiKeysRefreshMs, log) : undefined;
+  const limiter = keys && config.rateLimitPerS > 0 ? new RateLimiter(config, config.rateLimitPerS, config.rateLimitBurst) : undefined;
+  const apiMetrics = registerApiMetrics(infra.metrics.registry, () => ({
+    relay: relay.stats,
+    access: { limited: limiter?.stats.limited ?? 0, limiterErrors: limiter?.stats.errors ?? 0 },
+  }));
+
+  return {
+    ...infra,
+    relay,
+    metrics: { ...infra.metrics, ...apiMetrics },
+    access: keys && new AccessControl(keys, limiter, config.metricsRequireKey),
+    workflows: new WorkflowService(guarded(new WorkflowStore(sql), breakers.postgres, isDatabaseOutage), cache, cursors, config.workflowCacheTtlS, definitionLimits(config)),
+    runs: new RunService({
+      store: guarded(new RunStore(sql), breakers.postgres, isDatabaseOutage),
+      cache,
+      cursors,
+      publisher,
+      acks,
+      topic: config.runsTopic,
+      ttlS: config.runCacheTtlS,
+      limits: { maxInputBytes: config.triggerMaxInputBytes },
+    }),
+    health: new HealthService({ sql, cache, kafkaAdmin: infra.admin }, config.readyRequires),
+    async start() {
+      await infra.start();
+      // Before listening: with keys required, an empty key set would refuse every request.
+      await keys?.start();
+      relay.start();
+    },
+    async close() {
+      keys?.stop();
+      limiter?.close();
+      await relay.stop();
+      await acks.close();
+      await infra.close();
+    },
+  };
+}

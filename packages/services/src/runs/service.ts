@@ -1,0 +1,131 @@
+import { cacheKeys, type Cache } from "@wf/platform/cache";
+import type { OutboxAcks } from "@wf/platform/bus";
+import type { Publisher } from "@wf/platform/bus";
+import { conflict, invalid, notFound } from "@wf/core/errors";
+import { isUuid, newId } from "@wf/core/ids";
+import type { CursorCodec } from "@wf/core/pagination";
+import { SingleFlight } from "@wf/core/pagination";
+import { StatementBatcher } from "@wf/platform/sql";
+import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "@wf/core/pagination";
+import { toRun, type Run, type RunRow, type RunStatus } from "@wf/core/runs";
+import { cacheRun } from "./run-cache.ts";
+import type { InsertedRun, NewRun, RunStore } from "./store.ts";
+import { validateTrigger, type TriggerLimits } from "@wf/core/runs";
+
+export interface TriggerRequest {
+  workflow_id: string;
+  input?: unknown;
+  idempotency_key?: string;
+}
+
+export interface Triggered {
+  run: Run;
+  /** false when an idempotency key matched an earlier trigger and that run is returned. */
+  created: boolean;
+}
+
+export interface RunListRequest extends PageRequest {
+  status?: RunStatus;
+  workflow_id?: string;
+}
+
+interface Deps {
+  store: RunStore;
+  cache: Cache;
+  cursors: CursorCodec;
+  publisher: Publisher;
+  acks: OutboxAcks;
+  topic: string;
+  ttlS: number;
+  limits: TriggerLimits;
+}
+
+/** Runs as the API sees them: trigger (store + publish), read, list, cancel. */
+export class RunService {
+  /** Identical list requests in flight at once share one query (see SingleFlight). */
+  private readonly pages = new SingleFlight<Page<Run>>();
+  /** Triggers of one event-loop turn share one insert (see StatementBatcher). */
+  private readonly inserts: StatementBatcher<NewRun, InsertedRun | undefined>;
+  constructor(private readonly d: Deps) {
+    this.inserts = new StatementBatcher(async (runs) => {
+      const stored = await d.store.insertPending(runs, d.topic);
+      return runs.map((r) => stored.get(r.id));
+    });
+  }
+
+  private async remember(run: Run): Promise<Run> {
+    await cacheRun(this.d.cache, run, this.d.ttlS);
+    return run;
+  }
+
+  /**
+   * Answers once the run and its outbox message are durable: Kafka's ack is not awaited (under
+   * load it took hundreds of milliseconds and was most of a trigger's latency), the publish goes
+   * on behind the answer, and one that fails or times out is delivered by the outbox relay
+   * later. `headers` go with the message (the request's trace context), from the outbox too.
+   */
+  async trigger(req: TriggerRequest, headers?: Record<string, string>): Promise<Triggered> {
+    const errors = validateTrigger(req, this.d.limits);
+    if (errors.length > 0) throw invalid(errors);
+    if (!isUuid(req.workflow_id)) throw notFound("workflow", req.workflow_id);
+    const key = req.idempotency_key ?? null;
+    const inserted = await this.inserts.submit({
+      id: newId(),
+      workflowId: req.workflow_id,
+      input: req.input ?? {},
+      idempotencyKey: key,
+      now: new Date(),
+      headers,
+    });
+    if (!inserted) return { run: await this.replay(req, key), created: false };
+
+    // Cached before the message leaves: the worker drops the cached copy when it claims the run,
+    // and a pending copy written after that would be served stale until it expires.
+    const run = await this.remember(toRun(inserted.row));
+    // publish() never rejects: its outcome only decides whether the outbox row can go.
+    void this.d.publisher.publish({ topic: this.d.topic, key: run.id, value: inserted.message, headers }).then((outcome) => {
+      if (outcome === "published") this.d.acks.ack(inserted.outboxId);
+    });
+    return { run, created: true };
+  }
+
+  /** Nothing was inserted: either the key was used before, or the workflow is gone. */
+  private async replay(req: TriggerRequest, key: string | null): Promise<Run> {
+    const earlier = key === null ? undefined : await this.d.store.getByIdempotencyKey(key);
+    if (!earlier) throw notFound("workflow", req.workflow_id);
+    if (earlier.workflow_id !== req.workflow_id)
+      throw conflict(`idempotency_key ${JSON.stringify(key)} was already used to trigger workflow ${earlier.workflow_id}`);
+    return toRun(earlier);
+  }
+
+  async get(id: string): Promise<Run> {
+    if (!isUuid(id)) throw notFound("run", id);
+    const run = await this.d.cache.readThrough(cacheKeys.run(id), this.d.ttlS, async () => {
+      const row = await this.d.store.get(id);
+      return row && toRun(row);
+    });
+    if (!run) throw notFound("run", id);
+    return run;
+  }
+
+  async list(req: RunListRequest): Promise<Page<Run>> {
+    const limit = req.limit ?? PAGE_LIMIT.default;
+    // The filters are part of the cursor's scope: a cursor cannot be replayed against other filters.
+    const scope = `runs:${req.status ?? ""}:${req.workflow_id ?? ""}`;
+    if (req.workflow_id !== undefined && !isUuid(req.workflow_id)) return { items: [], next_cursor: null };
+    const after = startAfter(this.d.cursors, req, scope);
+    return this.pages.run(`${scope}:${limit}:${req.cursor ?? ""}`, async () => {
+      const rows: RunRow[] = await this.d.store.list({ status: req.status, workflowId: req.workflow_id }, limit, after);
+      return toPage(rows, limit, this.d.cursors, scope, toRun);
+    });
+  }
+
+  async cancel(id: string): Promise<Run> {
+    if (!isUuid(id)) throw notFound("run", id);
+    const row = await this.d.store.cancel(id, new Date());
+    if (row) return this.remember(toRun(row));
+    const current = await this.d.store.get(id);
+    if (!current) throw notFound("run", id);
+    throw conflict(`run ${id} is already ${current.status}`);
+  }
+}

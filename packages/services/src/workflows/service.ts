@@ -1,0 +1,89 @@
+import { cacheKeys, type Cache } from "@wf/platform/cache";
+import { invalid, notFound } from "@wf/core/errors";
+import { isUuid, newId } from "@wf/core/ids";
+import type { CursorCodec } from "@wf/core/pagination";
+import { SingleFlight } from "@wf/core/pagination";
+import { StatementBatcher } from "@wf/platform/sql";
+import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "@wf/core/pagination";
+import { validateDefinition, type DefinitionLimits, type WorkflowDefinition, type WorkflowInput } from "@wf/core/workflows";
+import type { WorkflowStore } from "./store.ts";
+import { toWorkflow, type Workflow, type WorkflowRow } from "@wf/core/workflows";
+
+const SCOPE = "workflows";
+
+/** Workflows: validation, storage, and the read cache (written on create/replace, dropped on delete). */
+export class WorkflowService {
+  /** Identical list requests in flight at once share one query (see SingleFlight). */
+  private readonly pages = new SingleFlight<Page<Workflow>>();
+  /** Workflows created in one event-loop turn share one insert (see StatementBatcher). */
+  private readonly inserts: StatementBatcher<WorkflowRow, undefined>;
+
+  constructor(
+    private readonly store: WorkflowStore,
+    private readonly cache: Cache,
+    private readonly cursors: CursorCodec,
+    private readonly ttlS: number,
+    private readonly limits: DefinitionLimits,
+  ) {
+    this.inserts = new StatementBatcher(async (rows) => {
+      await store.insertMany(rows);
+      return rows.map(() => undefined);
+    });
+  }
+
+  private check(input: WorkflowInput): WorkflowDefinition {
+    const errors = validateDefinition(input, this.limits);
+    if (errors.length > 0) throw invalid(errors);
+    return input as WorkflowDefinition;
+  }
+
+  private async remember(w: Workflow): Promise<Workflow> {
+    await this.cache.set(cacheKeys.workflow(w.id), JSON.stringify(w), this.ttlS);
+    return w;
+  }
+
+  async create(input: WorkflowInput): Promise<Workflow> {
+    const def = this.check(input);
+    const now = new Date();
+    const row: WorkflowRow = {
+      id: newId(),
+      name: def.name,
+      description: def.description ?? null,
+      steps: def.steps,
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.inserts.submit(row);
+    return this.remember(toWorkflow(row));
+  }
+
+  async get(id: string): Promise<Workflow> {
+    if (!isUuid(id)) throw notFound("workflow", id);
+    const w = await this.cache.readThrough(cacheKeys.workflow(id), this.ttlS, async () => {
+      const row = await this.store.get(id);
+      return row && toWorkflow(row);
+    });
+    if (!w) throw notFound("workflow", id);
+    return w;
+  }
+
+  async list(req: PageRequest): Promise<Page<Workflow>> {
+    const limit = req.limit ?? PAGE_LIMIT.default;
+    const after = startAfter(this.cursors, req, SCOPE);
+    return this.pages.run(`${limit}:${req.cursor ?? ""}`, async () => toPage(await this.store.list(limit, after), limit, this.cursors, SCOPE, toWorkflow));
+  }
+
+  async replace(id: string, input: WorkflowInput): Promise<Workflow> {
+    const def = this.check(input);
+    if (!isUuid(id)) throw notFound("workflow", id);
+    const row = await this.store.replace(id, def, new Date());
+    if (!row) throw notFound("workflow", id);
+    return this.remember(toWorkflow(row));
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!isUuid(id) || !(await this.store.delete(id))) throw notFound("workflow", id);
+    await this.cache.forget(cacheKeys.workflow(id), this.ttlS);
+  }
+}
