@@ -1,6 +1,6 @@
 import { createLogger } from "@wf/platform/observability";
 import { loadConfigOrExit } from "@wf/platform/config";
-import { portAnswers } from "@wf/platform/process";
+import { isPortServed } from "@wf/platform/process";
 import { supervise } from "@wf/platform/process";
 import { join } from "node:path";
 
@@ -10,7 +10,7 @@ const log = createLogger(config.logLevel, { component: "api-supervisor" });
 const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
 
 // Replicas share the port (SO_REUSEPORT): a stale process there would silently take traffic.
-const taken = await portAnswers(host, config.port);
+const taken = await isPortServed(host, config.port);
 if (taken) {
   log.error(`port ${config.port} is already served by another process; stop it (ss -ltnp 'sport = :${config.port}') or set PORT`);
   process.exit(1);

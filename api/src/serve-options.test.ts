@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { SERVER_BODY_CUTOFF } from "./http/json-body.ts";
+import { SERVER_BODY_CUTOFF } from "./http/request-body.ts";
 import { serveOptions } from "./serve-options.ts";
 
 describe("serveOptions", () => {

@@ -1,5 +1,5 @@
 import type { Config } from "@wf/platform/config";
-import { SERVER_BODY_CUTOFF } from "./http/json-body.ts";
+import { SERVER_BODY_CUTOFF } from "./http/request-body.ts";
 
 /**
  * Bun.serve's options for an API replica: `server.ts` listens with them, and so does the tests'

@@ -1,5 +1,5 @@
 import type { Subprocess } from "bun";
-import { portAnswers } from "@wf/platform/process";
+import { isPortServed } from "@wf/platform/process";
 
 export interface Started {
   name: string;
@@ -36,7 +36,7 @@ export function assertRunning(s: Started): void {
  * or answers for it when the target's own supervisor refuses the taken port and exits.
  */
 export async function assertPortFree(port: number): Promise<void> {
-  if (await portAnswers("127.0.0.1", port))
+  if (await isPortServed("127.0.0.1", port))
     throw new Error(`port ${port} is already served by another process (ss -ltnp 'sport = :${port}'): stop it before benchmarking, or the bench would measure it`);
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { definitionLimits } from "@wf/platform/config";
 import { existsSync, readFileSync } from "node:fs";
-import { checkAnswer } from "../support/openapi-check.ts";
+import { checkResponse } from "../support/openapi-check.ts";
 import { call, startApi, unique, type TestApi } from "../support/api.ts";
 import { auditRows, type FuzzLedger } from "../support/fuzz/audit.ts";
 import { createRng, fuzzRequests, fuzzSeed } from "../support/fuzz/prng.ts";
@@ -75,7 +75,7 @@ async function send(req: FuzzRequest, state: FuzzState, ledger: FuzzLedger): Pro
       return { status: s, failure: `${s} problem is malformed: ${text.slice(0, 200)}` };
   }
   if (parsed !== undefined && req.method !== "OPTIONS") {
-    const mismatch = await checkAnswer(api.url, req.method, req.path, s, parsed);
+    const mismatch = await checkResponse(api.url, req.method, req.path, s, parsed);
     if (mismatch) return { status: s, failure: `answer does not match the OpenAPI document: ${mismatch.slice(0, 300)}` };
   }
   learn(req, s, parsed, state, ledger);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, sampleWorkflow, startApi, type TestApi, expectTooLarge } from "../support/api.ts";
-import { checkAnswer } from "../support/openapi-check.ts";
+import { checkResponse } from "../support/openapi-check.ts";
 import apiPackage from "../../api/package.json" with { type: "json" };
 
 let api: TestApi;
@@ -51,7 +51,7 @@ describe("HTTP conventions", () => {
     expect(hostile.headers.get("x-request-id")).not.toBe("a b\tc");
     const onError = await call(api.url, "POST", "/api/v1/workflows", "{", { "x-request-id": "err-1" });
     expect(onError.headers.get("x-request-id")).toBe("err-1");
-    // list pages build their own Response (api/src/http/large-json.ts) and must carry it too
+    // list pages build their own Response (api/src/http/responses.ts) and must carry it too
     for (const path of ["/api/v1/workflows?limit=1", "/api/v1/runs?limit=1"]) {
       const page = await call(api.url, "GET", path, undefined, { "x-request-id": "page-1" });
       expect({ path, status: page.status, id: page.headers.get("x-request-id") }).toEqual({ path, status: 200, id: "page-1" });
@@ -126,14 +126,14 @@ describe("HTTP conventions", () => {
 
   test("answers are checked against the published OpenAPI document, and a wrong one is caught", async () => {
     const wf = (await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow())).body;
-    expect(await checkAnswer(api.url, "GET", `/api/v1/workflows/${wf.id}`, 200, wf)).toBeNull();
-    expect(await checkAnswer(api.url, "GET", `/api/v1/workflows/${wf.id}`, 200, { ...wf, version: "two" })).toContain("version");
-    expect(await checkAnswer(api.url, "GET", "/api/v1/runs?limit=5", 200, { items: [{ id: 1 }], next_cursor: null })).toContain("items");
-    expect(await checkAnswer(api.url, "DELETE", `/api/v1/workflows/${wf.id}`, 500, {})).toContain("does not document");
+    expect(await checkResponse(api.url, "GET", `/api/v1/workflows/${wf.id}`, 200, wf)).toBeNull();
+    expect(await checkResponse(api.url, "GET", `/api/v1/workflows/${wf.id}`, 200, { ...wf, version: "two" })).toContain("version");
+    expect(await checkResponse(api.url, "GET", "/api/v1/runs?limit=5", 200, { items: [{ id: 1 }], next_cursor: null })).toContain("items");
+    expect(await checkResponse(api.url, "DELETE", `/api/v1/workflows/${wf.id}`, 500, {})).toContain("does not document");
     // A problem sent as plain JSON is not what the document says.
     const problem = { type: "https://workflow-service.dev/problems/not-found", title: "Not Found", status: 404, detail: "x" };
-    expect(await checkAnswer(api.url, "GET", `/api/v1/workflows/${wf.id}`, 404, problem, PROBLEM)).toBeNull();
-    expect(await checkAnswer(api.url, "GET", `/api/v1/workflows/${wf.id}`, 404, problem, "application/json")).toContain("documented as application/problem+json");
+    expect(await checkResponse(api.url, "GET", `/api/v1/workflows/${wf.id}`, 404, problem, PROBLEM)).toBeNull();
+    expect(await checkResponse(api.url, "GET", `/api/v1/workflows/${wf.id}`, 404, problem, "application/json")).toContain("documented as application/problem+json");
   });
 
   test("the OpenAPI document lists every operation of the contract", async () => {

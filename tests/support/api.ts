@@ -9,7 +9,7 @@ import apiPkg from "../../api/package.json" with { type: "json" };
 import { createApp } from "../../api/src/app.ts";
 import { serveOptions } from "../../api/src/serve-options.ts";
 import { freePort } from "./replicas.ts";
-import { checkAnswer } from "./openapi-check.ts";
+import { checkResponse } from "./openapi-check.ts";
 
 export type Target = "bun" | "node";
 /** Which server the contract suite runs against: API_TARGET=bun (default) or node. */
@@ -128,7 +128,7 @@ export async function call<T = any>(base: string, method: string, path: string, 
   const parsed = (type.includes("json") && text ? JSON.parse(text) : text) as T;
   // Every answer of the contract suite must match the OpenAPI document the server publishes.
   if (type.includes("json")) {
-    const mismatch = await checkAnswer(base, method, path, res.status, parsed, type);
+    const mismatch = await checkResponse(base, method, path, res.status, parsed, type);
     if (mismatch) throw new Error(`response does not match the OpenAPI document: ${mismatch}`);
   }
   return { status: res.status, headers: res.headers, body: parsed };

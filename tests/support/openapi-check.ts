@@ -48,7 +48,7 @@ async function build(base: string) {
 }
 
 /** null when the answer matches the server's own OpenAPI document, else what does not. */
-export async function checkAnswer(base: string, method: string, path: string, status: number, body: unknown, contentType?: string): Promise<string | null> {
+export async function checkResponse(base: string, method: string, path: string, status: number, body: unknown, contentType?: string): Promise<string | null> {
   let c = checkers.get(base);
   if (!c) checkers.set(base, (c = build(base)));
   return (await c)(method, path, status, body, contentType);

@@ -17,8 +17,8 @@ import { toRun, type Run, type RunRow, type StepResult } from "@wf/core/runs";
 import { renderDeep, type Scope } from "@wf/core/templates";
 import { validateDefinition } from "@wf/core/workflows";
 import { toWorkflow, type Workflow } from "@wf/core/workflows";
-import { Run as RunSchema, TriggerInput } from "../../../api/src/features/runs/model.ts";
-import { Workflow as WorkflowSchema, WorkflowInput } from "../../../api/src/features/workflows/model.ts";
+import { Run as RunSchema, TriggerInput } from "@wf/contract/runs";
+import { Workflow as WorkflowSchema, WorkflowInput } from "@wf/contract/workflows";
 
 export interface MicroCase {
   group: string;

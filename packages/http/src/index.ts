@@ -2,5 +2,4 @@ export * from "./http-error.ts";
 export * from "./json-text.ts";
 export * from "./problem.ts";
 export * from "./shared-json.ts";
-export * from "./query-number.ts";
 export * from "./route-table.ts";

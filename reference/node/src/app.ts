@@ -1,3 +1,4 @@
+import { QUERY_NUMBER } from "@wf/contract/formats";
 import { errorFields } from "@wf/platform/observability";
 import { type FieldError } from "@wf/core/errors";
 import { type ApiServices } from "@wf/services/api-services";
@@ -9,7 +10,6 @@ import {
   malformedJson,
   parseJsonBody,
   PROBLEM_CONTENT_TYPE,
-  QUERY_NUMBER,
   requestId,
   problemHeaders,
   logRequest,

@@ -1,6 +1,6 @@
 import { createLogger } from "@wf/platform/observability";
 import { loadConfigOrExit } from "@wf/platform/config";
-import { portAnswers } from "@wf/platform/process";
+import { isPortServed } from "@wf/platform/process";
 import { supervise } from "@wf/platform/process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,7 @@ const log = createLogger(config.logLevel, { component: "api-node-supervisor" });
 const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
 
 // Replicas share the port (SO_REUSEPORT): a stale process there would silently take traffic.
-const taken = await portAnswers(host, port);
+const taken = await isPortServed(host, port);
 if (taken) {
   log.error(`port ${port} is already served by another process; stop it or set NODE_PORT`);
   process.exit(1);

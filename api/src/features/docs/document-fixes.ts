@@ -1,5 +1,5 @@
 import { PROBLEM_CONTENT_TYPE } from "@wf/http";
-import { PROBLEM_DESCRIPTION } from "../../http/problem-model.ts";
+import { PROBLEM_DESCRIPTION } from "@wf/contract/problem";
 
 /** The parts of an OpenAPI document these fixes touch. */
 interface Doc {

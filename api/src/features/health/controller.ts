@@ -1,5 +1,5 @@
 import type { ApiServices } from "@wf/services/api-services";
-import { oneOf } from "../../http/one-of.ts";
+import { integer, oneOf } from "@wf/contract/types";
 import { Elysia, t } from "elysia";
 
 const State = oneOf(["up", "down"]);

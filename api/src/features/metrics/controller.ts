@@ -1,6 +1,6 @@
 import type { ApiServices } from "@wf/services/api-services";
 import { Elysia, t } from "elysia";
-import { API_SECURITY, problemResponses } from "../../http/problem-model.ts";
+import { API_SECURITY, problemResponses } from "@wf/contract/problem";
 
 export const metricsController = ({ metrics }: ApiServices) =>
   new Elysia({ name: "metrics" }).get(

@@ -1,11 +1,11 @@
 import type { ApiServices } from "@wf/services/api-services";
 import { Elysia } from "elysia";
-import { API_SECURITY, apiProblemResponses } from "../../http/problem-model.ts";
-import { jsonAnswer } from "../../http/large-json.ts";
-import { singleValuedQuery } from "../../http/single-valued-query.ts";
-import { traceHeaders } from "../../http/request-tracing.ts";
-import { IdParams } from "../workflows/model.ts";
-import { RunListQuery, runModels, TriggerInput } from "./model.ts";
+import { API_SECURITY, apiProblemResponses } from "@wf/contract/problem";
+import { RunListQuery, TriggerInput } from "@wf/contract/runs";
+import { IdParams } from "@wf/contract/workflows";
+import { singleValuedQuery, traceHeaders } from "../../http/request-hooks.ts";
+import { jsonResponse } from "../../http/responses.ts";
+import { runModels } from "./model.ts";
 
 export const runsController = ({ runs }: ApiServices) =>
   new Elysia({ name: "runs", prefix: "/api/v1", detail: { tags: ["runs"], security: API_SECURITY } })
@@ -33,7 +33,7 @@ export const runsController = ({ runs }: ApiServices) =>
       response: { 200: "run", ...apiProblemResponses(404) },
       detail: { summary: "Get a run with its step results (cached)" },
     })
-    .get("/runs", async ({ query, set }) => jsonAnswer(await runs.list(query), set), {
+    .get("/runs", async ({ query, set }) => jsonResponse(await runs.list(query), set), {
       query: RunListQuery,
       beforeHandle: singleValuedQuery,
       response: { 200: "run.page", ...apiProblemResponses(400) },

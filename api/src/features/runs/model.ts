@@ -1,69 +1,10 @@
-import { RUN_STATUSES } from "@wf/core/runs";
-import { settings } from "@wf/platform/config";
-import { oneOf } from "../../http/one-of.ts";
-import { responseOnly } from "../../http/response-only.ts";
-import { Elysia, t } from "elysia";
-import { integer } from "../../http/integer.ts";
-import { PageQuery } from "../workflows/model.ts";
+import { Run, RunPage, TriggerAccepted, TriggerInput } from "@wf/contract/runs";
+import { Elysia } from "elysia";
 
-const Timestamp = t.String({ format: "date-time" });
-
-const StepResult = t.Object({
-  name: t.String(),
-  status: oneOf(["pending", "running", "completed", "failed", "skipped", "cancelled"]),
-  attempts: integer({ minimum: 0 }),
-  started_at: t.Nullable(Timestamp),
-  finished_at: t.Nullable(Timestamp),
-  output: t.Optional(
-    t.Unknown({
-      description:
-        "What the step produced. A failed http step keeps the response it got (status, headers, body) here, beside its error",
-    }),
-  ),
-  error: t.Optional(t.String({ description: "Why the step failed, on a failed step only" })),
-});
-
-export const Run = t.Object({
-  id: t.String({ format: "uuid" }),
-  workflow_id: t.String({ format: "uuid" }),
-  workflow_version: integer({ minimum: 1 }),
-  status: oneOf([...RUN_STATUSES]),
-  input: t.Unknown(),
-  output: t.Unknown(),
-  error: t.Nullable(t.String()),
-  steps: t.Array(StepResult),
-  created_at: Timestamp,
-  started_at: t.Nullable(Timestamp),
-  finished_at: t.Nullable(Timestamp),
-});
-
-export const TriggerInput = t.Object(
-  {
-    workflow_id: t.String({ format: "uuid" }),
-    input: t.Optional(
-      t.Record(t.String(), t.Unknown(), {
-        description:
-          `Available to steps as {{input.<path>}}. At most TRIGGER_MAX_INPUT_BYTES bytes of JSON (${settings.triggerMaxInputBytes.default} by default); no string or key may hold NUL or an unpaired surrogate, and numbers must fit a double. Otherwise a 422.`,
-      }),
-    ),
-    idempotency_key: t.Optional(
-      t.String({ minLength: 1, maxLength: 200, description: "Triggering again with the same key returns the same run; no NUL or unpaired surrogate" }),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-export const RunListQuery = t.Composite([
-  PageQuery,
-  t.Object({
-    status: t.Optional(oneOf([...RUN_STATUSES])),
-    workflow_id: t.Optional(t.String({ format: "uuid" })),
-  }),
-]);
-
+/** The contract's run schemas, named for the routes and the OpenAPI document. */
 export const runModels = new Elysia({ name: "runs.model" }).model({
   "trigger.input": TriggerInput,
-  "trigger.accepted": responseOnly(t.Object({ run_id: t.String({ format: "uuid" }), status: oneOf([...RUN_STATUSES]) })),
-  run: responseOnly(Run),
-  "run.page": responseOnly(t.Object({ items: t.Array(Run), next_cursor: t.Nullable(t.String()) })),
+  "trigger.accepted": TriggerAccepted,
+  run: Run,
+  "run.page": RunPage,
 });

@@ -1,6 +1,5 @@
-import { oneOf } from "../../http/one-of.ts";
+import { integer, oneOf } from "@wf/contract/types";
 import { Elysia, t } from "elysia";
-import { integer } from "../../http/integer.ts";
 
 export interface ServiceInfo {
   name: string;

@@ -1,9 +1,10 @@
 import type { ApiServices } from "@wf/services/api-services";
 import { Elysia, t } from "elysia";
-import { jsonAnswer } from "../../http/large-json.ts";
-import { singleValuedQuery } from "../../http/single-valued-query.ts";
-import { API_SECURITY, apiProblemResponses } from "../../http/problem-model.ts";
-import { IdParams, PageQuery, WorkflowInput, workflowModels } from "./model.ts";
+import { API_SECURITY, apiProblemResponses } from "@wf/contract/problem";
+import { IdParams, PageQuery, WorkflowInput } from "@wf/contract/workflows";
+import { singleValuedQuery } from "../../http/request-hooks.ts";
+import { jsonResponse } from "../../http/responses.ts";
+import { workflowModels } from "./model.ts";
 
 export const workflowsController = ({ workflows }: ApiServices) =>
   new Elysia({ name: "workflows", prefix: "/api/v1/workflows", detail: { tags: ["workflows"], security: API_SECURITY } })
@@ -14,7 +15,7 @@ export const workflowsController = ({ workflows }: ApiServices) =>
       response: { 201: "workflow", ...apiProblemResponses(400, 413, 415, 422) },
       detail: { summary: "Create a workflow" },
     })
-    .get("", async ({ query, set }) => jsonAnswer(await workflows.list(query), set), {
+    .get("", async ({ query, set }) => jsonResponse(await workflows.list(query), set), {
       query: PageQuery,
       beforeHandle: singleValuedQuery,
       response: { 200: "workflow.page", ...apiProblemResponses(400) },

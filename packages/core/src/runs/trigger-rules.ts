@@ -1,6 +1,9 @@
 import type { FieldError } from "../errors.ts";
 import { isStorableText, jsonBytes, jsonValueProblems, UNSTORABLE_TEXT } from "../json/storable.ts";
 
+/** The largest input accepted unless TRIGGER_MAX_INPUT_BYTES says otherwise. */
+export const DEFAULT_MAX_INPUT_BYTES = 65_536;
+
 export interface TriggerLimits {
   /** Largest input, in UTF-8 bytes of its JSON (TRIGGER_MAX_INPUT_BYTES). */
   maxInputBytes: number;

@@ -24,6 +24,9 @@ export const LIMITS = {
   maxDelayMs: 3_600_000,
 } as const;
 
+/** The longest string in a step's config unless WORKFLOW_MAX_STRING_LENGTH says otherwise. */
+export const DEFAULT_MAX_STRING_LENGTH = 65_536;
+
 /** The configured limits of a definition (the platform's config sets them, within LIMITS). */
 export interface DefinitionLimits {
   maxSteps: number;

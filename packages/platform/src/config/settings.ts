@@ -1,5 +1,6 @@
 import { EgressPolicy } from "../egress/egress.ts";
-import { LIMITS, type DefinitionLimits } from "@wf/core/workflows";
+import { DEFAULT_MAX_INPUT_BYTES } from "@wf/core/runs";
+import { DEFAULT_MAX_STRING_LENGTH, LIMITS, type DefinitionLimits } from "@wf/core/workflows";
 import { bool, countOrAuto, hostPort, int, list, oneOf, orEmpty, str, url, type Reader } from "./parse.ts";
 
 const egressEntry: Reader<string> = (raw) =>
@@ -63,13 +64,13 @@ export const settings = {
   ),
   workflowMaxStringLength: setting(
     "WORKFLOW_MAX_STRING_LENGTH",
-    "65536",
+    String(DEFAULT_MAX_STRING_LENGTH),
     int(1, 64 * 1024 * 1024),
     "Longest string or key inside a step's config (URL, header, message, transform output), in characters; longer is a 422.",
   ),
   triggerMaxInputBytes: setting(
     "TRIGGER_MAX_INPUT_BYTES",
-    "65536",
+    String(DEFAULT_MAX_INPUT_BYTES),
     int(2, 64 * 1024 * 1024),
     "Largest `input` of a trigger, in bytes of its JSON; larger is a 422 (it is stored with the run and shown on every read).",
   ),

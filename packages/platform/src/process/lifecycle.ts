@@ -37,7 +37,7 @@ export function drainOnSignals(services: Lifecycle & { health: { draining: boole
  * process on the port would not fail with EADDRINUSE: it would silently take part of the traffic.
  * Supervisors check this before starting any replica.
  */
-export function portAnswers(host: string, port: number): Promise<boolean> {
+export function isPortServed(host: string, port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const socket = connect({ host, port, timeout: 1000 });
     socket.once("connect", () => (socket.destroy(), resolve(true)));

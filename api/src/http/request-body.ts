@@ -1,6 +1,5 @@
-import { Elysia } from "elysia";
 import { bodyTooLarge, JSON_MEDIA_TYPE, parseJsonBody, unsupportedMediaType } from "@wf/http";
-import { makePrintable, mayHoldToString } from "./printable.ts";
+import { Elysia } from "elysia";
 
 const hasBody = (req: Request): boolean => {
   const len = req.headers.get("content-length");
@@ -8,7 +7,7 @@ const hasBody = (req: Request): boolean => {
 };
 
 /**
- * For Bun.serve's maxRequestBodySize. Bun's own cut-off answers a bare 413, without problem+json
+ * For Bun.serve's maxRequestBodySize. Bun's own cut-off responds with a bare 413, without problem+json
  * (a 14 MB body found it), so it is kept out of the way: this parser enforces the limit itself,
  * on the declared length before reading anything and on the bytes as they stream in.
  */
@@ -31,6 +30,33 @@ async function readAtMost(request: Request, limit: number): Promise<Uint8Array> 
     chunks.push(value);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/**
+ * Elysia 1.4 words a type mismatch as `… but found: ${value}`. For an object whose own `toString`
+ * key holds data (`{"toString": "x"}` is valid JSON, and fine as a trigger's input) that string
+ * conversion throws a TypeError inside Elysia, and a 422 became a 500. Such objects get a
+ * non-enumerable Symbol.toPrimitive, which string conversion prefers and nothing else sees:
+ * JSON.stringify, Object.keys/entries, structuredClone and the schema checks read string keys only.
+ */
+const PRINTABLE: PropertyDescriptor = { value: () => "[object Object]", enumerable: false };
+
+/** Only text that can spell the key (literally or through \u escapes) needs the walk. */
+const mayHoldToString = (text: string): boolean => text.includes("toString") || text.includes("\\u");
+
+/** Marks every object of a parsed JSON value that owns a `toString` key; walks without recursion. */
+function makePrintable<T>(value: T): T {
+  const todo: unknown[] = [value];
+  while (todo.length > 0) {
+    const v = todo.pop();
+    if (v === null || typeof v !== "object") continue;
+    if (Array.isArray(v)) todo.push(...v);
+    else {
+      if (Object.hasOwn(v, "toString")) Object.defineProperty(v, Symbol.toPrimitive, PRINTABLE);
+      todo.push(...Object.values(v));
+    }
+  }
+  return value;
 }
 
 /**

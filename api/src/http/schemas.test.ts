@@ -2,13 +2,14 @@ import "@elysiajs/openapi";
 import { describe, expect, test } from "bun:test";
 import { getSchemaValidator, t } from "elysia";
 import { FormatRegistry } from "elysia/type-system";
-import { MODEL_FORMATS, registerStringFormats } from "./string-formats.ts";
+import { STRING_FORMATS } from "@wf/contract/formats";
+import { registerStringFormats } from "./schemas.ts";
 
 describe("string formats", () => {
   registerStringFormats();
 
   test("our checks are the registered ones after the OpenAPI plugin has loaded", () => {
-    for (const [name, check] of Object.entries(MODEL_FORMATS)) expect(FormatRegistry.Get(name)).toBe(check);
+    for (const [name, check] of Object.entries(STRING_FORMATS)) expect(FormatRegistry.Get(name)).toBe(check);
   });
 
   test("uuid: real UUIDs pass; other shapes, prefixes and impossible variants fail", () => {

@@ -1,7 +1,7 @@
 import { t, type TSchema } from "elysia";
-import { integer } from "./integer.ts";
+import { integer } from "./types.ts";
 
-/** The problem schema's description: also how the OpenAPI fixes tell a problem answer from others. */
+/** The problem schema's description: also how the OpenAPI fixes tell a problem response from others. */
 export const PROBLEM_DESCRIPTION = "RFC 9457 problem details (application/problem+json)";
 
 export const ProblemSchema = t.Object(
@@ -15,13 +15,13 @@ export const ProblemSchema = t.Object(
   { description: PROBLEM_DESCRIPTION },
 );
 
-/** Documents the problem answers a route can give, for the OpenAPI document. */
+/** Documents the problem responses a route can give, for the OpenAPI document. */
 export const problemResponses = (...statuses: number[]): Record<number, TSchema> =>
   Object.fromEntries(statuses.map((s) => [s, ProblemSchema]));
 
 /**
  * Every /api/v1 route: a bearer API key when the server requires keys (API_KEYS_REQUIRED), none
- * otherwise — hence the empty alternative.
+ * otherwise; hence the empty alternative.
  */
 export const API_SECURITY: Array<Record<string, string[]>> = [{ bearer: [] }, {}];
 

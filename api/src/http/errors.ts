@@ -1,0 +1,71 @@
+import type { FieldError } from "@wf/core/errors";
+import {
+  internalProblem,
+  malformedJsonProblem,
+  PROBLEM_CONTENT_TYPE,
+  problemHeaders,
+  routeNotFound,
+  sharedProblem,
+  validationProblem,
+  type Problem,
+  type RouteTable,
+} from "@wf/http";
+import { errorFields, type Logger } from "@wf/platform/observability";
+import { ParseError, ValidationError } from "elysia";
+import { pathOf } from "./request-hooks.ts";
+import { takeHeaders, type SetHeaders } from "./responses.ts";
+
+function fromValidation(err: ValidationError): Problem {
+  const errors: FieldError[] = err.all.map((e) => ({
+    path: "path" in e && typeof e.path === "string" ? e.path : "",
+    message: "summary" in e && typeof e.summary === "string" ? e.summary : e.message,
+  }));
+  switch (err.type) {
+    case "body":
+    case "params":
+      return validationProblem(err.type, errors);
+    case "response":
+      // Our own response broke its schema: a bug, never the client's fault.
+      return internalProblem;
+    default:
+      // The query string, or a query value that failed coercion (Elysia's "property").
+      return validationProblem("query", errors);
+  }
+}
+
+/**
+ * The Elysia side of the one error mapping: Elysia's own error types here, everything shared in
+ * @wf/http. Anything not recognised is an internal error: logged by the caller, sent without details.
+ */
+export function toProblem(err: unknown, elysiaCode?: string | number): Problem {
+  // Elysia wraps what a parser throws in its ParseError; ours carry their own status.
+  const shared = sharedProblem(err instanceof ParseError ? (err.cause ?? err) : err);
+  if (shared) return shared;
+  if (err instanceof ValidationError) return fromValidation(err);
+  if (elysiaCode === "NOT_FOUND") return routeNotFound;
+  if (elysiaCode === "PARSE") return malformedJsonProblem();
+  return internalProblem;
+}
+
+interface ErrorContext {
+  error: unknown;
+  code: string | number;
+  set: { headers: SetHeaders; status?: unknown };
+  request: Request;
+}
+
+/**
+ * The one error handler: every failure becomes a problem+json response; only unexpected ones are
+ * logged. `routes` is asked only for requests the router did not match.
+ */
+export const handleError =
+  (log: Logger, routes: () => RouteTable) =>
+  ({ error: thrown, code, set, request }: ErrorContext): Response => {
+    // Not found by the router may be a served path asked with another method: a 405.
+    const error = (code === "NOT_FOUND" && routes().methodNotAllowed(request.method, pathOf(request.url))) || thrown;
+    const p = toProblem(error, code);
+    if (p.status >= 500) log.error("unhandled error", { ...errorFields(error), path: pathOf(request.url) });
+    const headers = { ...takeHeaders(set.headers, PROBLEM_CONTENT_TYPE), ...problemHeaders(p, error) };
+    set.status = p.status;
+    return new Response(JSON.stringify(p), { status: p.status, headers });
+  };
