@@ -15,6 +15,7 @@ import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
 import { benchStore, recreateStore, vacuumStore, withDatabase } from "./store.ts";
 import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
 import { intOption, OptionError, optionsOrExit } from "./options.ts";
+import { gitCommit } from "./git.ts";
 import type { Audit, BenchResults, FlowCpu, FlowRun, OhaRun, Target, WarmupRun } from "./results.ts";
 
 /**
@@ -203,6 +204,7 @@ async function versions(nodeVersion: string | undefined, oha: string | undefined
 
 async function main(): Promise<number> {
   const t0 = new Date();
+  const commit = await gitCommit(ROOT);
   // oha first: when it cannot be had, nothing has been started that would need stopping.
   const oha = args["skip-oha"] ? undefined : await ensureOha(log);
   mkdirSync(outDir, { recursive: true });
@@ -275,6 +277,7 @@ async function main(): Promise<number> {
     scenario: scenarioName,
     started_at: t0.toISOString(),
     finished_at: new Date().toISOString(),
+    ...(commit && { commit }),
     machine: { cores: availableParallelism(), memory_gib: Math.round(totalmem() / 2 ** 30), cpu_model: cpus()[0]?.model ?? "unknown", os: type(), kernel: release() },
     versions: await versions(nodeVersion, oha),
     config: { users: sc.users, warmup_users: warmupUsers, warmup_flows: warmupFlows, vacuum_before_flow: vacuum, rounds: sc.rounds, topology: args.topology!, via: args.via!, database: store.database, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(","), listen_backlog: baseConfig.listenBacklog, ...listenQueueSettings() },

@@ -188,6 +188,8 @@ export interface BenchResults {
   scenario: string;
   started_at: string;
   finished_at: string;
+  /** The commit the bench ran on, `+dirty` when tracked files had changes; absent in results of older benches. */
+  commit?: string;
   machine: { cores: number; memory_gib: number; cpu_model: string; os: string; kernel: string };
   versions: Record<string, string>;
   config: Record<string, string | number | boolean>;

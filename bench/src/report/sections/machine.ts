@@ -17,6 +17,7 @@ export function machineSection({ r }: ReportContext): Block[] {
       ["Kernel", r.machine.kernel],
       ["Started", r.started_at],
       ["Finished", r.finished_at],
+      ...(r.commit ? [["Commit", `\`${r.commit}\``]] : []),
     ],
     ["l", "l"],
     { compact: true },
