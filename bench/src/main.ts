@@ -16,6 +16,9 @@ import { benchStore, recreateStore, vacuumStore, withDatabase } from "./store.ts
 import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
 import { intOption, OptionError, optionsOrExit } from "./options.ts";
 import { gitCommit } from "./git.ts";
+import { extractBaseline } from "./baseline/baseline.ts";
+import { readBaseline } from "./baseline/file.ts";
+import { baselineSummary } from "./baseline/summary.ts";
 import type { Audit, BenchResults, FlowCpu, FlowRun, OhaRun, Target, WarmupRun } from "./results.ts";
 
 /**
@@ -299,11 +302,15 @@ async function main(): Promise<number> {
       ...[shortFlowNote(flow)].filter((n) => n !== undefined),
     ],
   };
+  // Kept in the results, so that the report, rendered again later, compares with this same baseline.
+  const baseline = readBaseline(scenarioName);
+  if (baseline.ok) results.baseline = baseline.baseline;
   await Bun.write(join(outDir, "results.json"), JSON.stringify(results, null, 2));
   const renderer = join(import.meta.dir, "report/render.ts");
   if (existsSync(renderer)) await (await import(renderer)).renderReport(results, outDir);
   log(`[bench] report: ${join(outDir, "report.md")}`);
   for (const c of results.targets) log(`[bench] ${c.met ? "met    " : "NOT MET"} ${c.name}: ${c.value} (target ${c.threshold})`);
+  for (const line of baselineSummary(extractBaseline(results), baseline)) log(line);
   return audits.every((a) => a.passed) ? 0 : 1;
 }
 

@@ -1,3 +1,5 @@
+import type { Baseline } from "./baseline/baseline.ts";
+
 /**
  * The shape of bench/results/<timestamp>/results.json: everything a run measured, from which
  * report.md and report.html are rendered. Latencies are milliseconds, times are seconds.
@@ -203,4 +205,9 @@ export interface BenchResults {
   /** The seed reports' published figures, measured on other hardware. */
   reference: ReferenceRow[];
   notes: string[];
+  /**
+   * The scenario's baseline as it was when the run ended (bench/baselines/<scenario>.json), kept
+   * so that rendering the report again later compares with the same one. Absent when there was none.
+   */
+  baseline?: Baseline;
 }

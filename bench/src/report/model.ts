@@ -6,6 +6,7 @@ import type { BenchResults } from "../results.ts";
 import type { Block } from "./blocks.ts";
 import { reportContext, type ReportContext } from "./context.ts";
 import { auditSection } from "./sections/audit.ts";
+import { baselineSection } from "./sections/baseline.ts";
 import { cpuSection } from "./sections/cpu.ts";
 import { endpointsSection } from "./sections/endpoints.ts";
 import { errorsSection } from "./sections/errors.ts";
@@ -22,6 +23,7 @@ import { tcpSection } from "./sections/tcp.ts";
 const SECTIONS: Array<(ctx: ReportContext) => Block[]> = [
   introSection,
   headlineSection,
+  baselineSection,
   targetsSection,
   cpuSection,
   tcpSection,
