@@ -70,10 +70,9 @@ const { targets, replicas, workers, warmupUsers, warmupFlows, vacuum, ports, NGI
     targets,
     replicas: envInt("BENCH_API_REPLICAS", availableParallelism(), 1, 64),
     workers: envInt("BENCH_WORKER_REPLICAS", 2, 1, 64),
-    // The measured flow's own size, twice: a service runs warm, and a first flow of this size still
-    // paid for compiling code (Node's first was up to a third slower). Bun's compiler threads still
-    // settle in the measured flow, but four warm-ups gave the flow the same ratio as two (bench/FINDINGS.md).
-    // The report shows each warm-up's CPU per request and its helper threads', so the settling is seen.
+    // The measured flow's own size, twice: a service runs warm, and a first flow of a size still pays
+    // for compiling code. Why two and not more: bench/FINDINGS.md, "Warm-up". The report shows each
+    // warm-up's CPU per request and its helper threads', so the settling is seen.
     warmupUsers: envInt("BENCH_WARMUP_USERS", sc.users, 1, 100_000),
     warmupFlows: envInt("BENCH_WARMUP_FLOWS", 2, 0, 10),
     vacuum: envInt("BENCH_VACUUM", 1, 0, 1) === 1,

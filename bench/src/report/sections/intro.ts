@@ -6,8 +6,8 @@ import { int } from "../format.ts";
 import { TARGET_LABEL } from "../labels.ts";
 
 /**
- * The API replicas each target ran with: the flow's ratio depends on it (on two shared cores one
- * replica each and two each gave very different ratios), so the report says it up front.
+ * The API replicas each target ran with: the flow's ratio depends on it (bench/FINDINGS.md, "One
+ * API replica per target"), so the report says it up front.
  */
 function replicasPhrase(config: BenchResults["config"], both: boolean): string {
   const n = config.api_replicas;
