@@ -15,6 +15,10 @@ import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
 import { benchStore, recreateStore, vacuumStore, withDatabase } from "./store.ts";
 import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
 import { intOption, OptionError, optionsOrExit } from "./options.ts";
+import { gitCommit } from "./git.ts";
+import { extractBaseline } from "./baseline/baseline.ts";
+import { readBaseline } from "./baseline/file.ts";
+import { baselineSummary } from "./baseline/summary.ts";
 import type { Audit, BenchResults, FlowCpu, FlowRun, OhaRun, Target, WarmupRun } from "./results.ts";
 
 /**
@@ -66,10 +70,9 @@ const { targets, replicas, workers, warmupUsers, warmupFlows, vacuum, ports, NGI
     targets,
     replicas: envInt("BENCH_API_REPLICAS", availableParallelism(), 1, 64),
     workers: envInt("BENCH_WORKER_REPLICAS", 2, 1, 64),
-    // The measured flow's own size, twice: a service runs warm, and a first flow of this size still
-    // paid for compiling code (Node's first was up to a third slower). Bun's compiler threads still
-    // settle in the measured flow, but four warm-ups gave the flow the same ratio as two (bench/FINDINGS.md).
-    // The report shows each warm-up's CPU per request and its helper threads', so the settling is seen.
+    // The measured flow's own size, twice: a service runs warm, and a first flow of a size still pays
+    // for compiling code. Why two and not more: bench/FINDINGS.md, "Warm-up". The report shows each
+    // warm-up's CPU per request and its helper threads', so the settling is seen.
     warmupUsers: envInt("BENCH_WARMUP_USERS", sc.users, 1, 100_000),
     warmupFlows: envInt("BENCH_WARMUP_FLOWS", 2, 0, 10),
     vacuum: envInt("BENCH_VACUUM", 1, 0, 1) === 1,
@@ -203,6 +206,7 @@ async function versions(nodeVersion: string | undefined, oha: string | undefined
 
 async function main(): Promise<number> {
   const t0 = new Date();
+  const commit = await gitCommit(ROOT);
   // oha first: when it cannot be had, nothing has been started that would need stopping.
   const oha = args["skip-oha"] ? undefined : await ensureOha(log);
   mkdirSync(outDir, { recursive: true });
@@ -275,6 +279,7 @@ async function main(): Promise<number> {
     scenario: scenarioName,
     started_at: t0.toISOString(),
     finished_at: new Date().toISOString(),
+    ...(commit && { commit }),
     machine: { cores: availableParallelism(), memory_gib: Math.round(totalmem() / 2 ** 30), cpu_model: cpus()[0]?.model ?? "unknown", os: type(), kernel: release() },
     versions: await versions(nodeVersion, oha),
     config: { users: sc.users, warmup_users: warmupUsers, warmup_flows: warmupFlows, vacuum_before_flow: vacuum, rounds: sc.rounds, topology: args.topology!, via: args.via!, database: store.database, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(","), listen_backlog: baseConfig.listenBacklog, ...listenQueueSettings() },
@@ -296,11 +301,15 @@ async function main(): Promise<number> {
       ...[shortFlowNote(flow)].filter((n) => n !== undefined),
     ],
   };
+  // Kept in the results, so that the report, rendered again later, compares with this same baseline.
+  const baseline = readBaseline(scenarioName);
+  if (baseline.ok) results.baseline = baseline.baseline;
   await Bun.write(join(outDir, "results.json"), JSON.stringify(results, null, 2));
   const renderer = join(import.meta.dir, "report/render.ts");
   if (existsSync(renderer)) await (await import(renderer)).renderReport(results, outDir);
   log(`[bench] report: ${join(outDir, "report.md")}`);
   for (const c of results.targets) log(`[bench] ${c.met ? "met    " : "NOT MET"} ${c.name}: ${c.value} (target ${c.threshold})`);
+  for (const line of baselineSummary(extractBaseline(results), baseline)) log(line);
   return audits.every((a) => a.passed) ? 0 : 1;
 }
 

@@ -1,3 +1,5 @@
+import type { Baseline } from "./baseline/baseline.ts";
+
 /**
  * The shape of bench/results/<timestamp>/results.json: everything a run measured, from which
  * report.md and report.html are rendered. Latencies are milliseconds, times are seconds.
@@ -188,6 +190,8 @@ export interface BenchResults {
   scenario: string;
   started_at: string;
   finished_at: string;
+  /** The commit the bench ran on, `+dirty` when tracked files had changes; absent in results of older benches. */
+  commit?: string;
   machine: { cores: number; memory_gib: number; cpu_model: string; os: string; kernel: string };
   versions: Record<string, string>;
   config: Record<string, string | number | boolean>;
@@ -201,4 +205,9 @@ export interface BenchResults {
   /** The seed reports' published figures, measured on other hardware. */
   reference: ReferenceRow[];
   notes: string[];
+  /**
+   * The scenario's baseline as it was when the run ended (bench/baselines/<scenario>.json), kept
+   * so that rendering the report again later compares with the same one. Absent when there was none.
+   */
+  baseline?: Baseline;
 }

@@ -1,4 +1,4 @@
-import type { Block } from "./model.ts";
+import type { Block } from "./blocks.ts";
 
 const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 

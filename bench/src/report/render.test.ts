@@ -260,6 +260,34 @@ describe("report.md", () => {
     expect(helperRow("Measured flow")).toStartWith(`| Measured flow | ${int(measuredHelpers("bun"))} | ${int(measuredHelpers("node"))} |`);
   });
 
+  test("puts the headline figures against the baseline: this run, the baseline, the change, worse in bold", () => {
+    const section = md.slice(md.indexOf("## Against the baseline"), md.indexOf("## Targets"));
+    expect(md.indexOf("## Against the baseline")).toBeGreaterThan(md.indexOf("## Headline"));
+    expect(section).toContain("the run of 2026-11-22T08:00:00.000Z on `0000000`");
+    expect(section).toContain("| Figure | This run | Baseline | Change | Direction |");
+    const bunRps = median(of("bun").map((f) => f.throughput_rps));
+    const change = ((Math.round(bunRps * 100) / 100 - 5200) / 5200) * 100;
+    expect(section).toContain(`| Bun throughput (req/s) | ${rps(bunRps)} | 5,200.0 | ${change.toFixed(1)}% | **worse** |`);
+    expect(section).toContain("| Bun failed requests | 0 | 0 | 0.0% | same |");
+    expect(section).toMatch(/\| Bun\/Node throughput \| \d\.\d\d× \| 4\.10× \| -\d+\.\d% \| \*\*worse\*\* \|/);
+    expect(section).not.toContain("Not like for like");
+  });
+
+  test("without a baseline, the section says so in one line", async () => {
+    const { md: text } = await renderApart({ ...sampleResults(), baseline: undefined });
+    const section = text.slice(text.indexOf("## Against the baseline"), text.indexOf("## Targets")).trim().split("\n\n");
+    expect(section).toEqual([
+      "## Against the baseline",
+      "No baseline of the 10k scenario (`bench/baselines/10k.json`) was recorded with these results, so there is nothing to compare with.",
+    ]);
+  });
+
+  test("names the commit the run measured, where the results record it", async () => {
+    expect(md).not.toContain("| Commit |");
+    const { md: text } = await renderApart({ ...sampleResults(), commit: "abc1234+dirty" });
+    expect(text).toContain("| Commit | `abc1234+dirty` |");
+  });
+
   test("lists the targets exactly as given, ✅ met and ❌ not met", () => {
     for (const t of results.targets) expect(md).toContain(`| ${t.met ? "✅ met" : "❌ not met"} | ${t.name} | ${t.threshold} | ${t.value} |`);
     expect(md).toContain("not met");

@@ -4,6 +4,7 @@
  * Node, 3 rounds each, latencies drawn from a seeded log-normal model, Node with some errors, one
  * failed audit and targets of which some are not met. Nothing here is a measurement.
  */
+import type { Baseline } from "../baseline/baseline.ts";
 import {
   FLOW_STEPS,
   type Audit,
@@ -292,6 +293,26 @@ export function sampleResults(): BenchResults {
       "SYNTHETIC DATA for the report's tests: nothing here was measured.",
       "Bun and Node are measured alternately on the same infrastructure with the same number of replicas; only one of them runs at a time.",
     ],
+    baseline: sampleBaseline(),
+  };
+}
+
+/** A synthetic baseline near the sample's figures, some above and some below them, so the report shows changes both ways. */
+export function sampleBaseline(): Baseline {
+  return {
+    about: "SYNTHETIC baseline for the report's tests: nothing here was measured.",
+    scenario: "10k",
+    date: "2026-11-22T08:00:00.000Z",
+    commit: "0000000",
+    machine: { cores: 2, memory_gib: 24, cpu_model: "Synthetic CPU @ 2.40GHz", os: "Linux", kernel: "6.1.0-synthetic" },
+    api_replicas: 2,
+    users: 10_000,
+    rounds: 3,
+    targets: {
+      bun: { throughput_rps: 5200, p50_ms: 1100, p99_ms: 3100, failed: 0, api_cpu_us_per_request: 85, machine_cpu_us_per_request: 180 },
+      node: { throughput_rps: 1250, p50_ms: 2700, p99_ms: 7000, failed: 5000, api_cpu_us_per_request: 120, machine_cpu_us_per_request: 210 },
+    },
+    bun_node_throughput_ratio: 4.1,
   };
 }
 
