@@ -1,4 +1,4 @@
-import { settings, type Config } from "./settings.ts";
+import { type Config, settings } from "./settings.ts";
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -24,10 +24,24 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   return { ...(out as Config), ...overrides };
 }
 
-/** Markdown table of all settings, for the README. */
-export function configTable(): string {
+/** Markdown table of all settings. */
+function configTable(): string {
   const rows = Object.values(settings).map((s) => `| \`${s.env}\` | \`${s.default}\` | ${s.doc} |`);
   return ["| variable | default | meaning |", "|---|---|---|", ...rows].join("\n");
+}
+
+/** docs/configuration.md: every setting, as `bun run config:doc` writes it. */
+export function configDocument(): string {
+  return [
+    "# Configuration",
+    "",
+    "Generated from `packages/platform/src/config/settings.ts` by `bun run config:doc`; CI fails when this",
+    "file is stale, so edit the settings, not this page. Every setting is an environment variable, read",
+    "and validated once at start: a bad value stops the process with a message naming the variable.",
+    "",
+    configTable(),
+    "",
+  ].join("\n");
 }
 
 /** For a program's entry point: the config, or a message naming every bad variable and exit 2. */

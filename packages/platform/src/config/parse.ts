@@ -71,7 +71,7 @@ export const list =
   };
 
 export const hostPort: Reader<string> = (raw) =>
-  /^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(raw) ? { ok: true, value: raw } : { ok: false, expected: "host:port" };
+  /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(raw) ? { ok: true, value: raw } : { ok: false, expected: "host:port" };
 
 /** A count that may be "auto": the number of cores this process may use. */
 export const countOrAuto =

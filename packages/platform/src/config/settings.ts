@@ -1,14 +1,14 @@
-import { EgressPolicy } from "../egress/egress.ts";
 import { DEFAULT_MAX_INPUT_BYTES } from "@wf/core/runs";
-import { DEFAULT_MAX_STRING_LENGTH, LIMITS, type DefinitionLimits } from "@wf/core/workflows";
-import { bool, countOrAuto, hostPort, int, list, oneOf, orEmpty, str, url, type Reader } from "./parse.ts";
+import { DEFAULT_MAX_STRING_LENGTH, type DefinitionLimits, LIMITS } from "@wf/core/workflows";
+import { EgressPolicy } from "../egress/egress.ts";
+import { bool, countOrAuto, hostPort, int, list, oneOf, orEmpty, type Reader, str, url } from "./parse.ts";
 
 const egressEntry: Reader<string> = (raw) =>
   EgressPolicy.isEntry(raw) ? { ok: true, value: raw } : { ok: false, expected: "a hostname, an IP address or a CIDR range" };
 
 /**
  * Every setting of the service, its environment variable, default and meaning, in one table.
- * The README's configuration section is generated from this list (`bun run config:doc`), so the
+ * docs/configuration.md is generated from this list (`bun run config:doc`), so the
  * documentation cannot drift from what the code reads.
  */
 interface Setting<T> {
@@ -49,7 +49,12 @@ export const settings = {
     int(5, 1000),
     "Deepest nesting of arrays and objects accepted in a request body (a workflow needs 5); deeper is a 400.",
   ),
-  workflowMaxSteps: setting("WORKFLOW_MAX_STEPS", "50", int(1, LIMITS.maxSteps), `Most steps a workflow may have (at most ${LIMITS.maxSteps}); more is a 422.`),
+  workflowMaxSteps: setting(
+    "WORKFLOW_MAX_STEPS",
+    "50",
+    int(1, LIMITS.maxSteps),
+    `Most steps a workflow may have (at most ${LIMITS.maxSteps}); more is a 422.`,
+  ),
   workflowMaxNameLength: setting(
     "WORKFLOW_MAX_NAME_LENGTH",
     "200",
@@ -125,7 +130,12 @@ export const settings = {
     int(50, 60_000),
     "How long a publish waits for Kafka's ack (behind the trigger's answer); past it the run is left to the outbox relay.",
   ),
-  outboxRelayIntervalMs: setting("OUTBOX_RELAY_INTERVAL_MS", "1000", int(50, 3_600_000), "How often the outbox relay looks for unpublished runs."),
+  outboxRelayIntervalMs: setting(
+    "OUTBOX_RELAY_INTERVAL_MS",
+    "1000",
+    int(50, 3_600_000),
+    "How often the outbox relay looks for unpublished runs.",
+  ),
   outboxGraceMs: setting(
     "OUTBOX_GRACE_MS",
     "30000",
@@ -144,7 +154,12 @@ export const settings = {
   ),
   replicaIndex: setting("REPLICA_INDEX", "0", int(0, 255), "Set by the supervisors for each replica they start; not to be set by hand."),
   workerGroupId: setting("WORKER_GROUP_ID", "workflow-workers", str(), "Kafka consumer group of the workers."),
-  deadLetterTopic: setting("KAFKA_DEAD_LETTER_TOPIC", "workflow-runs.dlq", str(), "Where messages that cannot be processed go, with the reason."),
+  deadLetterTopic: setting(
+    "KAFKA_DEAD_LETTER_TOPIC",
+    "workflow-runs.dlq",
+    str(),
+    "Where messages that cannot be processed go, with the reason.",
+  ),
   runTimeoutMs: setting("RUN_TIMEOUT_MS", "300000", int(100, 86_400_000), "A run still going after this long is failed."),
   runLeaseMs: setting(
     "RUN_LEASE_MS",
@@ -167,7 +182,12 @@ export const settings = {
     "On SIGTERM, how long in-flight runs may finish before they are handed back to the group.",
   ),
   httpStepTimeoutMs: setting("HTTP_STEP_TIMEOUT_MS", "10000", int(1, 600_000), "Timeout of an http step that sets none."),
-  httpStepMaxResponseBytes: setting("HTTP_STEP_MAX_RESPONSE_BYTES", "1048576", int(0, 1 << 30), "Largest response body an http step reads."),
+  httpStepMaxResponseBytes: setting(
+    "HTTP_STEP_MAX_RESPONSE_BYTES",
+    "1048576",
+    int(0, 1 << 30),
+    "Largest response body an http step reads.",
+  ),
   egressAllow: setting(
     "EGRESS_ALLOW",
     "",
@@ -193,10 +213,25 @@ export const settings = {
     bool,
     "Require `authorization: Bearer <key>` on every /api/v1 route (keys: `bun run keys create <name>`).",
   ),
-  apiKeysRefreshMs: setting("API_KEYS_REFRESH_MS", "5000", int(100, 3_600_000), "How soon a created or revoked API key takes effect on every process."),
+  apiKeysRefreshMs: setting(
+    "API_KEYS_REFRESH_MS",
+    "5000",
+    int(100, 3_600_000),
+    "How soon a created or revoked API key takes effect on every process.",
+  ),
   metricsRequireKey: setting("METRICS_REQUIRE_KEY", "false", bool, "Also require an API key on /metrics (when API_KEYS_REQUIRED)."),
-  rateLimitPerS: setting("RATE_LIMIT_PER_S", "0", int(0, 1_000_000), "Requests per second each API key may make, shared by all replicas (0 = no limit)."),
-  rateLimitBurst: setting("RATE_LIMIT_BURST", "100", int(1, 1_000_000), "Requests an API key may make at once before RATE_LIMIT_PER_S applies."),
+  rateLimitPerS: setting(
+    "RATE_LIMIT_PER_S",
+    "0",
+    int(0, 1_000_000),
+    "Requests per second each API key may make, shared by all replicas (0 = no limit).",
+  ),
+  rateLimitBurst: setting(
+    "RATE_LIMIT_BURST",
+    "100",
+    int(1, 1_000_000),
+    "Requests an API key may make at once before RATE_LIMIT_PER_S applies.",
+  ),
   cursorSecret: setting(
     "CURSOR_SECRET",
     "change-me-in-production-cursor-secret",
