@@ -1,11 +1,11 @@
-import type { ApiServices } from "@wf/services/api-services";
 import { RouteTable } from "@wf/http";
+import type { ApiServices } from "@wf/services/api-services";
 import { Elysia } from "elysia";
 import { docsController } from "./features/docs/controller.ts";
 import { healthController } from "./features/health/controller.ts";
 import { metricsController } from "./features/metrics/controller.ts";
 import { runsController } from "./features/runs/controller.ts";
-import { serviceInfoController, type ServiceInfo } from "./features/service-info/controller.ts";
+import { type ServiceInfo, serviceInfoController } from "./features/service-info/controller.ts";
 import { workflowsController } from "./features/workflows/controller.ts";
 import { handleError } from "./http/errors.ts";
 import { jsonBody } from "./http/request-body.ts";

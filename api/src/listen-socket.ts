@@ -43,7 +43,8 @@ const libc = (): Libc => (opened ??= openLibc());
 export function deferAcceptOf(fd: number): number {
   const value = new Int32Array(1);
   const size = new Uint32Array([4]);
-  if (libc().getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, ptr(value), ptr(size)) !== 0) throw new Error(`getsockopt(TCP_DEFER_ACCEPT) failed on fd ${fd}`);
+  if (libc().getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, ptr(value), ptr(size)) !== 0)
+    throw new Error(`getsockopt(TCP_DEFER_ACCEPT) failed on fd ${fd}`);
   return value[0]!;
 }
 
@@ -58,7 +59,8 @@ export function tuneListenSockets(port: number, backlog: number): ListenTuning {
     const deferAcceptWas = fds.map(deferAcceptOf);
     const off = new Int32Array([0]);
     for (const fd of fds) {
-      if (libc().setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, ptr(off), 4) !== 0) return { ok: false, reason: `setsockopt(TCP_DEFER_ACCEPT, 0) failed on fd ${fd}` };
+      if (libc().setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, ptr(off), 4) !== 0)
+        return { ok: false, reason: `setsockopt(TCP_DEFER_ACCEPT, 0) failed on fd ${fd}` };
       // listen() on a listening socket only sets its backlog (capped by net.core.somaxconn).
       if (libc().listen(fd, backlog) !== 0) return { ok: false, reason: `listen(fd ${fd}, ${backlog}) failed` };
     }

@@ -1,8 +1,7 @@
-import { createLogger } from "@wf/platform/observability";
-import { loadConfigOrExit } from "@wf/platform/config";
-import { isPortServed } from "@wf/platform/process";
-import { supervise } from "@wf/platform/process";
 import { join } from "node:path";
+import { loadConfigOrExit } from "@wf/platform/config";
+import { createLogger } from "@wf/platform/observability";
+import { isPortServed, supervise } from "@wf/platform/process";
 
 // `bun run api`: API_REPLICAS replicas of server.ts on one port, restarted when one dies.
 const config = loadConfigOrExit("api");

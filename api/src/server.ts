@@ -1,7 +1,7 @@
-import { createApiServices } from "@wf/services/api-services";
-import { createInfrastructure } from "@wf/platform/infrastructure";
 import { loadConfigOrExit } from "@wf/platform/config";
+import { createInfrastructure } from "@wf/platform/infrastructure";
 import { drainOnSignals, startOrExit } from "@wf/platform/process";
+import { createApiServices } from "@wf/services/api-services";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./app.ts";
 import { tuneListenSockets } from "./listen-socket.ts";
@@ -23,7 +23,8 @@ const app = createApp(services, {
 
 const port = app.server?.port ?? config.port;
 const tuned = tuneListenSockets(port, config.listenBacklog);
-if (tuned.ok) log.info("api replica listening", { port, pid: process.pid, backlog: config.listenBacklog, defer_accept_was_s: tuned.deferAcceptWas });
+if (tuned.ok)
+  log.info("api replica listening", { port, pid: process.pid, backlog: config.listenBacklog, defer_accept_was_s: tuned.deferAcceptWas });
 else log.warn("api replica listening with Bun's own backlog (512) and deferred accept", { port, pid: process.pid, reason: tuned.reason });
 
 drainOnSignals(services, config.drainMs, () => app.stop(false));

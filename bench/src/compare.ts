@@ -34,19 +34,71 @@ export function comparisons(flow: FlowRun[], oha: OhaRun[]): Comparison[] {
   const [b, n] = [of("bun"), of("node")];
   if (b.length === 0 || n.length === 0) return [];
   const out: Comparison[] = [
-    compare("flow throughput", "req/s", true, b.map((f) => f.throughput_rps), n.map((f) => f.throughput_rps)),
-    compare("flow throughput, successful", "req/s", true, b.map((f) => f.throughput_ok_rps), n.map((f) => f.throughput_ok_rps)),
-    compare("flow p50", "ms", false, b.map((f) => f.overall.p50_ms), n.map((f) => f.overall.p50_ms)),
-    compare("flow p99", "ms", false, b.map((f) => f.overall.p99_ms), n.map((f) => f.overall.p99_ms)),
-    compare("flow wall time", "s", false, b.map((f) => f.wall_s), n.map((f) => f.wall_s)),
-    compare("flow failed requests", "count", false, b.map((f) => f.failed), n.map((f) => f.failed)),
+    compare(
+      "flow throughput",
+      "req/s",
+      true,
+      b.map((f) => f.throughput_rps),
+      n.map((f) => f.throughput_rps),
+    ),
+    compare(
+      "flow throughput, successful",
+      "req/s",
+      true,
+      b.map((f) => f.throughput_ok_rps),
+      n.map((f) => f.throughput_ok_rps),
+    ),
+    compare(
+      "flow p50",
+      "ms",
+      false,
+      b.map((f) => f.overall.p50_ms),
+      n.map((f) => f.overall.p50_ms),
+    ),
+    compare(
+      "flow p99",
+      "ms",
+      false,
+      b.map((f) => f.overall.p99_ms),
+      n.map((f) => f.overall.p99_ms),
+    ),
+    compare(
+      "flow wall time",
+      "s",
+      false,
+      b.map((f) => f.wall_s),
+      n.map((f) => f.wall_s),
+    ),
+    compare(
+      "flow failed requests",
+      "count",
+      false,
+      b.map((f) => f.failed),
+      n.map((f) => f.failed),
+    ),
   ];
   for (const ep of [...new Set(oha.map((o) => o.endpoint))]) {
     const pick = (t: "bun" | "node") => oha.filter((o) => o.target === t && o.endpoint === ep).sort((x, y) => x.round - y.round);
     const [ob, on] = [pick("bun"), pick("node")];
     if (ob.length && on.length) {
-      out.push(compare(`oha ${ep} throughput`, "req/s", true, ob.map((o) => o.rps), on.map((o) => o.rps)));
-      out.push(compare(`oha ${ep} p99`, "ms", false, ob.map((o) => o.p99_ms), on.map((o) => o.p99_ms)));
+      out.push(
+        compare(
+          `oha ${ep} throughput`,
+          "req/s",
+          true,
+          ob.map((o) => o.rps),
+          on.map((o) => o.rps),
+        ),
+      );
+      out.push(
+        compare(
+          `oha ${ep} p99`,
+          "ms",
+          false,
+          ob.map((o) => o.p99_ms),
+          on.map((o) => o.p99_ms),
+        ),
+      );
     }
   }
   return out;
@@ -54,10 +106,42 @@ export function comparisons(flow: FlowRun[], oha: OhaRun[]): Comparison[] {
 
 /** The seed reports' published figures (their hardware). */
 export const REFERENCE: ReferenceRow[] = [
-  { label: "Python (FastAPI), published, 1K users", users: 1000, throughput_rps: 1083.7, error_pct: 0, p50_ms: 539, p99_ms: 1076, wall_s: 6.46 },
-  { label: "Rust (Actix-Web), published, 1K users", users: 1000, throughput_rps: 4016.8, error_pct: 0, p50_ms: 154, p99_ms: 364, wall_s: 1.74 },
-  { label: "Python (FastAPI), published, 10K users", users: 10000, throughput_rps: 462.3, error_pct: 21.1, p50_ms: 7254, p99_ms: 25002, wall_s: 106.33 },
-  { label: "Rust (Actix-Web), published, 10K users", users: 10000, throughput_rps: 1676.6, error_pct: 8.9, p50_ms: 2693, p99_ms: 9681, wall_s: 32.97 },
+  {
+    label: "Python (FastAPI), published, 1K users",
+    users: 1000,
+    throughput_rps: 1083.7,
+    error_pct: 0,
+    p50_ms: 539,
+    p99_ms: 1076,
+    wall_s: 6.46,
+  },
+  {
+    label: "Rust (Actix-Web), published, 1K users",
+    users: 1000,
+    throughput_rps: 4016.8,
+    error_pct: 0,
+    p50_ms: 154,
+    p99_ms: 364,
+    wall_s: 1.74,
+  },
+  {
+    label: "Python (FastAPI), published, 10K users",
+    users: 10000,
+    throughput_rps: 462.3,
+    error_pct: 21.1,
+    p50_ms: 7254,
+    p99_ms: 25002,
+    wall_s: 106.33,
+  },
+  {
+    label: "Rust (Actix-Web), published, 10K users",
+    users: 10000,
+    throughput_rps: 1676.6,
+    error_pct: 8.9,
+    p50_ms: 2693,
+    p99_ms: 9681,
+    wall_s: 32.97,
+  },
 ];
 const RUST_1K_RPS = 4016.8;
 /** The product's target for Bun's flow throughput over Node's, measured in the same run. */
@@ -72,13 +156,33 @@ export function checkTargets(users: number, flow: FlowRun[], auditsPassed: boole
   const fmt = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 1 });
   const checks: TargetCheck[] = [
     { name: "failed requests (Bun, all rounds)", threshold: "0", value: String(failed), met: failed === 0 },
-    { name: "every accepted run terminal; PostgreSQL matches; no duplicate idempotency key", threshold: "all audits pass", value: auditsPassed ? "all passed" : "failed", met: auditsPassed },
+    {
+      name: "every accepted run terminal; PostgreSQL matches; no duplicate idempotency key",
+      threshold: "all audits pass",
+      value: auditsPassed ? "all passed" : "failed",
+      met: auditsPassed,
+    },
   ];
   if (users >= 10_000) {
-    checks.push({ name: "p99 latency at 10K users (Bun, median of rounds)", threshold: "< 2,000 ms (Rust: 9,681)", value: `${fmt(p99)} ms`, met: p99 < 2000 });
-    checks.push({ name: "throughput at 10K users (Bun)", threshold: `> ${fmt(RUST_1K_RPS)} req/s (Rust at 1K)`, value: `${fmt(rps)} req/s`, met: rps > RUST_1K_RPS });
+    checks.push({
+      name: "p99 latency at 10K users (Bun, median of rounds)",
+      threshold: "< 2,000 ms (Rust: 9,681)",
+      value: `${fmt(p99)} ms`,
+      met: p99 < 2000,
+    });
+    checks.push({
+      name: "throughput at 10K users (Bun)",
+      threshold: `> ${fmt(RUST_1K_RPS)} req/s (Rust at 1K)`,
+      value: `${fmt(rps)} req/s`,
+      met: rps > RUST_1K_RPS,
+    });
   } else if (users >= 1000) {
-    checks.push({ name: "throughput at 1K users (Bun)", threshold: `≥ ${fmt(2 * RUST_1K_RPS)} req/s (2× Rust)`, value: `${fmt(rps)} req/s`, met: rps >= 2 * RUST_1K_RPS });
+    checks.push({
+      name: "throughput at 1K users (Bun)",
+      threshold: `≥ ${fmt(2 * RUST_1K_RPS)} req/s (2× Rust)`,
+      value: `${fmt(rps)} req/s`,
+      met: rps >= 2 * RUST_1K_RPS,
+    });
   }
   const ratio = cmp.find((c) => c.metric === "flow throughput");
   const name = "Bun/Node flow throughput, same run";

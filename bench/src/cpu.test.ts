@@ -1,9 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { cpuBetween, cpuMark, machineBusySeconds, treeCpu, treeCpuSeconds, treeHelperThreadsSeconds, type CpuMark } from "./cpu.ts";
+import { type CpuMark, cpuBetween, cpuMark, machineBusySeconds, treeCpu, treeCpuSeconds, treeHelperThreadsSeconds } from "./cpu.ts";
 
 /** A shell whose child spins for `ms`, then the shell waits: the spin belongs to the shell's tree. */
 function spinningTree(ms: number) {
-  return Bun.spawn(["sh", "-c", `"${process.execPath}" -e 'const t = Date.now(); while (Date.now() - t < ${ms}) {}'; sleep 30`], { stdout: "ignore", stderr: "ignore" });
+  return Bun.spawn(["sh", "-c", `"${process.execPath}" -e 'const t = Date.now(); while (Date.now() - t < ${ms}) {}'; sleep 30`], {
+    stdout: "ignore",
+    stderr: "ignore",
+  });
 }
 
 /** Waits (10 s at most) until the tree of `pid` has used `seconds` of CPU; what it has used then. */
@@ -62,7 +65,10 @@ describe("CPU time from /proc", () => {
   test("a tree's time on threads other than the main ones is the helpers' part", async () => {
     // One process spins on a worker thread while its main thread waits; the other spins on its main thread.
     const spin = "const t = Date.now(); while (Date.now() - t < 1000) {}";
-    const onWorker = Bun.spawn([process.execPath, "-e", `new Worker(URL.createObjectURL(new Blob([${JSON.stringify(spin)}]))); setTimeout(() => {}, 30000)`], { stdout: "ignore", stderr: "ignore" });
+    const onWorker = Bun.spawn(
+      [process.execPath, "-e", `new Worker(URL.createObjectURL(new Blob([${JSON.stringify(spin)}]))); setTimeout(() => {}, 30000)`],
+      { stdout: "ignore", stderr: "ignore" },
+    );
     const onMain = Bun.spawn([process.execPath, "-e", `${spin}; setTimeout(() => {}, 30000)`], { stdout: "ignore", stderr: "ignore" });
     try {
       await untilTreeUsed(onWorker.pid, 0.35);
@@ -107,7 +113,15 @@ describe("CPU time from /proc", () => {
 
   test("cpuBetween gives each stack service's part of the rest, for services marked at both ends", () => {
     const a: CpuMark = { at: 0, api: 0, apiKernel: 0, apiHelpers: 0, workers: 0, machine: 0, stack: { postgres: 40, redis: 3, kafka: 7 } };
-    const b: CpuMark = { at: 5000, api: 4, apiKernel: 1, apiHelpers: 0.5, workers: 1, machine: 9, stack: { postgres: 40.9, redis: 3.2, pgbouncer: 0.4 } };
+    const b: CpuMark = {
+      at: 5000,
+      api: 4,
+      apiKernel: 1,
+      apiHelpers: 0.5,
+      workers: 1,
+      machine: 9,
+      stack: { postgres: 40.9, redis: 3.2, pgbouncer: 0.4 },
+    };
     // PgBouncer was not marked before (found since), Kafka not after (restarted): neither has a figure.
     expect(cpuBetween(a, b, 2, 2, 10_000).stack_s).toEqual({ postgres: 0.9, redis: 0.2 });
     expect(cpuBetween(a, { ...b, stack: {} }, 2, 2, 10_000)).not.toHaveProperty("stack_s");

@@ -5,7 +5,7 @@
  * machine's CPU was shared during a flow, and what one request cost the API itself.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { STACK_SERVICES, type FlowCpu, type StackService } from "./results.ts";
+import { type FlowCpu, STACK_SERVICES, type StackService } from "./results.ts";
 import type { StackPids } from "./stack-processes.ts";
 
 /** Clock ticks per second of /proc's times: USER_HZ, 100 on every Linux architecture the bench runs on. */
@@ -43,7 +43,12 @@ function statFields(path: string): string[] | undefined {
 function readStat(pid: string): ProcTimes | undefined {
   const f = statFields(`/proc/${pid}/stat`);
   if (!f) return undefined;
-  return { ppid: Number(f[1]), user: Number(f[11]) + Number(f[13]), system: Number(f[12]) + Number(f[14]), own: Number(f[11]) + Number(f[12]) };
+  return {
+    ppid: Number(f[1]),
+    user: Number(f[11]) + Number(f[13]),
+    system: Number(f[12]) + Number(f[14]),
+    own: Number(f[11]) + Number(f[12]),
+  };
 }
 
 /** utime + stime ticks of a process's main thread (the one whose id is the pid), 0 once it is gone. */

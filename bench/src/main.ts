@@ -1,25 +1,25 @@
-import { loadConfig } from "@wf/platform/config";
-import { createSql } from "@wf/platform/sql";
 import { existsSync, mkdirSync } from "node:fs";
 import { availableParallelism, cpus, release, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { checkTargets, comparisons, REFERENCE, shortFlowNote } from "./compare.ts";
-import { audit } from "./flow/audit.ts";
-import { quiesce } from "./flow/quiesce.ts";
-import type { FlowOutput } from "./flow/runner.ts";
-import { cpuBetween, cpuMark, treeCpuSeconds, usPerRequest } from "./cpu.ts";
-import { findStackPids, stackPorts, type StackPids } from "./stack-processes.ts";
-import { listenQueueSettings, readTcpCounters, tcpBetween } from "./tcp.ts";
-import { ensureOha, runOha, type OhaEndpoint } from "./oha/oha.ts";
-import { benchStore, recreateStore, vacuumStore, withDatabase } from "./store.ts";
-import { assertPortFree, assertRunning, run, start, waitHttp, type Started } from "./processes.ts";
-import { intOption, OptionError, optionsOrExit } from "./options.ts";
-import { gitCommit } from "./git.ts";
+import { loadConfig } from "@wf/platform/config";
+import { createSql } from "@wf/platform/sql";
 import { extractBaseline } from "./baseline/baseline.ts";
 import { readBaseline } from "./baseline/file.ts";
 import { baselineSummary } from "./baseline/summary.ts";
+import { checkTargets, comparisons, REFERENCE, shortFlowNote } from "./compare.ts";
+import { cpuBetween, cpuMark, treeCpuSeconds, usPerRequest } from "./cpu.ts";
+import { audit } from "./flow/audit.ts";
+import { quiesce } from "./flow/quiesce.ts";
+import type { FlowOutput } from "./flow/runner.ts";
+import { gitCommit } from "./git.ts";
+import { ensureOha, type OhaEndpoint, runOha } from "./oha/oha.ts";
+import { intOption, OptionError, optionsOrExit } from "./options.ts";
+import { assertPortFree, assertRunning, run, type Started, start, waitHttp } from "./processes.ts";
 import type { Audit, BenchResults, FlowCpu, FlowRun, OhaRun, Target, WarmupRun } from "./results.ts";
+import { findStackPids, type StackPids, stackPorts } from "./stack-processes.ts";
+import { benchStore, recreateStore, vacuumStore, withDatabase } from "./store.ts";
+import { listenQueueSettings, readTcpCounters, tcpBetween } from "./tcp.ts";
 
 /**
  * `bun run bench[:1k|:10k]`: brings up what it needs (stack, workers), then measures the Bun API
@@ -56,14 +56,19 @@ if (!(scenarioName in SCENARIOS)) {
   console.error(`unknown scenario ${args.scenario}; one of ${Object.keys(SCENARIOS).join(", ")}`);
   process.exit(2);
 }
-const sc: { users: number; rounds: number; ohaSeconds: number; ohaConcurrency: number; auditDeadlineS: number } = { ...SCENARIOS[scenarioName] };
+const sc: { users: number; rounds: number; ohaSeconds: number; ohaConcurrency: number; auditDeadlineS: number } = {
+  ...SCENARIOS[scenarioName],
+};
 const envInt = (k: string, d: number, min: number, max: number) => intOption(k, process.env[k] ?? String(d), min, max);
 const { targets, replicas, workers, warmupUsers, warmupFlows, vacuum, ports, NGINX_PORT } = optionsOrExit(() => {
   const named = args.targets!.split(",").map((t) => t.trim());
   const targets = named.filter((t): t is Target => t === "bun" || t === "node");
-  if (targets.length === 0 || targets.length !== named.length) throw new OptionError(`--targets must be bun, node or bun,node, got ${JSON.stringify(args.targets)}`);
-  if (args.via !== "direct" && args.via !== "nginx") throw new OptionError(`--via must be direct or nginx, got ${JSON.stringify(args.via)}`);
-  if (args.topology !== "pgbouncer" && args.topology !== "direct") throw new OptionError(`--topology must be pgbouncer or direct, got ${JSON.stringify(args.topology)}`);
+  if (targets.length === 0 || targets.length !== named.length)
+    throw new OptionError(`--targets must be bun, node or bun,node, got ${JSON.stringify(args.targets)}`);
+  if (args.via !== "direct" && args.via !== "nginx")
+    throw new OptionError(`--via must be direct or nginx, got ${JSON.stringify(args.via)}`);
+  if (args.topology !== "pgbouncer" && args.topology !== "direct")
+    throw new OptionError(`--topology must be pgbouncer or direct, got ${JSON.stringify(args.topology)}`);
   if (args.rounds) sc.rounds = intOption("--rounds", args.rounds, 1, 100);
   if (args.users) sc.users = intOption("--users", args.users, 1, 100_000);
   return {
@@ -110,11 +115,19 @@ async function stackUp(): Promise<string[]> {
 
 async function startTarget(t: Target): Promise<Started> {
   await assertPortFree(ports[t]);
-  const cmd =
-    t === "bun"
-      ? [process.execPath, join(ROOT, "api/src/main.ts")]
-      : [process.execPath, "run", "--cwd", ROOT, "api:node"];
-  const s = start(`api-${t}`, cmd, { ...sharedEnv, PORT: String(ports.bun), API_REPLICAS: String(replicas), NODE_PORT: String(ports.node), NODE_API_REPLICAS: String(replicas) }, join(outDir, `api-${t}.log`));
+  const cmd = t === "bun" ? [process.execPath, join(ROOT, "api/src/main.ts")] : [process.execPath, "run", "--cwd", ROOT, "api:node"];
+  const s = start(
+    `api-${t}`,
+    cmd,
+    {
+      ...sharedEnv,
+      PORT: String(ports.bun),
+      API_REPLICAS: String(replicas),
+      NODE_PORT: String(ports.node),
+      NODE_API_REPLICAS: String(replicas),
+    },
+    join(outDir, `api-${t}.log`),
+  );
   started.push(s);
   return s;
 }
@@ -134,7 +147,22 @@ async function flowRound(t: Target, round: number, users = sc.users, label = Str
   const file = join(outDir, `flow-${t}-${label}.json`);
   const tag = `bench-${stamp}-${t}-${label}`;
   const p = Bun.spawn(
-    [process.execPath, join(import.meta.dir, "flow/runner-cli.ts"), "--base", baseOf(t), "--users", String(users), "--target", t, "--round", String(round), "--tag", tag, "--out", file],
+    [
+      process.execPath,
+      join(import.meta.dir, "flow/runner-cli.ts"),
+      "--base",
+      baseOf(t),
+      "--users",
+      String(users),
+      "--target",
+      t,
+      "--round",
+      String(round),
+      "--tag",
+      tag,
+      "--out",
+      file,
+    ],
     { stdout: "inherit", stderr: "inherit" },
   );
   if ((await p.exited) !== 0) throw new Error(`flow runner failed for ${t} round ${round}`);
@@ -143,7 +171,13 @@ async function flowRound(t: Target, round: number, users = sc.users, label = Str
 }
 
 /** A flow round with the CPU the machine spent while it ran and what its TCP did (where /proc/net has it), kept in its FlowRun. */
-async function flowWithCounters(procs: { api: Started; workers: Started }, t: Target, round: number, users?: number, label?: string): Promise<FlowRound & { flow: FlowRun & { cpu: FlowCpu } }> {
+async function flowWithCounters(
+  procs: { api: Started; workers: Started },
+  t: Target,
+  round: number,
+  users?: number,
+  label?: string,
+): Promise<FlowRound & { flow: FlowRun & { cpu: FlowCpu } }> {
   const mark = () => cpuMark(procs.api.proc.pid, procs.workers.proc.pid, stackPids);
   const tcpBefore = readTcpCounters();
   const before = mark();
@@ -179,7 +213,9 @@ async function ohaRound(oha: string, t: Target, round: number, apiPid: number): 
     const cpuBefore = treeCpuSeconds(apiPid);
     const run = await runOha(oha, base, ep, { target: t, round, concurrency: sc.ohaConcurrency, durationS: sc.ohaSeconds });
     const r = { ...run, api_cpu_us_per_request: usPerRequest(treeCpuSeconds(apiPid) - cpuBefore, run.requests) };
-    log(`[oha ${t} r${round}] ${ep.method} ${ep.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99_ms} ms, success ${(r.success_rate * 100).toFixed(2)}%; API ${r.api_cpu_us_per_request} µs per request`);
+    log(
+      `[oha ${t} r${round}] ${ep.method} ${ep.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99_ms} ms, success ${(r.success_rate * 100).toFixed(2)}%; API ${r.api_cpu_us_per_request} µs per request`,
+    );
     out.push(r);
   }
   return out;
@@ -224,7 +260,12 @@ async function main(): Promise<number> {
   let nodeVersion: string | undefined;
   try {
     // Workers run for the whole bench: the audit needs every accepted run executed.
-    const w = start("workers", [process.execPath, join(ROOT, "worker/src/main.ts")], { ...sharedEnv, WORKER_REPLICAS: String(workers) }, join(outDir, "workers.log"));
+    const w = start(
+      "workers",
+      [process.execPath, join(ROOT, "worker/src/main.ts")],
+      { ...sharedEnv, WORKER_REPLICAS: String(workers) },
+      join(outDir, "workers.log"),
+    );
     started.push(w);
     for (let round = 1; round <= sc.rounds; round++) {
       // Alternate which target goes first, so drift over time does not favour one of them.
@@ -238,11 +279,24 @@ async function main(): Promise<number> {
         // The same unrecorded warm-up for both targets: pools connected, code compiled (JIT).
         for (let k = 1; k <= warmupFlows; k++) {
           const { flow: f } = await flowWithCounters({ api, workers: w }, t, round, warmupUsers, `warmup${round}-${k}`);
-          warmups.push({ target: t, round, index: k, users: f.users, requests: f.requests, failed: f.failed, throughput_rps: f.throughput_rps, api_us_per_request: f.cpu.api_us_per_request, api_helper_threads_us_per_request: f.cpu.api_helper_threads_us_per_request });
-          log(`[warm-up ${t} r${round} ${k}/${warmupFlows}] ${f.throughput_rps} req/s, failed ${f.failed}; API ${f.cpu.api_us_per_request} µs per request, ${f.cpu.api_helper_threads_us_per_request} on helper threads`);
+          warmups.push({
+            target: t,
+            round,
+            index: k,
+            users: f.users,
+            requests: f.requests,
+            failed: f.failed,
+            throughput_rps: f.throughput_rps,
+            api_us_per_request: f.cpu.api_us_per_request,
+            api_helper_threads_us_per_request: f.cpu.api_helper_threads_us_per_request,
+          });
+          log(
+            `[warm-up ${t} r${round} ${k}/${warmupFlows}] ${f.throughput_rps} req/s, failed ${f.failed}; API ${f.cpu.api_us_per_request} µs per request, ${f.cpu.api_helper_threads_us_per_request} on helper threads`,
+          );
         }
         const backlog = await quiesce(sql, { since: t0, deadlineS: sc.auditDeadlineS, onWait: log });
-        if (backlog > 0) log(`[bench] WARNING: ${backlog} earlier run(s) still executing after ${sc.auditDeadlineS} s; the round starts anyway`);
+        if (backlog > 0)
+          log(`[bench] WARNING: ${backlog} earlier run(s) still executing after ${sc.auditDeadlineS} s; the round starts anyway`);
         if (vacuum) {
           const v = await vacuumStore(sql);
           log(
@@ -254,12 +308,32 @@ async function main(): Promise<number> {
         const out = await flowWithCounters({ api, workers: w }, t, round);
         const cpu = out.flow.cpu;
         flow.push(out.flow);
-        log(`[flow ${t} r${round}] ${out.flow.requests} requests in ${out.flow.wall_s} s: ${out.flow.throughput_rps} req/s, p99 ${out.flow.overall.p99_ms} ms, failed ${out.flow.failed}`);
-        log(`[cpu ${t} r${round}] machine ${cpu.machine_busy_pct}% busy over ${cpu.window_s} s; CPU-s: API ${cpu.api_s}, workers ${cpu.workers_s}, flow runner ${cpu.runner_s}, rest ${cpu.rest_s}${cpu.stack_s ? ` (${Object.entries(cpu.stack_s).map(([k, v]) => `${k} ${v}`).join(", ")})` : ""}; API ${cpu.api_us_per_request} µs per request, ${cpu.api_kernel_us_per_request} of it in the kernel, ${cpu.api_helper_threads_us_per_request} on helper threads`);
+        log(
+          `[flow ${t} r${round}] ${out.flow.requests} requests in ${out.flow.wall_s} s: ${out.flow.throughput_rps} req/s, p99 ${out.flow.overall.p99_ms} ms, failed ${out.flow.failed}`,
+        );
+        log(
+          `[cpu ${t} r${round}] machine ${cpu.machine_busy_pct}% busy over ${cpu.window_s} s; CPU-s: API ${cpu.api_s}, workers ${cpu.workers_s}, flow runner ${cpu.runner_s}, rest ${cpu.rest_s}${
+            cpu.stack_s
+              ? ` (${Object.entries(cpu.stack_s)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(", ")})`
+              : ""
+          }; API ${cpu.api_us_per_request} µs per request, ${cpu.api_kernel_us_per_request} of it in the kernel, ${cpu.api_helper_threads_us_per_request} on helper threads`,
+        );
         const tcp = out.flow.tcp;
         if (tcp)
-          log(`[tcp ${t} r${round}] machine-wide: listen queue overflows ${tcp.listen_overflows}, SYN cookies ${tcp.syncookies_sent}, SYN retransmits ${tcp.syn_retransmits}, segments retransmitted ${tcp.retransmitted_segments}; ${tcp.segments_per_request} segments sent per request`);
-        const a = await audit(sql, { target: t, round, tag: out.tag, accepted_runs: out.accepted_runs, workflows_created: out.workflows_created, deadlineS: sc.auditDeadlineS, onWait: log });
+          log(
+            `[tcp ${t} r${round}] machine-wide: listen queue overflows ${tcp.listen_overflows}, SYN cookies ${tcp.syncookies_sent}, SYN retransmits ${tcp.syn_retransmits}, segments retransmitted ${tcp.retransmitted_segments}; ${tcp.segments_per_request} segments sent per request`,
+          );
+        const a = await audit(sql, {
+          target: t,
+          round,
+          tag: out.tag,
+          accepted_runs: out.accepted_runs,
+          workflows_created: out.workflows_created,
+          deadlineS: sc.auditDeadlineS,
+          onWait: log,
+        });
         audits.push(a);
         log(`[audit ${t} r${round}] ${a.passed ? "passed" : `FAILED: ${a.problems.join("; ")}`}`);
         if (oha) ohaRuns.push(...(await ohaRound(oha, t, round, api.proc.pid)));
@@ -280,22 +354,53 @@ async function main(): Promise<number> {
     started_at: t0.toISOString(),
     finished_at: new Date().toISOString(),
     ...(commit && { commit }),
-    machine: { cores: availableParallelism(), memory_gib: Math.round(totalmem() / 2 ** 30), cpu_model: cpus()[0]?.model ?? "unknown", os: type(), kernel: release() },
+    machine: {
+      cores: availableParallelism(),
+      memory_gib: Math.round(totalmem() / 2 ** 30),
+      cpu_model: cpus()[0]?.model ?? "unknown",
+      os: type(),
+      kernel: release(),
+    },
     versions: await versions(nodeVersion, oha),
-    config: { users: sc.users, warmup_users: warmupUsers, warmup_flows: warmupFlows, vacuum_before_flow: vacuum, rounds: sc.rounds, topology: args.topology!, via: args.via!, database: store.database, api_replicas: replicas, worker_replicas: workers, oha_seconds: sc.ohaSeconds, oha_concurrency: sc.ohaConcurrency, targets: targets.join(","), listen_backlog: baseConfig.listenBacklog, ...listenQueueSettings() },
+    config: {
+      users: sc.users,
+      warmup_users: warmupUsers,
+      warmup_flows: warmupFlows,
+      vacuum_before_flow: vacuum,
+      rounds: sc.rounds,
+      topology: args.topology!,
+      via: args.via!,
+      database: store.database,
+      api_replicas: replicas,
+      worker_replicas: workers,
+      oha_seconds: sc.ohaSeconds,
+      oha_concurrency: sc.ohaConcurrency,
+      targets: targets.join(","),
+      listen_backlog: baseConfig.listenBacklog,
+      ...listenQueueSettings(),
+    },
     flow,
     warmups,
     oha: ohaRuns,
     audit: audits,
     comparisons: cmp,
-    targets: checkTargets(sc.users, flow, audits.every((a) => a.passed), cmp),
+    targets: checkTargets(
+      sc.users,
+      flow,
+      audits.every((a) => a.passed),
+      cmp,
+    ),
     reference: REFERENCE,
     notes: [
       "Everything runs on this one machine: load generator, API replicas, workers, PostgreSQL, PgBouncer, Redis, Kafka.",
       "Bun and Node are measured alternately on the same infrastructure with the same number of replicas; only one of them runs at a time.",
       `Before each measured flow the freshly started target serves ${warmupFlows} unrecorded warm-up flow(s) of ${warmupUsers} users (connection pools filled, code compiled), the same for both.`,
       "Before each measured flow the bench waits until the workers have finished every run it created earlier (the previous round's oha triggers, the warm-up), so no round runs on top of another's backlog.",
-      ...(vacuum ? ["Then it vacuums and analyzes its database (VACUUM (ANALYZE), as pgbench does), so that autovacuum of the warm-ups' rows does not start inside a measured flow."] : []),
+      ...(vacuum
+        ? [
+            "Then it vacuums and analyzes its database (VACUUM (ANALYZE), as pgbench does), so that autovacuum of the warm-ups' rows does not start inside a measured flow.",
+          ]
+        : []),
       "The reference rows are the seed reports' published figures on their own hardware: context, not a same-machine comparison.",
       `Each bench starts on an empty store of its own: database ${store.database}, topics ${store.runsTopic} and ${store.deadLetterTopic}, consumer group ${store.groupId}.`,
       ...[shortFlowNote(flow)].filter((n) => n !== undefined),

@@ -1,5 +1,5 @@
-import type { Subprocess } from "bun";
 import { isPortServed } from "@wf/platform/process";
+import type { Subprocess } from "bun";
 
 export interface Started {
   name: string;
@@ -27,7 +27,9 @@ export async function waitHttp(url: string, timeoutMs: number, server?: Started)
 /** Throws unless the process is still running: a measurement of a target that exited measured something else. */
 export function assertRunning(s: Started): void {
   if (s.proc.exitCode !== null || s.proc.signalCode !== null)
-    throw new Error(`${s.name} exited (${s.proc.exitCode ?? s.proc.signalCode}); its log says why (${s.name}.log.err in the report's folder)`);
+    throw new Error(
+      `${s.name} exited (${s.proc.exitCode ?? s.proc.signalCode}); its log says why (${s.name}.log.err in the report's folder)`,
+    );
 }
 
 /**
@@ -37,7 +39,9 @@ export function assertRunning(s: Started): void {
  */
 export async function assertPortFree(port: number): Promise<void> {
   if (await isPortServed("127.0.0.1", port))
-    throw new Error(`port ${port} is already served by another process (ss -ltnp 'sport = :${port}'): stop it before benchmarking, or the bench would measure it`);
+    throw new Error(
+      `port ${port} is already served by another process (ss -ltnp 'sport = :${port}'): stop it before benchmarking, or the bench would measure it`,
+    );
 }
 
 export function start(name: string, cmd: string[], env: Record<string, string>, logFile: string): Started {

@@ -1,5 +1,3 @@
-import type { Baseline } from "./baseline/baseline.ts";
-
 /**
  * The shape of bench/results/<timestamp>/results.json: everything a run measured, from which
  * report.md and report.html are rendered. Latencies are milliseconds, times are seconds.
@@ -210,4 +208,33 @@ export interface BenchResults {
    * so that rendering the report again later compares with the same one. Absent when there was none.
    */
   baseline?: Baseline;
+}
+
+/** A baseline (bench/baselines/<scenario>.json); built by baseline/baseline.ts. */
+/** One target's headline figures: medians of its rounds, except failed, summed over them. */
+export interface TargetFigures {
+  throughput_rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  failed: number;
+  /** Absent when the run did not record CPU. */
+  api_cpu_us_per_request?: number;
+  machine_cpu_us_per_request?: number;
+}
+
+export interface Baseline {
+  /** Says what the file is to someone who opens it; JSON has no comments. */
+  about: string;
+  scenario: string;
+  /** When the run started (ISO 8601). */
+  date: string;
+  /** The commit the run measured; null when the results do not say. */
+  commit: string | null;
+  machine: BenchResults["machine"];
+  api_replicas: number | null;
+  users: number | null;
+  rounds: number | null;
+  targets: Partial<Record<Target, TargetFigures>>;
+  /** Bun's flow throughput over Node's: the median of the rounds paired in the order they ran. */
+  bun_node_throughput_ratio: number | null;
 }

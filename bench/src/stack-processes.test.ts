@@ -18,7 +18,11 @@ describe("the stack's processes", () => {
 
   test("each service's port from the configuration; no PgBouncer when the service talks to PostgreSQL directly", () => {
     expect(stackPorts(LOCAL)).toEqual({ postgres: 5432, pgbouncer: 6432, redis: 6379, kafka: 9092 });
-    const direct = stackPorts({ ...LOCAL, databaseUrl: LOCAL.databaseDirectUrl, kafkaBrokers: ["kafka-1.internal:9092", "127.0.0.1:19092"] });
+    const direct = stackPorts({
+      ...LOCAL,
+      databaseUrl: LOCAL.databaseDirectUrl,
+      kafkaBrokers: ["kafka-1.internal:9092", "127.0.0.1:19092"],
+    });
     expect(direct).toEqual({ postgres: 5432, pgbouncer: undefined, redis: 6379, kafka: 19092 });
   });
 
@@ -31,7 +35,9 @@ describe("the stack's processes", () => {
   test("on this machine: the process that listens on a port", () => {
     const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
-      expect(findStackPids({ postgres: undefined, pgbouncer: undefined, redis: server.port, kafka: undefined })).toEqual({ redis: process.pid });
+      expect(findStackPids({ postgres: undefined, pgbouncer: undefined, redis: server.port, kafka: undefined })).toEqual({
+        redis: process.pid,
+      });
     } finally {
       server.stop(true);
     }

@@ -20,7 +20,9 @@ export function localPort(address: string, defaultPort: number): number | undefi
 }
 
 /** Where each service listens, per the configuration (undefined: not on this machine). */
-export function stackPorts(config: Pick<Config, "databaseUrl" | "databaseDirectUrl" | "redisUrl" | "kafkaBrokers">): Record<StackService, number | undefined> {
+export function stackPorts(
+  config: Pick<Config, "databaseUrl" | "databaseDirectUrl" | "redisUrl" | "kafkaBrokers">,
+): Record<StackService, number | undefined> {
   const postgres = localPort(config.databaseDirectUrl, 5432);
   const pooled = localPort(config.databaseUrl, 5432);
   return {

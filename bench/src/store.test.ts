@@ -1,7 +1,7 @@
-import { loadConfig } from "@wf/platform/config";
 import { describe, expect, test } from "bun:test";
-import { benchStore } from "./store.ts";
+import { loadConfig } from "@wf/platform/config";
 import { OptionError } from "./options.ts";
+import { benchStore } from "./store.ts";
 
 const config = loadConfig({
   DATABASE_URL: "postgres://wf:pw@127.0.0.1:6432/wf",
@@ -36,6 +36,7 @@ describe("benchStore", () => {
 
   test("refuses the service's own database (the bench empties its database) and names that need quoting", () => {
     expect(() => benchStore(config, "wf", "pgbouncer")).toThrow(OptionError);
-    for (const bad of ["", "Bench", "wf-bench", 'x"; DROP', "1wf", "a".repeat(64)]) expect(() => benchStore(config, bad, "pgbouncer")).toThrow(OptionError);
+    for (const bad of ["", "Bench", "wf-bench", 'x"; DROP', "1wf", "a".repeat(64)])
+      expect(() => benchStore(config, bad, "pgbouncer")).toThrow(OptionError);
   });
 });

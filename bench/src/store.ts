@@ -1,8 +1,7 @@
-import { createLogger } from "@wf/platform/observability";
-import { type Config } from "@wf/platform/config";
 import { createKafka, ensureTopic } from "@wf/platform/bus";
-import { createSql, type Sql } from "@wf/platform/sql";
-import { migrate } from "@wf/platform/sql";
+import type { Config } from "@wf/platform/config";
+import { createLogger } from "@wf/platform/observability";
+import { createSql, migrate, type Sql } from "@wf/platform/sql";
 import { OptionError } from "./options.ts";
 
 /** Where the bench keeps its rows and messages, apart from the service's own. */
@@ -36,9 +35,11 @@ export const withDatabase = (url: string, database: string): string => {
 export function benchStore(config: Config, name: string | undefined, topology: "pgbouncer" | "direct"): BenchStore {
   const serviceDb = new URL(config.databaseDirectUrl).pathname.slice(1);
   const database = name ?? `${serviceDb}_bench`;
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(database)) throw new OptionError(`BENCH_DATABASE must be a plain lower-case PostgreSQL name, got ${JSON.stringify(database)}`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(database))
+    throw new OptionError(`BENCH_DATABASE must be a plain lower-case PostgreSQL name, got ${JSON.stringify(database)}`);
   // The bench drops and re-creates it: never the service's own.
-  if (database === serviceDb) throw new OptionError(`BENCH_DATABASE must not be the service's database (${serviceDb}): the bench empties it`);
+  if (database === serviceDb)
+    throw new OptionError(`BENCH_DATABASE must not be the service's database (${serviceDb}): the bench empties it`);
   const directUrl = withDatabase(config.databaseDirectUrl, database);
   const url = topology === "direct" ? directUrl : withDatabase(config.databaseUrl, database);
   // Kafka warns of topic names that mix "." and "_" (they collide in its metric names).
@@ -53,7 +54,13 @@ export function benchStore(config: Config, name: string | undefined, topology: "
     runsTopic,
     deadLetterTopic,
     groupId,
-    env: { DATABASE_URL: url, DATABASE_DIRECT_URL: directUrl, KAFKA_RUNS_TOPIC: runsTopic, KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic, WORKER_GROUP_ID: groupId },
+    env: {
+      DATABASE_URL: url,
+      DATABASE_DIRECT_URL: directUrl,
+      KAFKA_RUNS_TOPIC: runsTopic,
+      KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,
+      WORKER_GROUP_ID: groupId,
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { listenQueueSettings, parseProcNet, readTcpCounters, tcpBetween, type TcpCounters } from "./tcp.ts";
+import { listenQueueSettings, parseProcNet, readTcpCounters, type TcpCounters, tcpBetween } from "./tcp.ts";
 
 // The layout of /proc/net/snmp: a line of names, then a line of values, per protocol.
 const SNMP = [
@@ -25,7 +25,13 @@ describe("tcpBetween", () => {
   test("counts what happened between two readings, segments over the requests", () => {
     const a: TcpCounters = { OutSegs: 1_000, RetransSegs: 10, ListenOverflows: 3, SyncookiesSent: 0, TCPSynRetrans: 3 };
     const b: TcpCounters = { OutSegs: 8_000, RetransSegs: 25, ListenOverflows: 420, SyncookiesSent: 9, TCPSynRetrans: 420 };
-    expect(tcpBetween(a, b, 1_400)).toEqual({ listen_overflows: 417, syncookies_sent: 9, syn_retransmits: 417, retransmitted_segments: 15, segments_per_request: 5 });
+    expect(tcpBetween(a, b, 1_400)).toEqual({
+      listen_overflows: 417,
+      syncookies_sent: 9,
+      syn_retransmits: 417,
+      retransmitted_segments: 15,
+      segments_per_request: 5,
+    });
     expect(tcpBetween(a, b, 0).segments_per_request).toBe(0);
   });
 });

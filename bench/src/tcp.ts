@@ -29,7 +29,7 @@ export function parseProcNet(text: string, protocol: string): Map<string, number
   if (lines.length < 2) return out;
   const names = lines[0]!.trim().split(/\s+/).slice(1);
   const values = lines[1]!.trim().split(/\s+/).slice(1);
-  names.forEach((n, i) => out.set(n, Number(values[i])));
+  for (const [i, n] of names.entries()) out.set(n, Number(values[i]));
   return out;
 }
 

@@ -1,9 +1,10 @@
 /** Helpers of tests/infra: YAML, Compose interpolation, JSON-schema validators, PromQL names. */
-import Ajv2020 from "ajv/dist/2020.js";
-import AjvDraft7 from "ajv";
-import addFormats from "ajv-formats";
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import AjvDraft7 from "ajv";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
 
 export const ROOT = join(import.meta.dir, "../..");
 export const SCHEMAS = join(import.meta.dir, "schemas");
@@ -92,8 +93,29 @@ export const errorsText = (errors: { instancePath: string; message?: string; par
   (errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`).join("\n");
 
 const PROMQL_WORDS = new Set([
-  "sum", "min", "max", "avg", "count", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values", "group",
-  "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset",
+  "sum",
+  "min",
+  "max",
+  "avg",
+  "count",
+  "stddev",
+  "stdvar",
+  "topk",
+  "bottomk",
+  "quantile",
+  "count_values",
+  "group",
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "bool",
+  "and",
+  "or",
+  "unless",
+  "offset",
 ]);
 
 /** Metric names a PromQL expression selects (functions, keywords, labels and strings removed). */
@@ -116,7 +138,12 @@ export function promqlMetricNames(expr: string): string[] {
 
 /** `by (...)` label lists and `{label op "value"}` matchers of a PromQL expression. */
 export function promqlLabels(expr: string) {
-  const grouped = [...expr.matchAll(/\bby\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(",").map((s) => s.trim()).filter(Boolean));
+  const grouped = [...expr.matchAll(/\bby\s*\(([^)]*)\)/g)].flatMap((m) =>
+    m[1]!
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   const matchers = [...expr.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*\{([^}]*)\}/g)].flatMap((m) =>
     [...m[2]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)].map((x) => ({
       metric: m[1]!,

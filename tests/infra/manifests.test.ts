@@ -14,15 +14,13 @@
  * Schemas: tests/infra/schemas (SOURCES.md says where each comes from).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig } from "@wf/platform/config";
-import { settings } from "@wf/platform/config";
-import { createMetrics, registerApiMetrics, registerWorkerMetrics } from "@wf/platform/observability";
-import { Breaker } from "@wf/platform/resilience";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ConfigError, loadConfig, settings } from "@wf/platform/config";
+import { createMetrics, registerApiMetrics, registerWorkerMetrics } from "@wf/platform/observability";
+import { Breaker } from "@wf/platform/resilience";
 import {
-  ROOT,
   ajv2020,
   ajvDraft7,
   errorsText,
@@ -30,6 +28,7 @@ import {
   loadSchema,
   promqlLabels,
   promqlMetricNames,
+  ROOT,
   read,
   sh,
   yamlDocs,
@@ -65,8 +64,12 @@ describe("docker-compose.yml", () => {
   const problems: string[] = [];
   const compose = interpolate(raw, problems) as any;
   const services: Record<string, any> = compose.services;
-  const named = (prefix: string) => Object.keys(services).filter((n) => new RegExp(`^${prefix}-\\d+$`).test(n)).sort();
+  const named = (prefix: string) =>
+    Object.keys(services)
+      .filter((n) => new RegExp(`^${prefix}-\\d+$`).test(n))
+      .sort();
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the test names the compose file's ${VAR} syntax
   test("every ${VAR} has a default and no bare $ slips into a command", () => {
     expect(problems).toEqual([]);
   });
@@ -171,7 +174,10 @@ describe("docker-compose.yml", () => {
 
   test("nginx balances over exactly the API containers and waits for each", () => {
     const nginx = services.nginx;
-    const upstreams = String(nginx.environment.NGINX_UPSTREAMS).split(/[,\s]+/).filter(Boolean).sort();
+    const upstreams = String(nginx.environment.NGINX_UPSTREAMS)
+      .split(/[,\s]+/)
+      .filter(Boolean)
+      .sort();
     expect(upstreams).toEqual(named("api").map((n) => `${n}:${services[n].environment.PORT}`));
     for (const n of named("api")) expect(nginx.depends_on[n]).toEqual({ condition: "service_healthy", restart: true });
     expect(nginx.volumes).toContain("./infra/nginx:/etc/wf-nginx:ro");
@@ -191,7 +197,10 @@ describe("docker-compose.yml", () => {
   test("Prometheus scrapes /metrics of every API and Node reference container", () => {
     const prom = yamlDocs("infra/prometheus/prometheus.yml")[0];
     const job = (j: string) => prom.scrape_configs.find((c: any) => c.job_name === j);
-    const targets = (j: string) => job(j).static_configs.flatMap((c: any) => c.targets).sort();
+    const targets = (j: string) =>
+      job(j)
+        .static_configs.flatMap((c: any) => c.targets)
+        .sort();
     expect(targets("api")).toEqual(named("api").map((n) => `${n}:${services[n].environment.PORT}`));
     expect(targets("node-reference")).toEqual(named("node").map((n) => `${n}:${services[n].environment.NODE_PORT}`));
     for (const j of ["api", "node-reference"]) expect(job(j).metrics_path).toBe("/metrics");
@@ -214,7 +223,9 @@ describe("infra/k8s", () => {
   const scaledObject = find("ScaledObject", "workflow-worker");
 
   test("kustomization.yaml lists every manifest of the folder, and only existing ones", () => {
-    const onDisk = readdirSync(join(ROOT, dir)).filter((f) => /\.ya?ml$/.test(f) && f !== "kustomization.yaml").sort();
+    const onDisk = readdirSync(join(ROOT, dir))
+      .filter((f) => /\.ya?ml$/.test(f) && f !== "kustomization.yaml")
+      .sort();
     expect([...files].sort()).toEqual(onDisk);
     expect(kustomization.apiVersion).toBe("kustomize.config.k8s.io/v1beta1");
     expect(kustomization.kind).toBe("Kustomization");
@@ -233,7 +244,11 @@ describe("infra/k8s", () => {
       for (const { file, doc } of docs) {
         if (doc.apiVersion === "keda.sh/v1alpha1") continue;
         const def = kinds[`${doc.apiVersion}/${doc.kind}`];
-        expect({ file, kind: `${doc.apiVersion}/${doc.kind}`, known: def !== undefined }).toEqual({ file, kind: `${doc.apiVersion}/${doc.kind}`, known: true });
+        expect({ file, kind: `${doc.apiVersion}/${doc.kind}`, known: def !== undefined }).toEqual({
+          file,
+          kind: `${doc.apiVersion}/${doc.kind}`,
+          known: true,
+        });
         const validate = ajv.getSchema(`${schema.$id}#/$defs/${def}`)!;
         validate(doc);
         expect({ file, errors: errorsText(validate.errors) }).toEqual({ file, errors: "" });
@@ -283,15 +298,19 @@ describe("infra/k8s", () => {
     const built = sh(["kubectl", "kustomize", dir]);
     expect(built.code).toBe(0);
     const objects = (Bun.YAML.parse(built.out) as any[]).filter(Boolean);
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(docs.map((d) => `${d.doc.kind}/${d.doc.metadata.name}`).sort());
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      docs.map((d) => `${d.doc.kind}/${d.doc.metadata.name}`).sort(),
+    );
     const k8s = loadSchema("kubernetes-v1.37.0.json");
     const ajv = ajv2020();
     ajv.addSchema(k8s);
     const keda = ajvDraft7().compile(loadSchema("keda-scaledobject-v2.20.2.json"));
     for (const o of objects) {
-      if (o.kind !== "Namespace") expect({ o: o.metadata.name, ns: o.metadata.namespace }).toEqual({ o: o.metadata.name, ns: "workflow-service" });
+      if (o.kind !== "Namespace")
+        expect({ o: o.metadata.name, ns: o.metadata.namespace }).toEqual({ o: o.metadata.name, ns: "workflow-service" });
       expect(o.metadata.labels["app.kubernetes.io/part-of"]).toBe("workflow-service");
-      const validate = o.kind === "ScaledObject" ? keda : ajv.getSchema(`${k8s.$id}#/$defs/${k8s["x-kinds"][`${o.apiVersion}/${o.kind}`]}`)!;
+      const validate =
+        o.kind === "ScaledObject" ? keda : ajv.getSchema(`${k8s.$id}#/$defs/${k8s["x-kinds"][`${o.apiVersion}/${o.kind}`]}`)!;
       validate(o);
       expect({ o: o.metadata.name, errors: errorsText(validate.errors) }).toEqual({ o: o.metadata.name, errors: "" });
       if (o.kind === "Deployment") {
@@ -332,7 +351,10 @@ describe("infra/k8s", () => {
       for (const c of d.spec.template.spec.containers) {
         expect(c.resources.requests.cpu && c.resources.requests.memory).toBeTruthy();
         expect(c.resources.limits.cpu && c.resources.limits.memory).toBeTruthy();
-        expect(c.envFrom.map((e: any) => e.configMapRef?.name ?? e.secretRef?.name).sort()).toEqual(["workflow-config", "workflow-secrets"]);
+        expect(c.envFrom.map((e: any) => e.configMapRef?.name ?? e.secretRef?.name).sort()).toEqual([
+          "workflow-config",
+          "workflow-secrets",
+        ]);
       }
     }
     const podLabels = api.spec.template.metadata.labels;
@@ -383,10 +405,14 @@ describe("nginx", () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  const stack = (args: string[], env: Record<string, string> = {}) => sh([join(ROOT, "infra/stack"), ...args], { STACK_DIR: scratch, ...env });
+  const stack = (args: string[], env: Record<string, string> = {}) =>
+    sh([join(ROOT, "infra/stack"), ...args], { STACK_DIR: scratch, ...env });
 
   test("nginx is installed (by infra/stack install, which infra/stack up runs)", () => {
-    expect({ nginxInstalled, hint: "run infra/stack install nginx" }).toEqual({ nginxInstalled: true, hint: "run infra/stack install nginx" });
+    expect({ nginxInstalled, hint: "run infra/stack install nginx" }).toEqual({
+      nginxInstalled: true,
+      hint: "run infra/stack install nginx",
+    });
   });
 
   test("infra/stack renders a config that nginx -t accepts, sized for 10,000 connections", () => {
@@ -440,7 +466,10 @@ describe("nginx", () => {
     expect(render(env.NGINX_UPSTREAMS!, join(prefix, "real.conf")).code).toBe(0);
     // The container resolves api-1..3 on its network; here they are swapped for local addresses,
     // and that is the only difference between the file tested and the real one.
-    const local = env.NGINX_UPSTREAMS!.split(",").map((_, i) => `127.0.0.1:${3101 + i}`).join(",");
+    const local = env
+      .NGINX_UPSTREAMS!.split(",")
+      .map((_, i) => `127.0.0.1:${3101 + i}`)
+      .join(",");
     expect(render(local, join(prefix, "local.conf")).code).toBe(0);
     const real = readFileSync(join(prefix, "real.conf"), "utf8").split("\n");
     const tested = readFileSync(join(prefix, "local.conf"), "utf8").split("\n");
@@ -493,8 +522,7 @@ describe("nginx", () => {
       dropper?.stop(true);
     });
 
-    const up = (upstreams: string) =>
-      stack(["up", "nginx"], { NGINX_PORT: String(nginxPort), NGINX_UPSTREAMS: upstreams });
+    const up = (upstreams: string) => stack(["up", "nginx"], { NGINX_PORT: String(nginxPort), NGINX_UPSTREAMS: upstreams });
     const url = (path = "/x") => `http://127.0.0.1:${nginxPort}${path}`;
 
     test.skipIf(!isRoot)("least_conn spreads requests over the upstreams and x-request-id passes through", async () => {
@@ -532,7 +560,8 @@ describe("nginx", () => {
       hits.dropper = 0;
       seen.length = 0;
       const statuses: number[] = [];
-      for (let i = 0; i < 4 && hits.dropper === 0; i++) statuses.push((await fetch(url("/post"), { method: "POST", body: `{"i":${i}}` })).status);
+      for (let i = 0; i < 4 && hits.dropper === 0; i++)
+        statuses.push((await fetch(url("/post"), { method: "POST", body: `{"i":${i}}` })).status);
       expect(hits.dropper).toBe(1);
       expect(statuses.filter((s) => s === 502)).toHaveLength(1);
       expect(seen.filter((s) => s.method === "POST")).toHaveLength(statuses.length - 1);
@@ -562,9 +591,20 @@ describe("Grafana dashboard and datasource", () => {
   const panels: any[] = dashboard.panels.filter((p: any) => p.type !== "row");
   const exprs: string[] = panels.flatMap((p) => p.targets.map((t: any) => t.expr));
   const custom = [
-    "http_request_duration_seconds", "http_requests_in_flight", "cache_operations_total", "kafka_publish_total", "outbox_relay_total",
-    "kafka_produce_duration_seconds", "db_pool_connections", "circuit_breaker_state", "circuit_breaker_rejections_total",
-    "circuit_breaker_opened_total", "rate_limit_total", "runs_finished_total", "kafka_consumer_lag", "step_duration_seconds",
+    "http_request_duration_seconds",
+    "http_requests_in_flight",
+    "cache_operations_total",
+    "kafka_publish_total",
+    "outbox_relay_total",
+    "kafka_produce_duration_seconds",
+    "db_pool_connections",
+    "circuit_breaker_state",
+    "circuit_breaker_rejections_total",
+    "circuit_breaker_opened_total",
+    "rate_limit_total",
+    "runs_finished_total",
+    "kafka_consumer_lag",
+    "step_duration_seconds",
   ];
 
   test("the datasource is provisioned with the uid every panel uses", () => {
@@ -615,7 +655,8 @@ describe("Grafana dashboard and datasource", () => {
       for (const l of grouped) expect({ expr, l, ok: names.some((n) => labelsOf(n).has(l)) }).toEqual({ expr, l, ok: true });
       for (const m of matchers) {
         expect({ expr, label: m.label, ok: labelsOf(m.metric).has(m.label) }).toEqual({ expr, label: m.label, ok: true });
-        if (m.op === "=" && m.label !== "job") expect({ expr, value: valuesOf(m.metric, m.label).has(m.value) }).toEqual({ expr, value: true });
+        if (m.op === "=" && m.label !== "job")
+          expect({ expr, value: valuesOf(m.metric, m.label).has(m.value) }).toEqual({ expr, value: true });
       }
     }
   });
@@ -626,8 +667,14 @@ describe("Grafana dashboard and datasource", () => {
       expect(all).toContain(`histogram_quantile(${q}, sum by (le, route) (rate(http_request_duration_seconds_bucket`);
     expect(all).toMatch(/http_request_duration_seconds_count\{[^}]*status=~"5\.\."/);
     expect(all).toMatch(/http_request_duration_seconds_count\{[^}]*status=~"4\.\."/);
-    for (const m of ["http_requests_in_flight", "sum by (result) (rate(cache_operations_total", "sum by (outcome) (rate(kafka_publish_total",
-      "sum by (outcome) (rate(outbox_relay_total", "rate(process_cpu_seconds_total", "process_resident_memory_bytes"])
+    for (const m of [
+      "http_requests_in_flight",
+      "sum by (result) (rate(cache_operations_total",
+      "sum by (outcome) (rate(kafka_publish_total",
+      "sum by (outcome) (rate(outbox_relay_total",
+      "rate(process_cpu_seconds_total",
+      "process_resident_memory_bytes",
+    ])
       expect(all).toContain(m);
   });
 });
@@ -686,19 +733,23 @@ describe("Dockerfile", () => {
   });
 
   // Until the Node reference exists (reference/node, being written), this stage cannot be built.
-  test.skipIf(!existsSync(join(ROOT, "reference")))("the Node reference stage installs and builds what its CMD runs", () => {
-    const dir = buildContext("node-reference");
-    try {
-      expect(existsSync(join(dir, "reference/node/dist"))).toBe(false); // a host build stays out
-      expect(sh(["bun", "install", "--frozen-lockfile", "--production"], {}, dir).code).toBe(0);
-      const build = sh(["bun", "reference/node/scripts/build.ts"], {}, dir);
-      expect({ code: build.code, out: build.out }).toEqual({ code: 0, out: expect.stringContaining("built") });
-      expect(existsSync(join(dir, "reference/node/dist/main.js"))).toBe(true);
-      expect(existsSync(join(dir, "reference/node/dist/openapi.json"))).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 120_000);
+  test.skipIf(!existsSync(join(ROOT, "reference")))(
+    "the Node reference stage installs and builds what its CMD runs",
+    () => {
+      const dir = buildContext("node-reference");
+      try {
+        expect(existsSync(join(dir, "reference/node/dist"))).toBe(false); // a host build stays out
+        expect(sh(["bun", "install", "--frozen-lockfile", "--production"], {}, dir).code).toBe(0);
+        const build = sh(["bun", "reference/node/scripts/build.ts"], {}, dir);
+        expect({ code: build.code, out: build.out }).toEqual({ code: 0, out: expect.stringContaining("built") });
+        expect(existsSync(join(dir, "reference/node/dist/main.js"))).toBe(true);
+        expect(existsSync(join(dir, "reference/node/dist/openapi.json"))).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 
   test("every stage's context sources exist (reference/ only once the Node reference lands)", () => {
     for (const stage of ["app", "node-reference"])

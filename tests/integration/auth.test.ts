@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { KeyStore } from "@wf/services/access";
-import { call, sampleWorkflow, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
+import { call, sampleWorkflow, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 
 // API keys on the server under test (Bun or Node): created and revoked in the real table, checked
 // by every replica from its in-memory copy, rate-limited through the real Redis.
@@ -10,7 +10,13 @@ let key: string;
 let name: string;
 const REFRESH_MS = 200;
 beforeAll(async () => {
-  api = await startApi({ apiKeysRequired: true, apiKeysRefreshMs: REFRESH_MS, metricsRequireKey: true, rateLimitPerS: 2, rateLimitBurst: 5 });
+  api = await startApi({
+    apiKeysRequired: true,
+    apiKeysRefreshMs: REFRESH_MS,
+    metricsRequireKey: true,
+    rateLimitPerS: 2,
+    rateLimitBurst: 5,
+  });
   store = new KeyStore(api.services.sql);
   name = unique("key");
   key = (await store.create(name)).key;
@@ -26,7 +32,13 @@ const get = (path: string, bearer?: string) => call(api.url, "GET", path, undefi
 describe("API keys", () => {
   test("no key, a malformed header or a wrong key: 401 problem+json with a bearer challenge", async () => {
     const wrong = `${key.slice(0, -1)}${key.endsWith("A") ? "B" : "A"}`;
-    const variants: Record<string, string>[] = [{}, { authorization: key }, { authorization: `Basic ${btoa("a:b")}` }, { authorization: `Bearer ${wrong}` }, { authorization: "Bearer " }];
+    const variants: Record<string, string>[] = [
+      {},
+      { authorization: key },
+      { authorization: `Basic ${btoa("a:b")}` },
+      { authorization: `Bearer ${wrong}` },
+      { authorization: "Bearer " },
+    ];
     for (const headers of variants) {
       const r = await call(api.url, "GET", "/api/v1/workflows", undefined, headers);
       expect({ headers, status: r.status }).toEqual({ headers, status: 401 });
@@ -49,7 +61,8 @@ describe("API keys", () => {
     const created = await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow(), auth);
     expect(created.status).toBe(201);
     expect((await get(`/api/v1/workflows/${created.body.id}`, key)).status).toBe(200);
-    for (const path of ["/health", "/health/ready", "/", "/swagger/json"]) expect({ path, s: (await get(path)).status }).toEqual({ path, s: 200 });
+    for (const path of ["/health", "/health/ready", "/", "/swagger/json"])
+      expect({ path, s: (await get(path)).status }).toEqual({ path, s: 200 });
   });
 
   test("/metrics needs a key when METRICS_REQUIRE_KEY is set", async () => {
@@ -69,7 +82,11 @@ describe("API keys", () => {
   test("over its rate a key gets 429 with retry-after; other keys are not affected", async () => {
     const limited = unique("limited");
     const k = (await store.create(limited)).key;
-    await waitFor("the key to be accepted", async () => (await get("/health")).status === 200 && Bun.sleep(REFRESH_MS * 3).then(() => true), 15_000);
+    await waitFor(
+      "the key to be accepted",
+      async () => (await get("/health")).status === 200 && Bun.sleep(REFRESH_MS * 3).then(() => true),
+      15_000,
+    );
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 12; i++) {

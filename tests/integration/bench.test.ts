@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLogger } from "@wf/platform/observability";
 import { createKafka } from "@wf/platform/bus";
+import { createLogger } from "@wf/platform/observability";
 import { createSql, type Sql } from "@wf/platform/sql";
-import { benchStore, recreateStore, vacuumStore } from "../../bench/src/store.ts";
 import { audit } from "../../bench/src/flow/audit.ts";
 import { runFlow } from "../../bench/src/flow/runner.ts";
 import { inconsistencies } from "../../bench/src/flow/stats.ts";
 import { findOha, runOha } from "../../bench/src/oha/oha.ts";
 import { FLOW_STEPS } from "../../bench/src/results.ts";
-import { startApi, unique, type TestApi } from "../support/api.ts";
+import { benchStore, recreateStore, vacuumStore } from "../../bench/src/store.ts";
+import { startApi, type TestApi, unique } from "../support/api.ts";
 import { startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 let api: TestApi;
@@ -48,7 +48,14 @@ describe("bench", () => {
     expect(f.histogram.at(-1)!.count).toBe(f.requests);
     expect(out.accepted_runs.length).toBe(50);
 
-    const a = await audit(sql, { target: "bun", round: 1, tag, accepted_runs: out.accepted_runs, workflows_created: out.workflows_created, deadlineS: 60 });
+    const a = await audit(sql, {
+      target: "bun",
+      round: 1,
+      tag,
+      accepted_runs: out.accepted_runs,
+      workflows_created: out.workflows_created,
+      deadlineS: 60,
+    });
     expect(a.problems).toEqual([]);
     expect(a).toMatchObject({ passed: true, runs_accepted: 50, runs_terminal: 50, workflows_in_db: 50, runs_in_db: 50 });
   });
@@ -93,7 +100,14 @@ describe("bench", () => {
     try {
       await recreateStore(api.config, store);
       const fresh = await state();
-      expect(fresh).toEqual({ migrations: fresh.migrations, workflows: 0, messages: 0, partitions: api.config.runsTopicPartitions, dlq: true, group: false });
+      expect(fresh).toEqual({
+        migrations: fresh.migrations,
+        workflows: 0,
+        messages: 0,
+        partitions: api.config.runsTopicPartitions,
+        dlq: true,
+        group: false,
+      });
       expect(fresh.migrations).toBeGreaterThan(0);
       // An earlier bench's leftovers: a row written through PgBouncer (which then keeps a server
       // connection into the database), a message its workers never read, and the group's offsets.
@@ -126,9 +140,11 @@ describe("bench", () => {
                  SELECT gen_random_uuid(), 'w' || i, '[]', now(), now() FROM generate_series(1, 2000) AS i`;
         await db`DELETE FROM workflows WHERE name LIKE 'w1%'`;
         const stats = async () =>
-          (await db<{ dead: number; vacuums: number; analyzes: number }[]>`
+          (
+            await db<{ dead: number; vacuums: number; analyzes: number }[]>`
             SELECT n_dead_tup::int AS dead, vacuum_count::int AS vacuums, analyze_count::int AS analyzes
-            FROM pg_stat_user_tables WHERE relname = 'workflows'`)[0]!;
+            FROM pg_stat_user_tables WHERE relname = 'workflows'`
+          )[0]!;
         await db`SELECT pg_stat_force_next_flush()`;
         const before = await stats();
         expect(before.dead).toBeGreaterThan(0);
@@ -153,9 +169,17 @@ describe("bench", () => {
   });
 
   const oha = findOha();
-  if (!oha) console.warn("SKIPPED oha parsing test: oha is not installed (./dev test and bun run bench install it with cargo install oha --locked)");
+  if (!oha)
+    console.warn(
+      "SKIPPED oha parsing test: oha is not installed (./dev test and bun run bench install it with cargo install oha --locked)",
+    );
   test.skipIf(!oha)("oha's JSON output is parsed from a real run", async () => {
-    const r = await runOha(oha!, api.url, { name: "/health", method: "GET", path: "/health" }, { target: "bun", round: 1, concurrency: 4, durationS: 1 });
+    const r = await runOha(
+      oha!,
+      api.url,
+      { name: "/health", method: "GET", path: "/health" },
+      { target: "bun", round: 1, concurrency: 4, durationS: 1 },
+    );
     expect(r.rps).toBeGreaterThan(0);
     expect(r.success_rate).toBe(1);
     expect(r.status_codes["200"]).toBe(r.requests);
@@ -166,7 +190,12 @@ describe("bench", () => {
 
   test.skipIf(!oha)("success is the share answered 2xx: oha's own rate counts a 404 as a success", async () => {
     const path = `/api/v1/workflows/${Bun.randomUUIDv7()}`;
-    const r = await runOha(oha!, api.url, { name: "/api/v1/workflows/{id}", method: "GET", path }, { target: "bun", round: 1, concurrency: 4, durationS: 1 });
+    const r = await runOha(
+      oha!,
+      api.url,
+      { name: "/api/v1/workflows/{id}", method: "GET", path },
+      { target: "bun", round: 1, concurrency: 4, durationS: 1 },
+    );
     expect(r.status_codes["404"]).toBe(r.requests);
     expect(r.success_rate).toBe(0);
   });

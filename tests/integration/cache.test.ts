@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import Redis from "ioredis";
-import { call, metricSample, sampleWorkflow, startApi, waitFor, type TestApi } from "../support/api.ts";
-import { stack } from "../support/stack.ts";
 import { Cache } from "@wf/platform/cache";
+import Redis from "ioredis";
+import { call, metricSample, sampleWorkflow, startApi, type TestApi, waitFor } from "../support/api.ts";
+import { stack } from "../support/stack.ts";
 
 let api: TestApi;
 let redis: Redis;
@@ -102,7 +102,12 @@ describe("cache-aside reads cannot undo a newer write (real Redis)", () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let calls = 0;
-    return { load: async () => (calls++, await gate, value), release: () => release(), calls: () => calls };
+    const load = async () => {
+      calls++;
+      await gate;
+      return value;
+    };
+    return { load, release: () => release(), calls: () => calls };
   };
   const key = () => `wf:test:${crypto.randomUUID()}`;
 

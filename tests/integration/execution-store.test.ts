@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newId } from "@wf/core/ids";
 import { ExecutionStore } from "@wf/services/execution";
 import { RunStore } from "@wf/services/runs";
-import { call, sampleWorkflow, startApi, unique, type TestApi } from "../support/api.ts";
+import { call, sampleWorkflow, startApi, type TestApi, unique } from "../support/api.ts";
 
 let api: TestApi;
 let workflowId: string;
@@ -29,7 +29,10 @@ afterAll(async () => {
 async function pendingRuns(n: number): Promise<string[]> {
   const ids = Array.from({ length: n }, () => newId());
   const now = new Date();
-  await new RunStore(api.services.sql).insertPending(ids.map((id) => ({ id, workflowId, input: {}, idempotencyKey: null, now })), unique("no-topic"));
+  await new RunStore(api.services.sql).insertPending(
+    ids.map((id) => ({ id, workflowId, input: {}, idempotencyKey: null, now })),
+    unique("no-topic"),
+  );
   await api.services.sql`DELETE FROM outbox WHERE key = ANY(${`{${ids.join(",")}}`}::text[])`;
   return ids;
 }

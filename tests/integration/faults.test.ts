@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, metricSample, sampleWorkflow, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
+import { call, metricSample, sampleWorkflow, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { steadyLoad } from "../support/replicas.ts";
 import { stack } from "../support/stack.ts";
@@ -10,7 +10,13 @@ let api: TestApi;
 let workflowId: string;
 let runId: string;
 beforeAll(async () => {
-  api = await startApi({ breakerFailures: 3, breakerOpenMs: 1000, dbQueryTimeoutMs: 5000, kafkaPublishTimeoutMs: 1000, outboxGraceMs: 2000 });
+  api = await startApi({
+    breakerFailures: 3,
+    breakerOpenMs: 1000,
+    dbQueryTimeoutMs: 5000,
+    kafkaPublishTimeoutMs: 1000,
+    outboxGraceMs: 2000,
+  });
   workflowId = (await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow())).body.id;
   runId = (await call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId })).body.run_id;
 });
@@ -79,7 +85,9 @@ describe("faults under load", () => {
       60_000,
       250,
     );
-    const ids = (await api.services.sql<{ id: string }[]>`SELECT id::text FROM runs WHERE workflow_id = ${workflowId}::uuid`).map((r) => r.id);
+    const ids = (await api.services.sql<{ id: string }[]>`SELECT id::text FROM runs WHERE workflow_id = ${workflowId}::uuid`).map(
+      (r) => r.id,
+    );
     expect(ids.length).toBeGreaterThan(result.ok);
     const msgs = await readTopic(api.config, api.config.runsTopic, (m) => {
       const keys = new Set(m.map((x) => x.key));
@@ -98,7 +106,12 @@ describe("faults under load", () => {
           const t0 = performance.now();
           const res = await fetch(`${api.url}/api/v1/workflows/${crypto.randomUUID()}`);
           await res.arrayBuffer();
-          answers.push({ status: res.status, ms: performance.now() - t0, retryAfter: res.headers.get("retry-after"), type: res.headers.get("content-type") });
+          answers.push({
+            status: res.status,
+            ms: performance.now() - t0,
+            retryAfter: res.headers.get("retry-after"),
+            type: res.headers.get("content-type"),
+          });
         }
         expect(await circuit("postgres")).toBe(1);
         // /health stays up (the process is fine), readiness says why it is not ready.

@@ -14,7 +14,11 @@ let broker: string;
 beforeAll(async () => {
   const port = await freePorts(2);
   broker = `127.0.0.1:${port}`;
-  brokerEnv = { STACK_DIR: mkdtempSync(join(tmpdir(), "wf-fresh-kafka-")), KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(port + 1) };
+  brokerEnv = {
+    STACK_DIR: mkdtempSync(join(tmpdir(), "wf-fresh-kafka-")),
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(port + 1),
+  };
   await stack("up", "kafka", brokerEnv);
 }, 120_000);
 afterAll(async () => {

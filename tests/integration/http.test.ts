@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, sampleWorkflow, startApi, type TestApi, expectTooLarge } from "../support/api.ts";
-import { checkResponse } from "../support/openapi-check.ts";
 import apiPackage from "../../api/package.json" with { type: "json" };
+import { call, expectTooLarge, sampleWorkflow, startApi, type TestApi } from "../support/api.ts";
+import { checkResponse } from "../support/openapi-check.ts";
 
 let api: TestApi;
 beforeAll(async () => {
@@ -38,7 +38,9 @@ describe("HTTP conventions", () => {
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toStartWith("text/plain");
     const lines = (r.body as string).split("\n");
-    expect(lines.some((l) => /^http_request_duration_seconds_count\{.*method="GET",route="\/health",status="200".*\} [1-9]/.test(l))).toBe(true);
+    expect(lines.some((l) => /^http_request_duration_seconds_count\{.*method="GET",route="\/health",status="200".*\} [1-9]/.test(l))).toBe(
+      true,
+    );
     expect(lines.some((l) => l.startsWith("cache_operations_total{"))).toBe(true);
   });
 
@@ -73,7 +75,9 @@ describe("HTTP conventions", () => {
       expect(r.status).toBe(415);
       expect(r.headers.get("content-type")).toStartWith(PROBLEM);
     }
-    const charset = await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow(), { "content-type": "application/json; charset=utf-8" });
+    const charset = await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow(), {
+      "content-type": "application/json; charset=utf-8",
+    });
     expect(charset.status).toBe(201);
   });
 
@@ -83,7 +87,11 @@ describe("HTTP conventions", () => {
   });
 
   test("unknown routes are 404 problems", async () => {
-    for (const [m, p] of [["GET", "/nope"], ["GET", "/api/v1"], ["PATCH", "/api/v1/nope"]]) {
+    for (const [m, p] of [
+      ["GET", "/nope"],
+      ["GET", "/api/v1"],
+      ["PATCH", "/api/v1/nope"],
+    ]) {
       const r = await call(api.url, m!, p!);
       expect(r.status).toBe(404);
       expect(r.headers.get("content-type")).toStartWith(PROBLEM);
@@ -106,8 +114,18 @@ describe("HTTP conventions", () => {
     for (const [method, path, allow] of cases) {
       const r = await call(api.url, method, path);
       // fetch hands no body back for HEAD and TRACE answers (curl shows the same problem there).
-      const body = method === "HEAD" || method === "TRACE" ? r.body : { status: 405, title: "Method Not Allowed", detail: `this path answers ${allow} only` };
-      const got = { method, path, status: r.status, allow: r.headers.get("allow"), type: r.headers.get("content-type")?.split(";")[0], body: r.body };
+      const body =
+        method === "HEAD" || method === "TRACE"
+          ? r.body
+          : { status: 405, title: "Method Not Allowed", detail: `this path answers ${allow} only` };
+      const got = {
+        method,
+        path,
+        status: r.status,
+        allow: r.headers.get("allow"),
+        type: r.headers.get("content-type")?.split(";")[0],
+        body: r.body,
+      };
       expect(got).toMatchObject({ method, path, status: 405, allow, type: PROBLEM, body });
     }
   });
@@ -133,17 +151,31 @@ describe("HTTP conventions", () => {
     // A problem sent as plain JSON is not what the document says.
     const problem = { type: "https://workflow-service.dev/problems/not-found", title: "Not Found", status: 404, detail: "x" };
     expect(await checkResponse(api.url, "GET", `/api/v1/workflows/${wf.id}`, 404, problem, PROBLEM)).toBeNull();
-    expect(await checkResponse(api.url, "GET", `/api/v1/workflows/${wf.id}`, 404, problem, "application/json")).toContain("documented as application/problem+json");
+    expect(await checkResponse(api.url, "GET", `/api/v1/workflows/${wf.id}`, 404, problem, "application/json")).toContain(
+      "documented as application/problem+json",
+    );
   });
 
   test("the OpenAPI document lists every operation of the contract", async () => {
     const r = await call(api.url, "GET", "/swagger/json");
     expect(r.status).toBe(200);
-    const ops = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, m]) => Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`));
+    const ops = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, m]) =>
+      Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`),
+    );
     for (const op of [
-      "GET /health", "GET /health/ready", "GET /", "GET /metrics",
-      "POST /api/v1/workflows", "GET /api/v1/workflows", "GET /api/v1/workflows/{id}", "PUT /api/v1/workflows/{id}", "DELETE /api/v1/workflows/{id}",
-      "POST /api/v1/trigger", "GET /api/v1/runs/{id}", "GET /api/v1/runs", "POST /api/v1/runs/{id}/cancel",
+      "GET /health",
+      "GET /health/ready",
+      "GET /",
+      "GET /metrics",
+      "POST /api/v1/workflows",
+      "GET /api/v1/workflows",
+      "GET /api/v1/workflows/{id}",
+      "PUT /api/v1/workflows/{id}",
+      "DELETE /api/v1/workflows/{id}",
+      "POST /api/v1/trigger",
+      "GET /api/v1/runs/{id}",
+      "GET /api/v1/runs",
+      "POST /api/v1/runs/{id}/cancel",
     ])
       expect(ops).toContain(op);
   });
@@ -153,7 +185,12 @@ describe("paths and query strings: one answer, whichever server", () => {
   // Each of these once had a different answer on the Bun API and on the Node reference.
   const expectStatus = async (method: string, path: string, status: number, body?: unknown) => {
     const r = await call(api.url, method, path, body);
-    expect({ method, path, status: r.status, type: r.headers.get("content-type")?.split(";")[0] }).toEqual({ method, path, status, type: PROBLEM });
+    expect({ method, path, status: r.status, type: r.headers.get("content-type")?.split(";")[0] }).toEqual({
+      method,
+      path,
+      status,
+      type: PROBLEM,
+    });
     return r;
   };
 
@@ -178,13 +215,18 @@ describe("paths and query strings: one answer, whichever server", () => {
   });
 
   test("limit is written in decimal digits; other spellings of a number are a 400", async () => {
-    for (const limit of ["0x10", "1e1", "+5", "%205", "5%20", "Infinity", "5.5"]) await expectStatus("GET", `/api/v1/workflows?limit=${limit}`, 400);
+    for (const limit of ["0x10", "1e1", "+5", "%205", "5%20", "Infinity", "5.5"])
+      await expectStatus("GET", `/api/v1/workflows?limit=${limit}`, 400);
     for (const limit of ["5", "200"]) expect((await call(api.url, "GET", `/api/v1/workflows?limit=${limit}`)).status, limit).toBe(200);
   });
 
   test("a uuid-shaped id whose version or variant is not a UUID's is malformed on both servers", async () => {
     // variant 0 (the 17th digit), then version 0, then a urn: prefix
-    for (const id of ["0190a000-0000-7000-0000-000000000000", "0190a000-0000-0000-8000-000000000000", "urn:uuid:0190a000-0000-7000-8000-000000000000"]) {
+    for (const id of [
+      "0190a000-0000-7000-0000-000000000000",
+      "0190a000-0000-0000-8000-000000000000",
+      "urn:uuid:0190a000-0000-7000-8000-000000000000",
+    ]) {
       await expectStatus("POST", "/api/v1/trigger", 422, { workflow_id: id });
       await expectStatus("GET", `/api/v1/runs?workflow_id=${id}`, 400);
       await expectStatus("GET", `/api/v1/runs?workflow_id=${id}&cursor=tampered`, 400);

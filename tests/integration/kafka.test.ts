@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RunMessage } from "@wf/core/runs";
-import { call, sampleWorkflow, startApi, waitFor, type TestApi } from "../support/api.ts";
+import { call, sampleWorkflow, startApi, type TestApi, waitFor } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { stack } from "../support/stack.ts";
 
@@ -13,7 +13,8 @@ beforeAll(async () => {
 });
 afterAll(() => api.stop());
 
-const outboxRows = async () => (await api.services.sql`SELECT count(*)::int AS n FROM outbox WHERE topic = ${api.config.runsTopic}`)[0]!.n as number;
+const outboxRows = async () =>
+  (await api.services.sql`SELECT count(*)::int AS n FROM outbox WHERE topic = ${api.config.runsTopic}`)[0]!.n as number;
 
 describe("trigger → Kafka", () => {
   test("the runs topic exists with the configured partitions", async () => {
@@ -28,7 +29,9 @@ describe("trigger → Kafka", () => {
 
   test("each trigger publishes exactly one message, keyed by run id", async () => {
     const ids: string[] = [];
-    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId, input: { i } })));
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId, input: { i } })),
+    );
     for (const a of answers) {
       expect(a.status).toBe(202);
       ids.push(a.body.run_id);

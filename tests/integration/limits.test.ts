@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, startApi, type TestApi, expectTooLarge } from "../support/api.ts";
+import { call, expectTooLarge, startApi, type TestApi } from "../support/api.ts";
 
 /**
  * The configurable limits, on a server configured below the defaults, answered identically by
@@ -53,10 +53,20 @@ describe("limits", () => {
   });
 
   test("names, descriptions and config strings over their configured lengths are 422s at their paths", async () => {
-    const r = await call(api.url, "POST", "/api/v1/workflows", workflow({ name: "n".repeat(21), description: "d".repeat(31), steps: [step("a", "m".repeat(51))] }));
+    const r = await call(
+      api.url,
+      "POST",
+      "/api/v1/workflows",
+      workflow({ name: "n".repeat(21), description: "d".repeat(31), steps: [step("a", "m".repeat(51))] }),
+    );
     expect(r.status).toBe(422);
     expect(errorPaths(r.body)).toEqual(["/name", "/description", "/steps/0/config/message"]);
-    const replaced = await call(api.url, "POST", "/api/v1/workflows", workflow({ name: "n".repeat(20), description: "d".repeat(30), steps: [step("a", "m".repeat(50))] }));
+    const replaced = await call(
+      api.url,
+      "POST",
+      "/api/v1/workflows",
+      workflow({ name: "n".repeat(20), description: "d".repeat(30), steps: [step("a", "m".repeat(50))] }),
+    );
     expect(replaced.status).toBe(201);
     const put = await call(api.url, "PUT", `/api/v1/workflows/${replaced.body.id}`, workflow({ steps: [step("a", "m".repeat(51))] }));
     expect([put.status, errorPaths(put.body)]).toEqual([422, ["/steps/0/config/message"]]);
@@ -74,7 +84,11 @@ describe("limits", () => {
   test("what PostgreSQL cannot store is a 422, never a 500", async () => {
     const wf = (await call(api.url, "POST", "/api/v1/workflows", workflow())).body;
     const cases: Array<[string, string, string[]]> = [
-      ["/api/v1/workflows", '{"name":"a\\u0000b","steps":[{"name":"a","type":"log","config":{"message":"\\ud800"}}]}', ["/name", "/steps/0/config/message"]],
+      [
+        "/api/v1/workflows",
+        '{"name":"a\\u0000b","steps":[{"name":"a","type":"log","config":{"message":"\\ud800"}}]}',
+        ["/name", "/steps/0/config/message"],
+      ],
       ["/api/v1/trigger", `{"workflow_id":"${wf.id}","input":{"\\u0000":1,"n":1e309}}`, ["/input", "/input/n"]],
       ["/api/v1/trigger", `{"workflow_id":"${wf.id}","idempotency_key":"k\\u0000"}`, ["/idempotency_key"]],
     ];
@@ -94,7 +108,8 @@ describe("limits", () => {
 
   test("the OpenAPI document publishes the ceilings, whatever this server is configured to", async () => {
     const doc = (await call(api.url, "GET", "/swagger/json")).body;
-    const input = doc.components.schemas["workflow.input"] ?? doc.paths["/api/v1/workflows"].post.requestBody.content["application/json"].schema;
+    const input =
+      doc.components.schemas["workflow.input"] ?? doc.paths["/api/v1/workflows"].post.requestBody.content["application/json"].schema;
     expect(input.properties.steps).toMatchObject({ minItems: 1, maxItems: 50 });
     expect(input.properties.steps.description).toContain("WORKFLOW_MAX_STEPS");
     expect(input.properties.name.maxLength).toBe(200);

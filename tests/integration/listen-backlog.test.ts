@@ -49,12 +49,20 @@ afterAll(async () => {
 describe("the listen queue under a burst of connections", () => {
   test("Bun.serve as Bun sets it (backlog 512, deferred accept): the burst overflows into SYN cookies or drops", async () => {
     const server = Bun.spawn(
-      [process.execPath, "-e", `const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") }); console.log(JSON.stringify({ port: s.port }));`],
+      [
+        process.execPath,
+        "-e",
+        `const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") }); console.log(JSON.stringify({ port: s.port }));`,
+      ],
       { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
     );
     running.push(server);
     const lines = collectLines(server);
-    const port = await waitFor("the plain Bun.serve to listen", async () => lines.length > 0 && (JSON.parse(lines[0]!) as { port: number }).port, 10_000);
+    const port = await waitFor(
+      "the plain Bun.serve to listen",
+      async () => lines.length > 0 && (JSON.parse(lines[0]!) as { port: number }).port,
+      10_000,
+    );
     expect(backlogsOf(port)).toEqual([512]);
     const r = await burst(port, CONNECTIONS);
     expect(r.cookies + r.overflows).toBeGreaterThan(0);
@@ -65,7 +73,8 @@ describe("the listen queue under a burst of connections", () => {
     const api = startApiReplicas(port, 2, { HTTP_LISTEN_BACKLOG: "4096" });
     running.push(api);
     const lines = collectLines(api);
-    const listening = () => lines.filter((l) => l.includes('"api replica listening"')).map((l) => JSON.parse(l) as { backlog?: number; level: string });
+    const listening = () =>
+      lines.filter((l) => l.includes('"api replica listening"')).map((l) => JSON.parse(l) as { backlog?: number; level: string });
     await waitFor("both replicas to listen", async () => listening().length === 2, 30_000);
     expect(listening().map((l) => [l.level, l.backlog])).toEqual([
       ["info", 4096],

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLogger } from "@wf/platform/observability";
-import { loadConfig } from "@wf/platform/config";
 import { OutboxAcks } from "@wf/platform/bus";
+import { loadConfig } from "@wf/platform/config";
+import { createLogger } from "@wf/platform/observability";
 import { createSql, pgArray, type Sql } from "@wf/platform/sql";
 import { unique, waitFor } from "../support/api.ts";
 

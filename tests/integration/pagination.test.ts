@@ -10,7 +10,12 @@ afterAll(() => api.stop());
 type Page = { status: number; body: { items: { id: string; created_at: string }[]; next_cursor: string | null } };
 
 /** Walks pages from the newest until `stop` says enough (or the list ends), calling `between` after each page. */
-async function walk(path: string, limit: number, between?: () => Promise<unknown>, stop: (ids: string[]) => boolean = () => false): Promise<string[]> {
+async function walk(
+  path: string,
+  limit: number,
+  between?: () => Promise<unknown>,
+  stop: (ids: string[]) => boolean = () => false,
+): Promise<string[]> {
   const seen: string[] = [];
   let cursor: string | null = null;
   do {
@@ -31,7 +36,8 @@ describe("keyset pagination", () => {
     // from now back to the oldest of 25 made here, which is all a reader could page through.
     const mine: string[] = [];
     for (let i = 0; i < 25; i++) mine.push((await call(api.url, "POST", "/api/v1/workflows", sampleWorkflow())).body.id);
-    const oldest = (await api.services.sql<{ created_at: Date }[]>`SELECT created_at FROM workflows WHERE id = ${mine[0]!}::uuid`)[0]!.created_at;
+    const oldest = (await api.services.sql<{ created_at: Date }[]>`SELECT created_at FROM workflows WHERE id = ${mine[0]!}::uuid`)[0]!
+      .created_at;
     const existing = (
       await api.services.sql<{ id: string }[]>`SELECT id FROM workflows WHERE created_at >= ${oldest} ORDER BY created_at DESC, id DESC`
     ).map((r) => r.id);
@@ -58,7 +64,8 @@ describe("keyset pagination", () => {
 
   test("a page larger than Bun's 16 KiB cork buffer arrives whole and parses (sent as one stream)", async () => {
     const mine: string[] = [];
-    for (let i = 0; i < 60; i++) mine.push((await call(api.url, "POST", "/api/v1/workflows", { ...sampleWorkflow(), description: "d".repeat(400) })).body.id);
+    for (let i = 0; i < 60; i++)
+      mine.push((await call(api.url, "POST", "/api/v1/workflows", { ...sampleWorkflow(), description: "d".repeat(400) })).body.id);
     const res = await fetch(`${api.url}/api/v1/workflows?limit=60`, { headers: { "x-request-id": "big-page-1" } });
     const text = await res.text();
     expect(res.status).toBe(200);

@@ -31,12 +31,20 @@ function normalize(v: unknown, key = ""): unknown {
   if (["pid", "runtime", "runtime_version"].includes(key)) return `<${key}>`;
   if (key === "next_cursor" && typeof v === "string") return "<cursor>";
   // Idempotency keys are per server (the two share one database, where a key is unique).
-  if (typeof v === "string") return v.replace(UUID, "<uuid>").replace(ISO, "<ts>").replace(/\bk-[bn]\d+-/g, "k-<server>-");
+  if (typeof v === "string")
+    return v
+      .replace(UUID, "<uuid>")
+      .replace(ISO, "<ts>")
+      .replace(/\bk-[bn]\d+-/g, "k-<server>-");
   if (Array.isArray(v)) return v.map((x) => normalize(x));
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;
     // Schema errors: which fields, not each validator's wording.
-    if (o.type === "https://workflow-service.dev/problems/validation" && Array.isArray(o.errors) && o.detail === "the request body does not match the schema")
+    if (
+      o.type === "https://workflow-service.dev/problems/validation" &&
+      Array.isArray(o.errors) &&
+      o.detail === "the request body does not match the schema"
+    )
       return { ...o, errors: [...new Set((o.errors as Array<{ path: string }>).map((e) => e.path))].sort() };
     // A query value that fails Elysia's number decoding carries no path there; ajv names it.
     if (o.type === "https://workflow-service.dev/problems/bad-query") return { ...o, errors: "<query errors>" };
@@ -48,7 +56,12 @@ function normalize(v: unknown, key = ""): unknown {
 const wf = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
   steps: [
-    { name: "fetch", type: "http", config: { method: "GET", url: "https://example.com/{{input.id}}" }, retry: { max_attempts: 2, backoff_ms: 10 } },
+    {
+      name: "fetch",
+      type: "http",
+      config: { method: "GET", url: "https://example.com/{{input.id}}" },
+      retry: { max_attempts: 2, backoff_ms: 10 },
+    },
     { name: "shape", type: "transform", config: { output: { id: "{{input.id}}", s: "{{steps.fetch.status}}" } } },
   ],
   ...extra,
@@ -66,9 +79,23 @@ function requests(ids: Record<string, string>): Req[] {
     push({ method: "POST", path: "/api/v1/workflows", body: wf("x", { extra: true }) });
     push({ method: "POST", path: "/api/v1/workflows", body: { name: "x", steps: [{ name: "a", type: "shell", config: {} }] } });
     push({ method: "POST", path: "/api/v1/workflows", body: { name: "x", steps: [{ name: "a", type: "delay", config: { ms: -1 } }] } });
-    push({ method: "POST", path: "/api/v1/workflows", body: { name: "x", steps: [{ name: "a", type: "log", config: { message: "{{steps.b.x}}" } }, { name: "b", type: "delay", config: { ms: 1 } }] } });
+    push({
+      method: "POST",
+      path: "/api/v1/workflows",
+      body: {
+        name: "x",
+        steps: [
+          { name: "a", type: "log", config: { message: "{{steps.b.x}}" } },
+          { name: "b", type: "delay", config: { ms: 1 } },
+        ],
+      },
+    });
     push({ method: "POST", path: "/api/v1/workflows", body: { name: 42, steps: "no" } });
-    push({ method: "POST", path: "/api/v1/workflows", body: { name: "x", steps: Array.from({ length: 51 }, (_, k) => ({ name: `s${k}`, type: "delay", config: { ms: 1 } })) } });
+    push({
+      method: "POST",
+      path: "/api/v1/workflows",
+      body: { name: "x", steps: Array.from({ length: 51 }, (_, k) => ({ name: `s${k}`, type: "delay", config: { ms: 1 } })) },
+    });
     push({ method: "POST", path: "/api/v1/workflows", raw: "{bad json" });
     push({ method: "POST", path: "/api/v1/workflows", raw: JSON.stringify(wf("t")), type: "text/plain" });
     push({ method: "POST", path: "/api/v1/workflows", raw: JSON.stringify(wf("big", { description: "x".repeat(1_100_000) })) });
@@ -107,8 +134,14 @@ function requests(ids: Record<string, string>): Req[] {
 
 async function fixture(api: TestApi, tag: string): Promise<Record<string, string>> {
   const post = async (path: string, body: unknown) =>
-    (await (await fetch(`${api.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json()) as Record<string, string>;
-  const ids: Record<string, string> = { tag, wf: (await post("/api/v1/workflows", wf("fixture"))).id!, wf2: (await post("/api/v1/workflows", wf("fixture-2"))).id! };
+    (await (
+      await fetch(`${api.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+    ).json()) as Record<string, string>;
+  const ids: Record<string, string> = {
+    tag,
+    wf: (await post("/api/v1/workflows", wf("fixture"))).id!,
+    wf2: (await post("/api/v1/workflows", wf("fixture-2"))).id!,
+  };
   ids.run = (await post("/api/v1/trigger", { workflow_id: ids.wf })).run_id!;
   for (let i = 0; i < 5; i++) {
     ids[`run${i}`] = (await post("/api/v1/trigger", { workflow_id: ids.wf })).run_id!;
@@ -145,7 +178,10 @@ describe("parity: Bun API and Node reference", () => {
     const diffs: string[] = [];
     for (let i = 0; i < bReqs.length; i++) {
       const [b, n] = [await send(bun, bReqs[i]!), await send(node, nReqs[i]!)];
-      if (!Bun.deepEquals(b, n)) diffs.push(`#${i} ${bReqs[i]!.method} ${bReqs[i]!.path.replace(UUID, "<uuid>")}\n  bun:  ${JSON.stringify(b)}\n  node: ${JSON.stringify(n)}`);
+      if (!Bun.deepEquals(b, n))
+        diffs.push(
+          `#${i} ${bReqs[i]!.method} ${bReqs[i]!.path.replace(UUID, "<uuid>")}\n  bun:  ${JSON.stringify(b)}\n  node: ${JSON.stringify(n)}`,
+        );
     }
     expect(diffs).toEqual([]);
   });

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { RunMessage } from "@wf/core/runs";
-import { createLogger } from "@wf/platform/observability";
-import { createKafka } from "@wf/platform/bus";
 import { newId } from "@wf/core/ids";
+import type { RunMessage } from "@wf/core/runs";
+import { createKafka } from "@wf/platform/bus";
+import { createLogger } from "@wf/platform/observability";
 import { Reconciler } from "@wf/services/execution";
 import { RunStore } from "@wf/services/runs";
-import { call, sampleWorkflow, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
+import { call, sampleWorkflow, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 
 // The shared database holds other tests' runs, pending or running, on other topics or none. This
@@ -47,7 +47,12 @@ interface Row {
   updated_at: Date;
 }
 const rows = async (ids: string[]) =>
-  new Map((await api.services.sql<Row[]>`SELECT id, topic, updated_at FROM runs WHERE id = ANY(${`{${ids.join(",")}}`}::uuid[])`).map((r) => [r.id, r]));
+  new Map(
+    (await api.services.sql<Row[]>`SELECT id, topic, updated_at FROM runs WHERE id = ANY(${`{${ids.join(",")}}`}::uuid[])`).map((r) => [
+      r.id,
+      r,
+    ]),
+  );
 
 /**
  * Stores a pending run of `topic` through the store's real insert, then makes it abandoned: its
@@ -55,7 +60,10 @@ const rows = async (ids: string[]) =>
  */
 async function abandoned(topic: string, status: "pending" | "running", opts: { legacy?: boolean } = {}): Promise<string> {
   const id = newId();
-  const stored = await new RunStore(api.services.sql).insertPending([{ id, workflowId, input: {}, idempotencyKey: null, now: new Date() }], topic);
+  const stored = await new RunStore(api.services.sql).insertPending(
+    [{ id, workflowId, input: {}, idempotencyKey: null, now: new Date() }],
+    topic,
+  );
   expect(stored.has(id)).toBe(true);
   mine.push(id);
   expect((await rows([id])).get(id)!.topic).toBe(topic);

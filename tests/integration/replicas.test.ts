@@ -25,7 +25,13 @@ beforeAll(async () => {
   sup = startApiReplicas(port, 3, { KAFKA_RUNS_TOPIC: unique("runs-replicas"), API_DRAIN_MS: "1000" });
   lines = collectLines(sup);
   await waitFor("3 replicas listening", async () => lines.filter((l) => l.includes("api replica listening")).length === 3, 30_000);
-  const wf = await (await fetch(`${base}/api/v1/workflows`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(sampleWorkflow()) })).json();
+  const wf = await (
+    await fetch(`${base}/api/v1/workflows`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(sampleWorkflow()),
+    })
+  ).json();
   urls = [`${base}/health`, `${base}/api/v1/workflows/${wf.id}`, `${base}/api/v1/workflows?limit=5`, `${base}/`];
 });
 afterAll(async () => {
@@ -68,7 +74,11 @@ describe("bun run api with 3 replicas on one port", () => {
     for (const pid of replicaPids()) {
       const listening = lines.filter((l) => l.includes("api replica listening")).length;
       process.kill(pid, "SIGTERM");
-      await waitFor("its replacement to listen", async () => lines.filter((l) => l.includes("api replica listening")).length > listening, 30_000);
+      await waitFor(
+        "its replacement to listen",
+        async () => lines.filter((l) => l.includes("api replica listening")).length > listening,
+        30_000,
+      );
     }
     await Bun.sleep(500);
     const r = await load.stop();

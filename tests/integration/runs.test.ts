@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, sampleWorkflow, startApi, unique, type TestApi } from "../support/api.ts";
+import { call, sampleWorkflow, startApi, type TestApi, unique } from "../support/api.ts";
 
 let api: TestApi;
 let workflowId: string;
@@ -105,7 +105,8 @@ describe("runs", () => {
   });
 
   test("unknown and malformed run ids are 404", async () => {
-    for (const id of ["0190a000-0000-7000-8000-000000000000", "x"]) expect((await call(api.url, "GET", `/api/v1/runs/${id}`)).status).toBe(404);
+    for (const id of ["0190a000-0000-7000-8000-000000000000", "x"])
+      expect((await call(api.url, "GET", `/api/v1/runs/${id}`)).status).toBe(404);
   });
 
   test("list filters by status and workflow", async () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
 import { Validator } from "@seriousme/openapi-schema-validator";
+import { type BrowserContext, chromium } from "playwright-core";
 import { startApi, type TestApi } from "../support/api.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -73,9 +73,15 @@ describe("the OpenAPI document", () => {
   type Res = { content?: Record<string, unknown>; headers?: Record<string, unknown> };
   type Param = { name: string; in: string; schema: Record<string, unknown> };
   const document = async () =>
-    (await (await fetch(`${api.url}/swagger/json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, Res>; parameters?: Param[] }>> };
+    (await (await fetch(`${api.url}/swagger/json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, Res>; parameters?: Param[] }>>;
+    };
   const responses = (doc: Awaited<ReturnType<typeof document>>) =>
-    Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).flatMap(([m, op]) => Object.entries(op.responses).map(([status, res]) => ({ at: `${m.toUpperCase()} ${path} ${status}`, status: Number(status), res }))));
+    Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([m, op]) =>
+        Object.entries(op.responses).map(([status, res]) => ({ at: `${m.toUpperCase()} ${path} ${status}`, status: Number(status), res })),
+      ),
+    );
 
   test("is valid OpenAPI (checked against the specification's own schema)", async () => {
     const result = await new Validator().validate(await document());
@@ -89,8 +95,10 @@ describe("the OpenAPI document", () => {
     const problems = all.filter((r) => r.status >= 400 && r.at !== "GET /health/ready 503");
     expect(Object.keys(all.find((r) => r.at === "GET /health/ready 503")?.res.content ?? {})).toEqual(["application/json"]);
     expect(problems.length).toBeGreaterThan(20);
-    for (const r of problems) expect({ at: r.at, media: Object.keys(r.res.content ?? {}) }).toEqual({ at: r.at, media: ["application/problem+json"] });
-    for (const r of all.filter((r) => r.status === 204)) expect({ at: r.at, content: r.res.content }).toEqual({ at: r.at, content: undefined });
+    for (const r of problems)
+      expect({ at: r.at, media: Object.keys(r.res.content ?? {}) }).toEqual({ at: r.at, media: ["application/problem+json"] });
+    for (const r of all.filter((r) => r.status === 204))
+      expect({ at: r.at, content: r.res.content }).toEqual({ at: r.at, content: undefined });
     for (const r of all) expect({ at: r.at, requestId: Boolean(r.res.headers?.["x-request-id"]) }).toEqual({ at: r.at, requestId: true });
     for (const r of all.filter((r) => r.status === 429 || r.status === 503)) expect(r.res.headers?.["retry-after"]).toBeDefined();
     const metrics = all.find((r) => r.at === "GET /metrics 200");

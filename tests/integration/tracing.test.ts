@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
 import { join } from "node:path";
-import { createApiServices } from "@wf/services/api-services";
-import { createInfrastructure } from "@wf/platform/infrastructure";
 import { loadConfig } from "@wf/platform/config";
-import { startApi, unique, waitFor, type TestApi } from "../support/api.ts";
+import { createInfrastructure } from "@wf/platform/infrastructure";
+import { createApiServices } from "@wf/services/api-services";
+import type { Subprocess } from "bun";
+import { startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { collectLines, freePort, startApiReplicas } from "../support/replicas.ts";
 import { startWorkers, type WorkerGroup } from "../support/workers.ts";
@@ -52,7 +52,16 @@ const collector = Bun.serve({
     const body = (await req.json()) as {
       resourceSpans?: Array<{
         resource?: { attributes?: OtlpAttributes };
-        scopeSpans?: Array<{ spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpAttributes }> }>;
+        scopeSpans?: Array<{
+          spans?: Array<{
+            traceId: string;
+            spanId: string;
+            parentSpanId?: string;
+            name: string;
+            kind: number;
+            attributes?: OtlpAttributes;
+          }>;
+        }>;
       }>;
     };
     for (const rs of body.resourceSpans ?? []) {
@@ -83,7 +92,12 @@ let workers: WorkerGroup;
 beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  api = startApiReplicas(port, 1, { KAFKA_RUNS_TOPIC: topic, API_DRAIN_MS: "0", OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: "wf-test-api" });
+  api = startApiReplicas(port, 1, {
+    KAFKA_RUNS_TOPIC: topic,
+    API_DRAIN_MS: "0",
+    OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    OTEL_SERVICE_NAME: "wf-test-api",
+  });
   const lines = collectLines(api);
   workers = startWorkers(1, {
     KAFKA_RUNS_TOPIC: topic,
@@ -149,12 +163,20 @@ function expectOneTrace(spans: ReceivedSpan[], runId: string, runtime: "bun" | "
   expect(server).toBeDefined();
   expect(server!.parentSpanId).toBe("");
   expect(server!.runtime).toBe(runtime);
-  expect(server!.attributes).toMatchObject({ "http.request.method": "POST", "http.route": "/api/v1/trigger", "http.response.status_code": 202 });
+  expect(server!.attributes).toMatchObject({
+    "http.request.method": "POST",
+    "http.route": "/api/v1/trigger",
+    "http.response.status_code": 202,
+  });
 
   const consumer = spans.find((s) => s.kind === CONSUMER)!;
   expect(consumer.name).toBe(`process ${topic}`);
   expect(consumer.service).toBe("wf-test-worker");
-  expect(consumer.attributes).toMatchObject({ "messaging.system": "kafka", "messaging.destination.name": topic, "messaging.kafka.message.key": runId });
+  expect(consumer.attributes).toMatchObject({
+    "messaging.system": "kafka",
+    "messaging.destination.name": topic,
+    "messaging.kafka.message.key": runId,
+  });
   // Walk up from the consumer span: the chain must reach the API's server span.
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   let hop: ReceivedSpan | undefined = consumer;
@@ -162,7 +184,17 @@ function expectOneTrace(spans: ReceivedSpan[], runId: string, runtime: "bun" | "
   expect(hop?.spanId).toBe(server!.spanId);
 
   const steps = spans.filter((s) => s.parentSpanId === consumer.spanId);
-  expect(steps.map((s) => [s.name, s.attributes["workflow.step.name"], s.attributes["workflow.step.type"], s.attributes["workflow.step.attempts"], s.attributes["workflow.step.status"]]).sort()).toEqual([
+  expect(
+    steps
+      .map((s) => [
+        s.name,
+        s.attributes["workflow.step.name"],
+        s.attributes["workflow.step.type"],
+        s.attributes["workflow.step.attempts"],
+        s.attributes["workflow.step.status"],
+      ])
+      .sort(),
+  ).toEqual([
     ["step note", "note", "log", 1, "completed"],
     ["step shape", "shape", "transform", 1, "completed"],
   ]);
@@ -177,7 +209,9 @@ describe("tracing with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     expect(spans.find((s) => s.kind === SERVER)!.service).toBe("wf-test-api");
     expect([...contentTypes]).toEqual(["application/json"]);
     // Server spans are named by route template, never by the raw path.
-    expect(received.some((s) => s.kind === SERVER && s.name === "GET /api/v1/runs/:id" && s.attributes["url.path"] === `/api/v1/runs/${runId}`)).toBe(true);
+    expect(
+      received.some((s) => s.kind === SERVER && s.name === "GET /api/v1/runs/:id" && s.attributes["url.path"] === `/api/v1/runs/${runId}`),
+    ).toBe(true);
   }, 90_000);
 
   test("the Node reference starts the same trace", async () => {
@@ -193,10 +227,18 @@ describe("tracing with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
   }, 90_000);
 
   test("a message the outbox relay publishes later carries the trigger's trace context", async () => {
-    const config = loadConfig(process.env, { runsTopic: unique("runs-tracing-relay"), logLevel: "warn", outboxGraceMs: 0, outboxRelayIntervalMs: 100 });
+    const config = loadConfig(process.env, {
+      runsTopic: unique("runs-tracing-relay"),
+      logLevel: "warn",
+      outboxGraceMs: 0,
+      outboxRelayIntervalMs: 100,
+    });
     const services = createApiServices(createInfrastructure(config, "test"));
     try {
-      const wf = await services.workflows.create({ name: unique("wf-relay"), steps: [{ name: "note", type: "log", config: { message: "hi" } }] });
+      const wf = await services.workflows.create({
+        name: unique("wf-relay"),
+        steps: [{ name: "note", type: "log", config: { message: "hi" } }],
+      });
       const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
       // Not started, the producer is not connected: the publish is deferred and the outbox keeps the message.
       const { run } = await services.runs.trigger({ workflow_id: wf.id }, { traceparent });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLogger } from "@wf/platform/observability";
 import { createKafka } from "@wf/platform/bus";
-import { call, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
+import { createLogger } from "@wf/platform/observability";
+import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { startWorkers, type WorkerGroup } from "../support/workers.ts";
 
@@ -71,7 +71,13 @@ describe("worker session", () => {
     await admin.connect();
     let poison: WorkerGroup | undefined;
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }, { topic: `${topic}.dlq`, numPartitions: 1 }], waitForLeaders: true });
+      await admin.createTopics({
+        topics: [
+          { topic, numPartitions: 3 },
+          { topic: `${topic}.dlq`, numPartitions: 1 },
+        ],
+        waitForLeaders: true,
+      });
       const producer = kafka.producer();
       await producer.connect();
       for (let i = 0; i < 20_000; i += 2000)

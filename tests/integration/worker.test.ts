@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cacheKeys } from "@wf/platform/cache";
 import type { Subprocess } from "bun";
 import Redis from "ioredis";
-import { cacheKeys } from "@wf/platform/cache";
-import { call, startApi, unique, waitFor, type TestApi } from "../support/api.ts";
+import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { collectLines, freePorts } from "../support/replicas.ts";
 import { startSupervisor, startWorkers, type WorkerGroup } from "../support/workers.ts";
@@ -71,7 +71,9 @@ async function triggerMany(workflowId: string, n: number, input: (i: number) => 
   const ids: string[] = [];
   for (let i = 0; i < n; i += 50) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(50, n - i) }, (_, j) => call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId, input: input(i + j) })),
+      Array.from({ length: Math.min(50, n - i) }, (_, j) =>
+        call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId, input: input(i + j) }),
+      ),
     );
     for (const r of batch) {
       expect(r.status).toBe(202);
@@ -81,7 +83,13 @@ async function triggerMany(workflowId: string, n: number, input: (i: number) => 
   return ids;
 }
 
-type Row = { id: string; status: string; steps: Array<{ name: string; status: string; attempts: number; error?: string }>; error: string | null; executions: number };
+type Row = {
+  id: string;
+  status: string;
+  steps: Array<{ name: string; status: string; attempts: number; error?: string }>;
+  error: string | null;
+  executions: number;
+};
 const rows = (ids: string[]) =>
   api.services.sql<Row[]>`SELECT id, status, steps, error, executions FROM runs WHERE id = ANY(${`{${ids.join(",")}}`}::uuid[])`;
 
@@ -145,11 +153,15 @@ describe("workers", () => {
     // Nothing has read these runs through the API: a cached copy can only be the worker's.
     const redis = new Redis(api.config.redisUrl);
     try {
-      const cached = await waitFor("the finished runs in Redis", async () => {
-        const values = await redis.mget(...ids.map((id) => cacheKeys.run(id)));
-        const runs = values.map((v) => (v === null ? undefined : JSON.parse(v)));
-        return runs.every((r) => r?.status === "completed") ? runs : undefined;
-      }, 5_000);
+      const cached = await waitFor(
+        "the finished runs in Redis",
+        async () => {
+          const values = await redis.mget(...ids.map((id) => cacheKeys.run(id)));
+          const runs = values.map((v) => (v === null ? undefined : JSON.parse(v)));
+          return runs.every((r) => r?.status === "completed") ? runs : undefined;
+        },
+        5_000,
+      );
       expect(await redis.ttl(cacheKeys.run(ids[0]!))).toBeLessThanOrEqual(api.config.runCacheTtlS);
       const answers = await Promise.all(ids.map((id) => call(api.url, "GET", `/api/v1/runs/${id}`)));
       expect(answers.map((a) => a.body)).toEqual(cached);
@@ -163,22 +175,38 @@ describe("workers", () => {
     const wf = await createWorkflow(multiStep("metrics"));
     const ids = await triggerMany(wf, 30, (i) => ({ k: i }));
     await allTerminal(ids, 60_000);
-    const sum = (texts: string[], re: RegExp) => texts.flatMap((t) => [...t.matchAll(re)].map((m) => Number(m[1]))).reduce((a, b) => a + b, 0);
+    const sum = (texts: string[], re: RegExp) =>
+      texts.flatMap((t) => [...t.matchAll(re)].map((m) => Number(m[1]))).reduce((a, b) => a + b, 0);
     // a worker serves its metrics once it has joined the group
     const texts = await Promise.all(
       workers.procs.map((_, i) =>
-        waitFor(`worker ${i}'s metrics`, () => fetch(`http://127.0.0.1:${metricsBase + i}/metrics`).then((r) => r.text(), () => undefined), 30_000),
+        waitFor(
+          `worker ${i}'s metrics`,
+          () =>
+            fetch(`http://127.0.0.1:${metricsBase + i}/metrics`).then(
+              (r) => r.text(),
+              () => undefined,
+            ),
+          30_000,
+        ),
       ),
     );
     expect(sum(texts, /^runs_finished_total\{[^}]*status="completed"[^}]*\} (\d+)/gm)).toBeGreaterThanOrEqual(30);
     expect(sum(texts, /^step_duration_seconds_count\{[^}]*type="http"[^}]*status="completed"[^}]*\} (\d+)/gm)).toBeGreaterThanOrEqual(60);
     expect(sum(texts, /^step_duration_seconds_count\{[^}]*type="delay"[^}]*\} (\d+)/gm)).toBeGreaterThanOrEqual(30);
-    expect(texts.join("\n")).toMatch(new RegExp(`^kafka_consumer_lag\\{[^}]*topic="${api.config.runsTopic.replace(/[.-]/g, "\\$&")}"`, "m"));
+    expect(texts.join("\n")).toMatch(
+      new RegExp(`^kafka_consumer_lag\\{[^}]*topic="${api.config.runsTopic.replace(/[.-]/g, "\\$&")}"`, "m"),
+    );
   });
 
   test("retries with backoff until the target answers; a step that always fails fails the run", async () => {
     const flaky = await createWorkflow([
-      { name: "call", type: "http", config: { method: "GET", url: `${T}/flaky/{{input.k}}/2` }, retry: { max_attempts: 4, backoff_ms: 20 } },
+      {
+        name: "call",
+        type: "http",
+        config: { method: "GET", url: `${T}/flaky/{{input.k}}/2` },
+        retry: { max_attempts: 4, backoff_ms: 20 },
+      },
     ]);
     const broken = await createWorkflow([
       { name: "call", type: "http", config: { method: "GET", url: `${T}/broken/{{input.k}}` }, retry: { max_attempts: 3, backoff_ms: 10 } },
@@ -200,7 +228,9 @@ describe("workers", () => {
   test("the egress policy refuses metadata, private and loopback destinations", async () => {
     const ids: string[] = [];
     for (const url of ["http://169.254.169.254/latest/meta-data", "http://10.0.0.1/", "http://localhost:9/", "http://127.0.0.1:9/"]) {
-      const wf = await createWorkflow([{ name: "call", type: "http", config: { method: "GET", url }, retry: { max_attempts: 3, backoff_ms: 1 } }]);
+      const wf = await createWorkflow([
+        { name: "call", type: "http", config: { method: "GET", url }, retry: { max_attempts: 3, backoff_ms: 1 } },
+      ]);
       ids.push(...(await triggerMany(wf, 1, () => ({}))));
     }
     for (const r of await allTerminal(ids, 30_000)) {
@@ -219,7 +249,14 @@ describe("workers", () => {
       topic: api.config.runsTopic,
       messages: [
         { key: "poison-1", value: "not json at all" },
-        { key: "poison-2", value: JSON.stringify({ run_id: "0190a000-0000-7000-8000-000000000000", workflow_id: "0190a000-0000-7000-8000-000000000001", workflow_version: 1 }) },
+        {
+          key: "poison-2",
+          value: JSON.stringify({
+            run_id: "0190a000-0000-7000-8000-000000000000",
+            workflow_id: "0190a000-0000-7000-8000-000000000001",
+            workflow_version: 1,
+          }),
+        },
       ],
     });
     await producer.disconnect();
@@ -229,7 +266,10 @@ describe("workers", () => {
     const dlq = await readTopic(api.config, env.KAFKA_DEAD_LETTER_TOPIC!, (m) => m.length >= 2, { timeoutMs: 30_000, settleMs: 200 });
     expect(dlq.map((m) => m.key).sort()).toEqual(["poison-1", "poison-2"]);
     const reasons = Object.fromEntries(dlq.map((m) => [m.key, m.headers.reason]));
-    expect(reasons).toEqual({ "poison-1": "bad message: message value is not JSON", "poison-2": "run 0190a000-0000-7000-8000-000000000000 does not exist" });
+    expect(reasons).toEqual({
+      "poison-1": "bad message: message value is not JSON",
+      "poison-2": "run 0190a000-0000-7000-8000-000000000000 does not exist",
+    });
     expect(dlq.find((m) => m.key === "poison-1")!.value).toBe("not json at all");
   });
 
@@ -243,10 +283,15 @@ describe("workers", () => {
     const t0 = Date.now();
     const c = await call(api.url, "POST", `/api/v1/runs/${id}/cancel`);
     expect(c.status).toBe(200);
-    const [r] = await waitFor("the worker to stop it", async () => {
-      const x = await rows([id!]);
-      return x[0]?.steps[0]?.status === "cancelled" ? x : undefined;
-    }, 5000, 50);
+    const [r] = await waitFor(
+      "the worker to stop it",
+      async () => {
+        const x = await rows([id!]);
+        return x[0]?.steps[0]?.status === "cancelled" ? x : undefined;
+      },
+      5000,
+      50,
+    );
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(r!.status).toBe("cancelled");
     await Bun.sleep(300);

@@ -59,11 +59,26 @@ describe("workflows", () => {
       [{ name: "x", steps: [{ name: "a", type: "shell", config: {} }] }, "/steps/0/type"],
       [{ name: "x", steps: [{ name: "a", type: "delay", config: { ms: "soon" } }] }, "/steps/0/config/ms"],
       [{ name: "x", steps: [{ name: "a", type: "http", config: { method: "GET", url: "nope" } }] }, "/steps/0/config/url"],
-      [{ name: "x", steps: [{ name: "a", type: "log", config: { message: "{{steps.later.x}}" } }, { name: "later", type: "delay", config: { ms: 1 } }] }, "/steps/0/config/message"],
+      [
+        {
+          name: "x",
+          steps: [
+            { name: "a", type: "log", config: { message: "{{steps.later.x}}" } },
+            { name: "later", type: "delay", config: { ms: 1 } },
+          ],
+        },
+        "/steps/0/config/message",
+      ],
       [{ name: "x", steps: [{ name: "a", type: "delay", config: { ms: 1 } }], extra: 1 }, ""],
       // JSON integers only: a string of digits is not converted, on either server.
-      [{ name: "x", steps: [{ name: "a", type: "delay", config: { ms: 1 }, retry: { max_attempts: "3", backoff_ms: 100 } }] }, "/steps/0/retry/max_attempts"],
-      [{ name: "x", steps: [{ name: "a", type: "delay", config: { ms: 1 }, retry: { max_attempts: 3, backoff_ms: 1.5 } }] }, "/steps/0/retry/backoff_ms"],
+      [
+        { name: "x", steps: [{ name: "a", type: "delay", config: { ms: 1 }, retry: { max_attempts: "3", backoff_ms: 100 } }] },
+        "/steps/0/retry/max_attempts",
+      ],
+      [
+        { name: "x", steps: [{ name: "a", type: "delay", config: { ms: 1 }, retry: { max_attempts: 3, backoff_ms: 1.5 } }] },
+        "/steps/0/retry/backoff_ms",
+      ],
       [[1, 2], ""],
     ];
     for (const [body, path] of cases) {

@@ -1,15 +1,14 @@
 import { expect } from "bun:test";
-import { createApiServices, type ApiServices } from "@wf/services/api-services";
-import { createInfrastructure } from "@wf/platform/infrastructure";
-import { loadConfig, type Config } from "@wf/platform/config";
-import { settings } from "@wf/platform/config";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { type Config, loadConfig, settings } from "@wf/platform/config";
+import { createInfrastructure } from "@wf/platform/infrastructure";
+import { type ApiServices, createApiServices } from "@wf/services/api-services";
 import apiPkg from "../../api/package.json" with { type: "json" };
 import { createApp } from "../../api/src/app.ts";
 import { serveOptions } from "../../api/src/serve-options.ts";
-import { freePort } from "./replicas.ts";
 import { checkResponse } from "./openapi-check.ts";
+import { freePort } from "./replicas.ts";
 
 export type Target = "bun" | "node";
 /** Which server the contract suite runs against: API_TARGET=bun (default) or node. */
@@ -50,10 +49,14 @@ let nodeBuilt: Promise<void> | undefined;
  * older sources (or an older OpenAPI document) would test code that no longer exists.
  */
 function buildNode(): Promise<void> {
-  return (nodeBuilt ??= (async () => {
-    const p = Bun.spawn([process.execPath, join(import.meta.dir, "../../reference/node/scripts/build.ts")], { stdout: "ignore", stderr: "pipe" });
+  nodeBuilt ??= (async () => {
+    const p = Bun.spawn([process.execPath, join(import.meta.dir, "../../reference/node/scripts/build.ts")], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     if ((await p.exited) !== 0) throw new Error(`building the Node reference failed:\n${await new Response(p.stderr).text()}`);
-  })());
+  })();
+  return nodeBuilt;
 }
 
 async function startNode(config: Config): Promise<TestApi> {
@@ -92,7 +95,12 @@ export async function startApi(overrides: Partial<Config> = {}, target: Target =
   if (target === "node") return startNode(config);
   const services = createApiServices(createInfrastructure(config, "bun"));
   await services.start();
-  const app = createApp(services, { name: "workflow-service", version: apiPkg.version, runtime: "bun", runtime_version: Bun.version }).listen({
+  const app = createApp(services, {
+    name: "workflow-service",
+    version: apiPkg.version,
+    runtime: "bun",
+    runtime_version: Bun.version,
+  }).listen({
     ...serveOptions(config),
     hostname: "127.0.0.1",
   });
@@ -116,7 +124,14 @@ export interface Answer<T = unknown> {
 }
 
 /** fetch + parse; the body is parsed as JSON whenever the server says it is JSON. */
-export async function call<T = any>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
+// biome-ignore lint/suspicious/noExplicitAny: tests read the JSON they expect without declaring each shape
+export async function call<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer<T>> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
@@ -138,7 +153,12 @@ export const sampleWorkflow = (name = unique("wf")) => ({
   name,
   description: "integration test workflow",
   steps: [
-    { name: "fetch", type: "http", config: { method: "GET", url: "http://example.test/orders/{{input.order_id}}", timeout_ms: 2000 }, retry: { max_attempts: 3, backoff_ms: 100 } },
+    {
+      name: "fetch",
+      type: "http",
+      config: { method: "GET", url: "http://example.test/orders/{{input.order_id}}", timeout_ms: 2000 },
+      retry: { max_attempts: 3, backoff_ms: 100 },
+    },
     { name: "pause", type: "delay", config: { ms: 50 } },
     { name: "shape", type: "transform", config: { output: { id: "{{input.order_id}}", status: "{{steps.fetch.status}}" } } },
     { name: "note", type: "log", config: { message: "synced {{input.order_id}}" } },

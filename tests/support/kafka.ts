@@ -1,6 +1,6 @@
-import { createLogger } from "@wf/platform/observability";
-import { type Config } from "@wf/platform/config";
 import { createKafka } from "@wf/platform/bus";
+import type { Config } from "@wf/platform/config";
+import { createLogger } from "@wf/platform/observability";
 import { unique } from "./api.ts";
 
 export interface ReadMessage {

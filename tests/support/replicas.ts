@@ -1,6 +1,6 @@
-import type { Subprocess } from "bun";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 
 function canListen(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -45,7 +45,13 @@ export function collectLines(p: Subprocess<"ignore", "pipe", "pipe">): string[] 
   const decoder = new TextDecoder();
   for (const stream of [p.stdout, p.stderr])
     void (async () => {
-      for await (const chunk of stream) lines.push(...decoder.decode(chunk).split("\n").filter((l) => l.startsWith("{")));
+      for await (const chunk of stream)
+        lines.push(
+          ...decoder
+            .decode(chunk)
+            .split("\n")
+            .filter((l) => l.startsWith("{")),
+        );
     })();
   return lines;
 }

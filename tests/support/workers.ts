@@ -1,5 +1,5 @@
-import type { Subprocess } from "bun";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 
 const PROCESS = join(import.meta.dir, "../../worker/src/process.ts");
 const SUPERVISOR = join(import.meta.dir, "../../worker/src/main.ts");

@@ -1,11 +1,11 @@
-import { errorFields, type Logger } from "@wf/platform/observability";
-import { type Config } from "@wf/platform/config";
-import type { Publisher } from "@wf/platform/bus";
-import type { Span, Tracing } from "@wf/platform/observability";
 import { decodeRunMessage } from "@wf/core/runs";
+import type { Publisher } from "@wf/platform/bus";
+import type { Config } from "@wf/platform/config";
+import type { Span, Tracing } from "@wf/platform/observability";
+import { errorFields, type Logger } from "@wf/platform/observability";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import pLimit from "p-limit";
-import { UnknownRun, type Handled, type RunExecutor } from "./run-executor.ts";
+import { type Handled, type RunExecutor, UnknownRun } from "./run-executor.ts";
 
 const RETRY_MAX_MS = 5000;
 /** kafkajs sends a heartbeat at most this often, however often it is asked to. */
@@ -62,7 +62,14 @@ export class BatchConsumer {
     return p.finally(() => this.active.delete(p));
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+    commitOffsetsIfNecessary,
+  }: EachBatchPayload): Promise<void> {
     const msgs = batch.messages;
     this.lag.set(`${batch.topic}/${batch.partition}`, Math.max(0, Number(batch.offsetLag())));
     const done = new Array<boolean>(msgs.length).fill(false);

@@ -1,7 +1,7 @@
-import { createLogger } from "@wf/platform/observability";
-import { loadConfigOrExit } from "@wf/platform/config";
-import { supervise } from "@wf/platform/process";
 import { join } from "node:path";
+import { loadConfigOrExit } from "@wf/platform/config";
+import { createLogger } from "@wf/platform/observability";
+import { supervise } from "@wf/platform/process";
 
 // `bun run worker`: WORKER_REPLICAS processes in one consumer group, restarted when they die.
 const config = loadConfigOrExit("worker");

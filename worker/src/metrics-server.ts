@@ -8,7 +8,13 @@ type Registry = Metrics["registry"];
  * its own scrape target (their counters must not be summed by a shared port's load balancing).
  * A taken port costs the metrics, never the worker.
  */
-export function serveMetrics(registry: Registry, hostname: string, basePort: number, replica: number, log: Logger): { stop(): void } | undefined {
+export function serveMetrics(
+  registry: Registry,
+  hostname: string,
+  basePort: number,
+  replica: number,
+  log: Logger,
+): { stop(): void } | undefined {
   if (basePort === 0) return undefined;
   const port = basePort + replica;
   try {

@@ -1,11 +1,10 @@
+import { hostname } from "node:os";
+import { createKafka, ensureTopic, waitForGroupCoordinator } from "@wf/platform/bus";
 import { loadConfigOrExit } from "@wf/platform/config";
 import { createInfrastructure } from "@wf/platform/infrastructure";
-import { startOrExit } from "@wf/platform/process";
-import { createKafka, ensureTopic, waitForGroupCoordinator } from "@wf/platform/bus";
-import { ExecutionStore } from "@wf/services/execution";
-import { Reconciler } from "@wf/services/execution";
-import { hostname } from "node:os";
 import { registerWorkerMetrics } from "@wf/platform/observability";
+import { startOrExit } from "@wf/platform/process";
+import { ExecutionStore, Reconciler } from "@wf/services/execution";
 import { BatchConsumer } from "./batch-consumer.ts";
 import { serveMetrics } from "./metrics-server.ts";
 import { RunExecutor } from "./run-executor.ts";
@@ -44,7 +43,12 @@ await startOrExit(services, async () => {
   await consumer.start();
 });
 const metricsServer = serveMetrics(services.metrics.registry, config.host, config.workerMetricsPort, config.replicaIndex, log);
-log.info("worker consuming", { topic: config.runsTopic, group: config.workerGroupId, concurrency: config.workerConcurrency, pid: process.pid });
+log.info("worker consuming", {
+  topic: config.runsTopic,
+  group: config.workerGroupId,
+  concurrency: config.workerConcurrency,
+  pid: process.pid,
+});
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {
@@ -52,7 +56,11 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   log.info("worker draining", { signal, in_flight: watch.size });
   reconciler.stop();
-  await consumer.stop(config.shutdownTimeoutMs, () => watch.size, () => watch.abortAll("shutdown"));
+  await consumer.stop(
+    config.shutdownTimeoutMs,
+    () => watch.size,
+    () => watch.abortAll("shutdown"),
+  );
   watch.stop();
   metricsServer?.stop();
   await services.close();

@@ -1,13 +1,11 @@
-import { cacheKeys, type Cache } from "@wf/platform/cache";
-import { errorFields, type Logger } from "@wf/platform/observability";
-import { type Config } from "@wf/platform/config";
-import { EgressPolicy } from "@wf/platform/egress";
-import { runHttpStep } from "@wf/platform/egress";
-import { abortableSleep, executeRun, type EngineDeps } from "@wf/core/engine";
-import { traceSteps } from "@wf/platform/observability";
+import { abortableSleep, type EngineDeps, executeRun } from "@wf/core/engine";
+import { type RunRow, toRun } from "@wf/core/runs";
+import { type Cache, cacheKeys } from "@wf/platform/cache";
+import type { Config } from "@wf/platform/config";
+import { EgressPolicy, runHttpStep } from "@wf/platform/egress";
 import type { Span, Tracing } from "@wf/platform/observability";
+import { errorFields, type Logger, traceSteps } from "@wf/platform/observability";
 import type { ExecutionStore } from "@wf/services/execution";
-import { toRun, type RunRow } from "@wf/core/runs";
 import { cacheRun } from "@wf/services/runs";
 import type { RunWatch } from "./run-watch.ts";
 
@@ -58,7 +56,10 @@ export class RunExecutor {
       ...this.engine,
       stepStarted: (step, record) => {
         const [a, b] = [timed(step, record), traced(step, record)];
-        return () => (a(), b());
+        return () => {
+          a();
+          b();
+        };
       },
     };
   }
@@ -117,7 +118,13 @@ export class RunExecutor {
           this.stats.handedBack++;
           return "handed_back";
         case "timeout":
-          terminal = await this.store.finish(runId, "failed", outcome.steps, null, `run exceeded its time limit of ${this.config.runTimeoutMs} ms`);
+          terminal = await this.store.finish(
+            runId,
+            "failed",
+            outcome.steps,
+            null,
+            `run exceeded its time limit of ${this.config.runTimeoutMs} ms`,
+          );
           this.stats.failed++;
           return "done";
         default:

@@ -1,6 +1,6 @@
-import type { ExecutionStore } from "@wf/services/execution";
-import { errorFields, type Logger } from "@wf/platform/observability";
 import type { StopReason } from "@wf/core/engine";
+import { errorFields, type Logger } from "@wf/platform/observability";
+import type { ExecutionStore } from "@wf/services/execution";
 
 /**
  * The runs this process is executing, each with the AbortController that stops it. One loop asks

@@ -3,17 +3,17 @@ import {
   internalProblem,
   malformedJsonProblem,
   PROBLEM_CONTENT_TYPE,
+  type Problem,
   problemHeaders,
+  type RouteTable,
   routeNotFound,
   sharedProblem,
   validationProblem,
-  type Problem,
-  type RouteTable,
 } from "@wf/http";
 import { errorFields, type Logger } from "@wf/platform/observability";
 import { ParseError, ValidationError } from "elysia";
 import { pathOf } from "./request-hooks.ts";
-import { takeHeaders, type SetHeaders } from "./responses.ts";
+import { type SetHeaders, takeHeaders } from "./responses.ts";
 
 function fromValidation(err: ValidationError): Problem {
   const errors: FieldError[] = err.all.map((e) => ({

@@ -82,7 +82,9 @@ export const jsonBody = (limitBytes: number, maxDepth: number) =>
     if (declared > limitBytes) throw bodyTooLarge(limitBytes);
     // A declared length is what arrives (HTTP framing), so the cheaper whole-buffer read is safe;
     // only a chunked upload is read piece by piece against the limit.
-    const bytes = request.headers.has("content-length") ? new Uint8Array(await request.arrayBuffer()) : await readAtMost(request, limitBytes);
+    const bytes = request.headers.has("content-length")
+      ? new Uint8Array(await request.arrayBuffer())
+      : await readAtMost(request, limitBytes);
     if (bytes.byteLength === 0) return NO_BODY;
     // The byte order mark is left for parseJsonBody, which treats it as the Node reference does.
     const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);

@@ -1,5 +1,5 @@
 import { BadQuery, logRequest, requestId } from "@wf/http";
-import { messageHeaders, type Logger, type Metrics, type Span, type Tracing } from "@wf/platform/observability";
+import { type Logger, type Metrics, messageHeaders, type Span, type Tracing } from "@wf/platform/observability";
 import type { AccessControl } from "@wf/services/access";
 import { Elysia, StatusMap } from "elysia";
 
@@ -59,7 +59,10 @@ export function requestTracing(tracing: Tracing | undefined) {
   if (!tracing) return plugin;
   return plugin
     .onRequest(({ request }) => {
-      spans.set(request, tracing.startServerSpan(request.method, pathOf(request.url), (name) => request.headers.get(name)));
+      spans.set(
+        request,
+        tracing.startServerSpan(request.method, pathOf(request.url), (name) => request.headers.get(name)),
+      );
     })
     .onAfterResponse({ as: "global" }, ({ request, route, set }) => {
       const span = spans.get(request);

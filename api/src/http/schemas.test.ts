@@ -1,8 +1,8 @@
 import "@elysiajs/openapi";
 import { describe, expect, test } from "bun:test";
+import { STRING_FORMATS } from "@wf/contract/formats";
 import { getSchemaValidator, t } from "elysia";
 import { FormatRegistry } from "elysia/type-system";
-import { STRING_FORMATS } from "@wf/contract/formats";
 import { registerStringFormats } from "./schemas.ts";
 
 describe("string formats", () => {
@@ -16,7 +16,13 @@ describe("string formats", () => {
     const uuid = getSchemaValidator(t.String({ format: "uuid" }))!;
     expect(uuid.Check("0196c2a8-7c1e-7d43-9a6b-3f0e2b1c4d5e")).toBe(true);
     expect(uuid.Check("0196C2A8-7C1E-4D43-8A6B-3F0E2B1C4D5E")).toBe(true);
-    for (const bad of ["not-a-uuid", "", "urn:uuid:0196c2a8-7c1e-7d43-9a6b-3f0e2b1c4d5e", "0196c2a8-7c1e-7d43-9a6b-3f0e2b1c4d5", "0196c2a8-7c1e-7d43-0a6b-3f0e2b1c4d5e"])
+    for (const bad of [
+      "not-a-uuid",
+      "",
+      "urn:uuid:0196c2a8-7c1e-7d43-9a6b-3f0e2b1c4d5e",
+      "0196c2a8-7c1e-7d43-9a6b-3f0e2b1c4d5",
+      "0196c2a8-7c1e-7d43-0a6b-3f0e2b1c4d5e",
+    ])
       expect(uuid.Check(bad)).toBe(false);
   });
 

@@ -50,7 +50,10 @@ describe("againstBaseline", () => {
   });
 
   test("change is in percent of the baseline; worse is less throughput, more latency, failures or CPU", () => {
-    const now = baseline({ targets: { bun: figures({ throughput_rps: 9_000, p99_ms: 900, api_cpu_us_per_request: 55, machine_cpu_us_per_request: 114 }) }, bun_node_throughput_ratio: 1.5 });
+    const now = baseline({
+      targets: { bun: figures({ throughput_rps: 9_000, p99_ms: 900, api_cpu_us_per_request: 55, machine_cpu_us_per_request: 114 }) },
+      bun_node_throughput_ratio: 1.5,
+    });
     const row = (figure: string) => againstBaseline(now, baseline()).find((r) => r.figure === figure)!;
     expect(row("Bun throughput")).toMatchObject({ now: 9_000, base: 10_000, changePct: -10, direction: "worse" });
     expect(row("Bun p99")).toMatchObject({ changePct: -10, direction: "better" });
@@ -61,7 +64,9 @@ describe("againstBaseline", () => {
   });
 
   test("failures where the baseline had none have no percentage, and are worse", () => {
-    const [row] = againstBaseline(baseline({ targets: { bun: figures({ failed: 12 }) } }), baseline()).filter((r) => r.figure === "Bun failed requests");
+    const [row] = againstBaseline(baseline({ targets: { bun: figures({ failed: 12 }) } }), baseline()).filter(
+      (r) => r.figure === "Bun failed requests",
+    );
     expect(row).toMatchObject({ now: 12, base: 0, changePct: null, direction: "worse" });
     expect(changeText(row!)).toBe("from 0");
   });
@@ -89,7 +94,11 @@ describe("changeText", () => {
 describe("setupDifferences", () => {
   test("names what differs in how the runs were made, and nothing when it is the same", () => {
     expect(setupDifferences(baseline(), baseline())).toEqual([]);
-    const now = baseline({ api_replicas: 1, users: 1_000, machine: { cores: 4, memory_gib: 24, cpu_model: "AMD EPYC", os: "Linux", kernel: "6.18" } });
+    const now = baseline({
+      api_replicas: 1,
+      users: 1_000,
+      machine: { cores: 4, memory_gib: 24, cpu_model: "AMD EPYC", os: "Linux", kernel: "6.18" },
+    });
     expect(setupDifferences(now, baseline())).toEqual([
       "users 1,000 here, 10,000 in the baseline",
       "API replicas 1 here, 2 in the baseline",

@@ -17,7 +17,15 @@ describe("extractBaseline", () => {
 
   test("keeps each target's medians of rounds, its failed requests summed, and the run's identity", () => {
     const b = extractBaseline(results, "abc1234");
-    expect(b).toMatchObject({ scenario: "10k", date: results.started_at, commit: "abc1234", machine: results.machine, api_replicas: 2, users: 10_000, rounds: 3 });
+    expect(b).toMatchObject({
+      scenario: "10k",
+      date: results.started_at,
+      commit: "abc1234",
+      machine: results.machine,
+      api_replicas: 2,
+      users: 10_000,
+      rounds: 3,
+    });
     for (const t of ["bun", "node"] as const) {
       const runs = of(t);
       expect(b.targets[t]).toEqual({

@@ -4,36 +4,10 @@
  * purpose: the run's whole results.json stays out of the tree.
  */
 import { cpuFigures } from "../report/cpu-figures.ts";
-import { headlineFigures, type Figure } from "../report/figures.ts";
-import type { BenchResults, Target } from "../results.ts";
+import { type Figure, headlineFigures } from "../report/figures.ts";
+import type { Baseline, BenchResults, Target, TargetFigures } from "../results.ts";
 
-/** One target's headline figures: medians of its rounds, except failed, summed over them. */
-export interface TargetFigures {
-  throughput_rps: number;
-  p50_ms: number;
-  p99_ms: number;
-  failed: number;
-  /** Absent when the run did not record CPU. */
-  api_cpu_us_per_request?: number;
-  machine_cpu_us_per_request?: number;
-}
-
-export interface Baseline {
-  /** Says what the file is to someone who opens it; JSON has no comments. */
-  about: string;
-  scenario: string;
-  /** When the run started (ISO 8601). */
-  date: string;
-  /** The commit the run measured; null when the results do not say. */
-  commit: string | null;
-  machine: BenchResults["machine"];
-  api_replicas: number | null;
-  users: number | null;
-  rounds: number | null;
-  targets: Partial<Record<Target, TargetFigures>>;
-  /** Bun's flow throughput over Node's: the median of the rounds paired in the order they ran. */
-  bun_node_throughput_ratio: number | null;
-}
+export type { Baseline, TargetFigures };
 
 export const BASELINE_ABOUT =
   "Headline figures of one bench run (medians of its rounds; failed requests summed over them), for later runs of the scenario to be compared with. Written by bench/src/baseline/cli.ts.";

@@ -19,7 +19,11 @@ const USAGE = "usage: bun bench/src/baseline/cli.ts [--write] [--commit <sha>] <
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { write: { type: "boolean", default: false }, commit: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+  options: {
+    write: { type: "boolean", default: false },
+    commit: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  },
 });
 if (values.help || positionals.length !== 1) {
   console.error(USAGE);
@@ -43,5 +47,6 @@ if (typeof results.scenario !== "string" || !Array.isArray(results.flow) || resu
   process.exit(1);
 }
 const baseline = extractBaseline(results, values.commit);
-if (values.write) console.log(`${writeBaseline(baseline)} (${baseline.scenario}, run of ${baseline.date}, commit ${baseline.commit ?? "unknown"})`);
+if (values.write)
+  console.log(`${writeBaseline(baseline)} (${baseline.scenario}, run of ${baseline.date}, commit ${baseline.commit ?? "unknown"})`);
 else console.log(JSON.stringify(baseline, null, 2));

@@ -13,4 +13,5 @@ export function changeText(row: BaselineRow): string {
 }
 
 /** A row's figure with its unit, as the report's tables name figures; a count and a ratio need none. */
-export const figureName = (row: BaselineRow): string => (row.unit === "×" || row.unit === "count" ? row.figure : `${row.figure} (${row.unit})`);
+export const figureName = (row: BaselineRow): string =>
+  row.unit === "×" || row.unit === "count" ? row.figure : `${row.figure} (${row.unit})`;

@@ -23,8 +23,10 @@ export async function audit(sql: Sql, a: AuditInput): Promise<Audit> {
   const ids = pgArray(a.accepted_runs);
   const notTerminal = await waitForNone(
     async () =>
-      (await sql<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM runs WHERE id = ANY(${ids}::uuid[]) AND status NOT IN ('completed', 'failed', 'cancelled')`)[0]?.n ?? 0,
+      (
+        await sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM runs WHERE id = ANY(${ids}::uuid[]) AND status NOT IN ('completed', 'failed', 'cancelled')`
+      )[0]?.n ?? 0,
     a.deadlineS,
     (n) => a.onWait?.(`[audit ${a.target} r${a.round}] ${n} run(s) not finished yet`),
   );
@@ -43,7 +45,8 @@ export async function audit(sql: Sql, a: AuditInput): Promise<Audit> {
   if (notTerminal > 0) problems.push(`${notTerminal} accepted run(s) not terminal after ${a.deadlineS} s`);
   if (c.matched !== distinct) problems.push(`${distinct} run id(s) were answered 202 but ${c.matched} exist in PostgreSQL`);
   if (c.runs !== distinct) problems.push(`PostgreSQL holds ${c.runs} run(s) of this flow for ${distinct} accepted trigger(s)`);
-  if (c.workflows !== a.workflows_created) problems.push(`PostgreSQL holds ${c.workflows} workflow(s) of this flow for ${a.workflows_created} created`);
+  if (c.workflows !== a.workflows_created)
+    problems.push(`PostgreSQL holds ${c.workflows} workflow(s) of this flow for ${a.workflows_created} created`);
   if (c.dup > 0) problems.push(`${c.dup} idempotency key(s) have more than one run`);
   if (c.failed > 0 && notTerminal === 0) problems.push(`${c.failed} run(s) ended failed or cancelled (the flow's workflow cannot fail)`);
 

@@ -18,8 +18,10 @@ export interface QuiesceInput {
 export function quiesce(sql: Sql, q: QuiesceInput): Promise<number> {
   return waitForNone(
     async () =>
-      (await sql<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM runs WHERE status IN ('pending', 'running') AND created_at >= ${q.since}`)[0]?.n ?? 0,
+      (
+        await sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM runs WHERE status IN ('pending', 'running') AND created_at >= ${q.since}`
+      )[0]?.n ?? 0,
     q.deadlineS,
     (open) => q.onWait?.(`[quiesce] ${open} earlier run(s) still executing; waiting before the round`),
   );

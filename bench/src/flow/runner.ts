@@ -1,4 +1,4 @@
-import { FLOW_STEPS, type ErrorClass, type FlowRun, type FlowStep, type Target } from "../results.ts";
+import { type ErrorClass, FLOW_STEPS, type FlowRun, type FlowStep, type Target } from "../results.ts";
 import { classifyError } from "./classify.ts";
 import { histogram, stats } from "./stats.ts";
 import { UserConnection } from "./user-connection.ts";
@@ -130,9 +130,17 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutput> {
     const s = (performance.now() - t0) / 1000;
     let errors = 0;
     for (let i = 0; i < samples.n; i++) if (samples.error[i]) errors++;
-    o.progress?.(`[flow ${o.target} r${o.round}] ${s.toFixed(0)}s users done ${done}/${o.users}, requests ${samples.n}, ${(samples.n / s).toFixed(0)} req/s, errors ${errors}`);
+    o.progress?.(
+      `[flow ${o.target} r${o.round}] ${s.toFixed(0)}s users done ${done}/${o.users}, requests ${samples.n}, ${(samples.n / s).toFixed(0)} req/s, errors ${errors}`,
+    );
   }, 1000);
-  await Promise.all(Array.from({ length: o.users }, (_, u) => user(u).catch(() => {}).finally(() => done++)));
+  await Promise.all(
+    Array.from({ length: o.users }, (_, u) =>
+      user(u)
+        .catch(() => {})
+        .finally(() => done++),
+    ),
+  );
   clearInterval(ticker);
   const wall = (performance.now() - t0) / 1000;
 

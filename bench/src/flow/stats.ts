@@ -44,7 +44,14 @@ export function histogram(latencies: Float64Array): Array<{ le_ms: number; count
 export function inconsistencies(s: Stats): string[] {
   const problems: string[] = [];
   if (s.ok + s.failed !== s.count) problems.push(`ok ${s.ok} + failed ${s.failed} != count ${s.count}`);
-  const order: Array<[string, number]> = [["min", s.min_ms], ["p50", s.p50_ms], ["p90", s.p90_ms], ["p95", s.p95_ms], ["p99", s.p99_ms], ["max", s.max_ms]];
+  const order: Array<[string, number]> = [
+    ["min", s.min_ms],
+    ["p50", s.p50_ms],
+    ["p90", s.p90_ms],
+    ["p95", s.p95_ms],
+    ["p99", s.p99_ms],
+    ["max", s.max_ms],
+  ];
   for (let i = 1; i < order.length; i++)
     if (order[i - 1]![1] > order[i]![1]) problems.push(`${order[i - 1]![0]} ${order[i - 1]![1]} > ${order[i]![0]} ${order[i]![1]}`);
   if (s.count > 0 && (s.mean_ms < s.min_ms || s.mean_ms > s.max_ms)) problems.push(`mean ${s.mean_ms} outside [min, max]`);

@@ -9,7 +9,8 @@ const server = Bun.serve({
   async fetch(req, srv) {
     const url = new URL(req.url);
     ports.push(srv.requestIP(req)!.port);
-    if (url.pathname === "/echo") return Response.json({ method: req.method, body: await req.text(), type: req.headers.get("content-type") }, { status: 201 });
+    if (url.pathname === "/echo")
+      return Response.json({ method: req.method, body: await req.text(), type: req.headers.get("content-type") }, { status: 201 });
     if (url.pathname === "/chunked")
       return new Response(
         new ReadableStream({

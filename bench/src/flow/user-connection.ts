@@ -39,7 +39,13 @@ export class UserConnection {
     private readonly port: number,
   ) {}
 
-  async request(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<Answer> {
+  async request(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs: number,
+  ): Promise<Answer> {
     if (this.inflight) throw new Error("one request at a time per connection");
     const deadline = Date.now() + timeoutMs;
     const socket = this.socket ?? (await this.connect(timeoutMs));
@@ -137,7 +143,10 @@ export class UserConnection {
       const line = lines[i]!;
       const colon = line.indexOf(":");
       const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim().toLowerCase();
+      const value = line
+        .slice(colon + 1)
+        .trim()
+        .toLowerCase();
       if (name === "content-length") length = Number(value);
       else if (name === "transfer-encoding") chunked = value.includes("chunked");
       else if (name === "connection") close = value === "close";
@@ -147,7 +156,10 @@ export class UserConnection {
     if (chunked) body = dechunk(this.buf, start);
     else if (length >= 0) body = this.buf.length >= start + length ? this.buf.subarray(start, start + length) : undefined;
     else if (status === 204 || status === 304) body = Buffer.alloc(0);
-    else return this.fail(new ConnectionError("answer without a length: cannot keep the connection"));
+    else {
+      this.fail(new ConnectionError("response without a length: cannot keep the connection"));
+      return;
+    }
     if (!body) return;
     this.inflight = undefined;
     clearTimeout(f.timer);

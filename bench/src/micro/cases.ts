@@ -4,21 +4,19 @@
  * case. Each case also says what its result must be, so a test can run every case once and catch a
  * benchmark that silently stopped measuring what it claims (a valid body that no longer validates).
  */
+
+import { Run as RunSchema, TriggerInput } from "@wf/contract/runs";
+import { WorkflowInput, Workflow as WorkflowSchema } from "@wf/contract/workflows";
+import { isUuid, newId } from "@wf/core/ids";
+import { CursorCodec, toPage } from "@wf/core/pagination";
+import { type Run, type RunRow, type StepResult, toRun } from "@wf/core/runs";
+import { renderDeep, type Scope } from "@wf/core/templates";
+import { toWorkflow, validateDefinition, type Workflow } from "@wf/core/workflows";
+import { keyPartitioner, loadGroupMessagesPerPartition } from "@wf/platform/bus";
+import { cacheKeys } from "@wf/platform/cache";
+import { Breaker } from "@wf/platform/resilience";
 import { getSchemaValidator, t, ValidationError } from "elysia";
 import { TypeCompiler } from "elysia/type-system";
-import { cacheKeys } from "@wf/platform/cache";
-import { isUuid, newId } from "@wf/core/ids";
-import { CursorCodec } from "@wf/core/pagination";
-import { loadGroupMessagesPerPartition } from "@wf/platform/bus";
-import { keyPartitioner } from "@wf/platform/bus";
-import { Breaker } from "@wf/platform/resilience";
-import { toPage } from "@wf/core/pagination";
-import { toRun, type Run, type RunRow, type StepResult } from "@wf/core/runs";
-import { renderDeep, type Scope } from "@wf/core/templates";
-import { validateDefinition } from "@wf/core/workflows";
-import { toWorkflow, type Workflow } from "@wf/core/workflows";
-import { Run as RunSchema, TriggerInput } from "@wf/contract/runs";
-import { Workflow as WorkflowSchema, WorkflowInput } from "@wf/contract/workflows";
 
 export interface MicroCase {
   group: string;
@@ -82,7 +80,15 @@ const WORKFLOW: Workflow = toWorkflow({
 const FETCH_OUTPUT = {
   status: 200,
   headers: { "content-type": "application/json", "content-length": "182", date: "Mon, 23 Nov 2026 08:00:01 GMT" },
-  body: { id: "A-1042", status: "shipped", items: [{ sku: "SKU-1", qty: 2 }, { sku: "SKU-7", qty: 1 }], total_cents: 12_990 },
+  body: {
+    id: "A-1042",
+    status: "shipped",
+    items: [
+      { sku: "SKU-1", qty: 2 },
+      { sku: "SKU-7", qty: 1 },
+    ],
+    total_cents: 12_990,
+  },
 };
 
 /** A completed run of the contract's workflow, as the database gives it back. */
@@ -176,7 +182,12 @@ export function microCases(): MicroCase[] {
   const resilience = RESILIENCE_GROUP;
   const kafka = "Kafka producer (kafkajs, as patched)";
   return [
-    { group: request, name: "workflow body: JSON.parse", fn: () => JSON.parse(CONTRACT_BODY_TEXT), check: (r) => (r as { name?: string }).name === "order-sync" },
+    {
+      group: request,
+      name: "workflow body: JSON.parse",
+      fn: () => JSON.parse(CONTRACT_BODY_TEXT),
+      check: (r) => (r as { name?: string }).name === "order-sync",
+    },
     { group: request, name: "workflow body: Check, valid", fn: () => workflowInput.Check(CONTRACT_WORKFLOW), check: (r) => r === true },
     { group: request, name: "workflow body: Check, invalid", fn: () => workflowInput.Check(INVALID_BODY), check: (r) => r === false },
     {
@@ -185,7 +196,12 @@ export function microCases(): MicroCase[] {
       fn: () => new ValidationError("body", workflowInput, INVALID_BODY).all,
       check: (r) => Array.isArray(r) && r.length >= 3,
     },
-    { group: request, name: "workflow body: TypeBox TypeCompiler Check, valid", fn: () => workflowInputTypeBox.Check(CONTRACT_WORKFLOW), check: (r) => r === true },
+    {
+      group: request,
+      name: "workflow body: TypeBox TypeCompiler Check, valid",
+      fn: () => workflowInputTypeBox.Check(CONTRACT_WORKFLOW),
+      check: (r) => r === true,
+    },
     { group: request, name: "trigger body: Check, valid", fn: () => triggerInput.Check(TRIGGER_BODY), check: (r) => r === true },
     { group: request, name: "path id: isUuid", fn: () => isUuid(anyId()), check: (r) => r === true },
 
@@ -203,7 +219,12 @@ export function microCases(): MicroCase[] {
     { group: json, name: "run: JSON.stringify", fn: () => JSON.stringify(RUN), check: isString },
 
     { group: cursor, name: "encode", fn: () => codec.encode(POSITION, RUNS_SCOPE), check: (r) => r === CURSOR },
-    { group: cursor, name: "decode, valid", fn: () => codec.decode(CURSOR, RUNS_SCOPE), check: (r) => (r as { id?: string } | null)?.id === WORKFLOW.id },
+    {
+      group: cursor,
+      name: "decode, valid",
+      fn: () => codec.decode(CURSOR, RUNS_SCOPE),
+      check: (r) => (r as { id?: string } | null)?.id === WORKFLOW.id,
+    },
     { group: cursor, name: "decode, tampered", fn: () => codec.decode(TAMPERED, RUNS_SCOPE), check: (r) => r === null },
 
     {
@@ -213,15 +234,40 @@ export function microCases(): MicroCase[] {
       check: (r) => JSON.stringify(r).includes('"url":"http://example.test/orders/A-1042"') && JSON.stringify(r).includes('"status":200'),
     },
 
-    { group: definition, name: "validateDefinition: the contract's workflow", fn: () => validateDefinition(CONTRACT_WORKFLOW), check: isArray(0) },
-    { group: definition, name: "validateDefinition: 3 steps with 5 problems", fn: () => validateDefinition(INVALID_DEFINITION), check: isArray(5) },
+    {
+      group: definition,
+      name: "validateDefinition: the contract's workflow",
+      fn: () => validateDefinition(CONTRACT_WORKFLOW),
+      check: isArray(0),
+    },
+    {
+      group: definition,
+      name: "validateDefinition: 3 steps with 5 problems",
+      fn: () => validateDefinition(INVALID_DEFINITION),
+      check: isArray(5),
+    },
 
     // A template string: JavaScriptCore builds it lazily (a rope), so this is close to free.
-    { group: keys, name: "cacheKeys.workflow", fn: () => cacheKeys.workflow(anyId()), check: (r) => typeof r === "string" && r.startsWith("wf:workflow:") && r.length === 48 },
-    { group: keys, name: "cacheKeys.run", fn: () => cacheKeys.run(anyId()), check: (r) => typeof r === "string" && r.startsWith("wf:run:") && r.length === 43 },
+    {
+      group: keys,
+      name: "cacheKeys.workflow",
+      fn: () => cacheKeys.workflow(anyId()),
+      check: (r) => typeof r === "string" && r.startsWith("wf:workflow:") && r.length === 48,
+    },
+    {
+      group: keys,
+      name: "cacheKeys.run",
+      fn: () => cacheKeys.run(anyId()),
+      check: (r) => typeof r === "string" && r.startsWith("wf:run:") && r.length === 43,
+    },
 
     { group: ids, name: "newId (uuid v7, the service's)", fn: () => newId(), check: (r) => typeof r === "string" && r[14] === "7" },
-    { group: ids, name: "Bun.randomUUIDv7 (reference)", fn: () => Bun.randomUUIDv7(), check: (r) => typeof r === "string" && r[14] === "7" },
+    {
+      group: ids,
+      name: "Bun.randomUUIDv7 (reference)",
+      fn: () => Bun.randomUUIDv7(),
+      check: (r) => typeof r === "string" && r[14] === "7",
+    },
 
     { group: resilience, name: "await an answered call (reference)", fn: () => answered(), check: (r) => r === ROWS.length },
     { group: resilience, name: "breaker.run, no time bound", fn: () => UNBOUNDED.run(answered), check: (r) => r === ROWS.length },

@@ -17,7 +17,9 @@ const t0 = performance.now();
 try {
   const { summary, file } = await runMicro({ filter: arg ? new RegExp(arg, "i") : undefined, print: true });
   const s = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(`\n${summary.benchmarks.length} benchmarks in ${s} s on ${summary.machine.cores} cores (${summary.machine.cpu_model}); summary: ${relative(process.cwd(), file!)}`);
+  console.log(
+    `\n${summary.benchmarks.length} benchmarks in ${s} s on ${summary.machine.cores} cores (${summary.machine.cpu_model}); summary: ${relative(process.cwd(), file!)}`,
+  );
 } catch (err) {
   console.error(`bench:micro: ${(err as Error).message}`);
   process.exit(1);

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { microCases } from "./cases.ts";
-import { runMicro, type MicroSummary } from "./run.ts";
+import { type MicroSummary, runMicro } from "./run.ts";
 
 const dir = mkdtempSync(`${tmpdir()}/wf-micro-`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, release, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { bench, group, run, summary } from "mitata";
-import { COMPARED_GROUPS, microCases, type MicroCase } from "./cases.ts";
+import { COMPARED_GROUPS, type MicroCase, microCases } from "./cases.ts";
 
 export interface MicroResult {
   group: string;
@@ -43,18 +43,24 @@ const round = (v: number) => Math.round(v * 100) / 100;
  * report when `print`, and writes a JSON summary to `<outDir>/micro-<timestamp>.json` unless
  * outDir is null.
  */
-export async function runMicro(opts: { filter?: RegExp; print?: boolean; outDir?: string | null } = {}): Promise<{ summary: MicroSummary; file?: string }> {
+export async function runMicro(
+  opts: { filter?: RegExp; print?: boolean; outDir?: string | null } = {},
+): Promise<{ summary: MicroSummary; file?: string }> {
   const started = new Date();
   // Other work on the machine shows up as noise in every figure: say so rather than hide it.
   const load = Math.round(loadavg()[0]! * 100) / 100;
   const cores = availableParallelism();
   const busy = await cpuBusyPct(1000);
   if (opts.print && busy > 20)
-    console.warn(`bench:micro: the CPUs were ${busy}% busy with other work just before this run: these figures will be noisy; rerun when the machine is idle.`);
+    console.warn(
+      `bench:micro: the CPUs were ${busy}% busy with other work just before this run: these figures will be noisy; rerun when the machine is idle.`,
+    );
   const all = microCases();
   const chosen = opts.filter ? all.filter((c) => opts.filter!.test(c.name) || opts.filter!.test(c.group)) : all;
   if (chosen.length === 0) throw new Error(`no micro benchmark matches ${opts.filter}; there are: ${all.map((c) => c.name).join(", ")}`);
-  for (const c of chosen) if (!c.check(await c.fn())) throw new Error(`micro benchmark "${c.name}" no longer returns what it should: fix the case before measuring it`);
+  for (const c of chosen)
+    if (!c.check(await c.fn()))
+      throw new Error(`micro benchmark "${c.name}" no longer returns what it should: fix the case before measuring it`);
 
   const groups = [...new Set(chosen.map((c) => c.group))];
   const byName = new Map<string, MicroCase>();
@@ -111,7 +117,11 @@ export async function runMicro(opts: { filter?: RegExp; print?: boolean; outDir?
 
 /** Percentage of CPU time (all cores) not idle during `ms` milliseconds. */
 async function cpuBusyPct(ms: number): Promise<number> {
-  const sample = () => cpus().reduce((a, c) => ({ idle: a.idle + c.times.idle, total: a.total + Object.values(c.times).reduce((x, y) => x + y, 0) }), { idle: 0, total: 0 });
+  const sample = () =>
+    cpus().reduce((a, c) => ({ idle: a.idle + c.times.idle, total: a.total + Object.values(c.times).reduce((x, y) => x + y, 0) }), {
+      idle: 0,
+      total: 0,
+    });
   const a = sample();
   await Bun.sleep(ms);
   const b = sample();

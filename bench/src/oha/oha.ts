@@ -36,7 +36,10 @@ interface OhaJson {
 const ms = (s: number | null | undefined) => Math.round((s ?? 0) * 1000 * 100) / 100;
 
 /** Turns oha's JSON into an OhaRun; throws on output that is not oha's summary. */
-export function parseOha(json: string, meta: Pick<OhaRun, "target" | "round" | "endpoint" | "method" | "concurrency" | "duration_s">): OhaRun {
+export function parseOha(
+  json: string,
+  meta: Pick<OhaRun, "target" | "round" | "endpoint" | "method" | "concurrency" | "duration_s">,
+): OhaRun {
   const o = JSON.parse(json) as OhaJson;
   if (!o.summary || typeof o.summary.requestsPerSec !== "number" || !o.latencyPercentiles)
     throw new Error("not oha JSON output: summary.requestsPerSec or latencyPercentiles is missing");
@@ -84,5 +87,12 @@ export async function runOha(
   const p = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`oha exited ${code} for ${ep.method} ${ep.name}: ${err.trim()}`);
-  return parseOha(out, { target: o.target, round: o.round, endpoint: ep.name, method: ep.method, concurrency: o.concurrency, duration_s: o.durationS });
+  return parseOha(out, {
+    target: o.target,
+    round: o.round,
+    endpoint: ep.name,
+    method: ep.method,
+    concurrency: o.concurrency,
+    duration_s: o.durationS,
+  });
 }

@@ -47,7 +47,13 @@ export function blockWriter(): BlockWriter {
     h3: (text) => blocks.push({ kind: "h3", text }),
     p: (text) => blocks.push({ kind: "p", text }),
     table: (head, rows, align, opts) =>
-      blocks.push({ kind: "table", head, rows, align: align ?? head.map((_, i) => (i === 0 ? "l" : "r")), ...(opts?.compact && { compact: true }) }),
+      blocks.push({
+        kind: "table",
+        head,
+        rows,
+        align: align ?? head.map((_, i) => (i === 0 ? "l" : "r")),
+        ...(opts?.compact && { compact: true }),
+      }),
     list: (items) => blocks.push({ kind: "list", items }),
     charts: (charts) => blocks.push({ kind: "charts", charts }),
   };

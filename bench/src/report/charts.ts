@@ -20,7 +20,14 @@ export const bar = (label: string, data: number[], color: string, extra: Record<
 
 export const axisTitle = (text: string) => ({ display: true, text });
 
-export function barChart(id: string, title: string, labels: string[], datasets: unknown[], yTitle: string, opts: { height?: number; logY?: boolean; wide?: boolean } = {}): ChartSpec {
+export function barChart(
+  id: string,
+  title: string,
+  labels: string[],
+  datasets: unknown[],
+  yTitle: string,
+  opts: { height?: number; logY?: boolean; wide?: boolean } = {},
+): ChartSpec {
   return {
     id,
     title,

@@ -1,6 +1,6 @@
 /** What every section of the report reads: the results, made whole, and what several sections derive from them. */
 import type { BenchResults, FlowRun, Target } from "../results.ts";
-import { byRound, headlineFigures, type Figure } from "./figures.ts";
+import { byRound, type Figure, headlineFigures } from "./figures.ts";
 import { TARGETS } from "./labels.ts";
 
 export interface ReportContext {

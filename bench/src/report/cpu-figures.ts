@@ -1,7 +1,7 @@
 /** How the machine's CPU was shared during the flows and the warm-ups, as figures of both targets. */
 import { FLOW_RATIO_TARGET } from "../compare.ts";
-import { STACK_SERVICES, type FlowRun, type StackService, type Target, type WarmupRun } from "../results.ts";
-import { byRound, figure, pairedRounds, type Figure } from "./figures.ts";
+import { type FlowRun, STACK_SERVICES, type StackService, type Target, type WarmupRun } from "../results.ts";
+import { byRound, type Figure, figure, pairedRounds } from "./figures.ts";
 
 /** A round's CPU with the flow's request count, so that machine-wide seconds can be put per request. */
 const cpuPerRound = (r: FlowRun) => r.cpu && { ...r.cpu, requests: r.requests };
@@ -52,7 +52,9 @@ function stackRows(parts: RoundCpu[], f: (metric: string, unit: string, get: (c:
   const of = (c: RoundCpu, s: StackService) => c.stack_s![s]!;
   return [
     ...measured.map((s) => f(`… of it ${STACK_LABEL[s]}`, "s", (c) => of(c, s))),
-    f("… of it the kernel's threads and everything else", "s", (c) => Math.max(0, c.rest_s - measured.reduce((sum, s) => sum + of(c, s), 0))),
+    f("… of it the kernel's threads and everything else", "s", (c) =>
+      Math.max(0, c.rest_s - measured.reduce((sum, s) => sum + of(c, s), 0)),
+    ),
   ];
 }
 
@@ -91,7 +93,11 @@ export function ratioBudget(cpu: Figure[], measuredRatio: number, target = FLOW_
  * The API's CPU per request in each warm-up and then in the measured flow: how far each target's
  * code had settled (compiled) when it was measured. One figure per step, medians over rounds.
  */
-export function warmupFigures(warmups: WarmupRun[], flow: FlowRun[], get: (c: PerRequestCpu) => number | undefined = (c) => c.api_us_per_request): Figure[] {
+export function warmupFigures(
+  warmups: WarmupRun[],
+  flow: FlowRun[],
+  get: (c: PerRequestCpu) => number | undefined = (c) => c.api_us_per_request,
+): Figure[] {
   const steps = [...new Set(warmups.map((w) => w.index))].sort((a, b) => a - b);
   const of = (t: Target, k: number) => byRound(warmups.filter((w) => w.target === t && w.index === k)).map((w) => get(w) ?? Number.NaN);
   return [

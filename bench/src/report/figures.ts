@@ -60,7 +60,8 @@ export function pairedRounds<T>(flow: FlowRun[], part: (r: FlowRun) => T | undef
   const [bun, node] = [of("bun"), of("node")];
   return {
     parts: [...bun, ...node],
-    f: (metric: string, unit: string, pick: (x: T) => number, higherIsBetter = false) => figure(metric, unit, higherIsBetter, bun.map(pick), node.map(pick)),
+    f: (metric: string, unit: string, pick: (x: T) => number, higherIsBetter = false) =>
+      figure(metric, unit, higherIsBetter, bun.map(pick), node.map(pick)),
   };
 }
 

@@ -12,7 +12,8 @@ const inline = (s: string) =>
     .replace(/`([^`]+)`/g, "<code>$1</code>");
 
 /** JSON that is safe inside a <script> element. */
-const scriptJson = (v: unknown) => JSON.stringify(v).replaceAll("<", "\\u003c").replaceAll("\u2028", "\\u2028").replaceAll("\u2029", "\\u2029");
+const scriptJson = (v: unknown) =>
+  JSON.stringify(v).replaceAll("<", "\\u003c").replaceAll("\u2028", "\\u2028").replaceAll("\u2029", "\\u2029");
 
 /**
  * The UMD build of Chart.js from the installed npm package, to inline into the page (the report
@@ -40,8 +41,14 @@ function td(text: string, align: "l" | "r"): string {
   const cls: string[] = [];
   if (align === "r") cls.push("r");
   let shown = text;
-  if (text.startsWith("✅")) cls.push("ok"), (shown = `✓${text.slice(1)}`);
-  if (text.startsWith("❌")) cls.push("bad"), (shown = `✗${text.slice(1)}`);
+  if (text.startsWith("✅")) {
+    cls.push("ok");
+    shown = `✓${text.slice(1)}`;
+  }
+  if (text.startsWith("❌")) {
+    cls.push("bad");
+    shown = `✗${text.slice(1)}`;
+  }
   return `<td${cls.length ? ` class="${cls.join(" ")}"` : ""}>${inline(shown)}</td>`;
 }
 
@@ -111,7 +118,9 @@ export function toHtml(blocks: Block[], title: string, chartJs: string | undefin
         break;
       case "charts":
         if (!chartJs) {
-          body.push(`<p class="nocharts">Plots left out: the chart.js package was not installed when this report was rendered (run bun install, then bun bench/src/report/cli.ts on this folder).</p>`);
+          body.push(
+            `<p class="nocharts">Plots left out: the chart.js package was not installed when this report was rendered (run bun install, then bun bench/src/report/cli.ts on this folder).</p>`,
+          );
           break;
         }
         charts.push(...b.charts);

@@ -25,7 +25,9 @@ export function toMarkdown(blocks: Block[]): string {
       case "table": {
         const sep = b.align.map((a) => (a === "r" ? "---:" : ":---"));
         out.push(
-          [`| ${b.head.map(cell).join(" | ")} |`, `| ${sep.join(" | ")} |`, ...b.rows.map((r) => `| ${r.map(cell).join(" | ")} |`)].join("\n"),
+          [`| ${b.head.map(cell).join(" | ")} |`, `| ${sep.join(" | ")} |`, ...b.rows.map((r) => `| ${r.map(cell).join(" | ")} |`)].join(
+            "\n",
+          ),
         );
         break;
       }

@@ -4,7 +4,7 @@
  */
 import type { BenchResults } from "../results.ts";
 import type { Block } from "./blocks.ts";
-import { reportContext, type ReportContext } from "./context.ts";
+import { type ReportContext, reportContext } from "./context.ts";
 import { auditSection } from "./sections/audit.ts";
 import { baselineSection } from "./sections/baseline.ts";
 import { cpuSection } from "./sections/cpu.ts";

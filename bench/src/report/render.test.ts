@@ -69,7 +69,9 @@ describe("report.md", () => {
 
   test("says up front how many API replicas each target ran with", async () => {
     expect(results.config.api_replicas).toBe(2);
-    expect(md.slice(0, md.indexOf("## Headline"))).toContain("Bun and Node, 3 rounds each, 2 API replicas per target, 10,000 concurrent users");
+    expect(md.slice(0, md.indexOf("## Headline"))).toContain(
+      "Bun and Node, 3 rounds each, 2 API replicas per target, 10,000 concurrent users",
+    );
     const one = sampleResults();
     one.config.api_replicas = 1;
     const { md: text } = await renderApart(one);
@@ -91,14 +93,20 @@ describe("report.md", () => {
     // The API's CPU per request, split between the kernel and user space.
     const kernel = (fs: typeof bun) => median(fs.map((f) => f.cpu!.api_kernel_us_per_request!));
     const user = (fs: typeof bun) => median(fs.map((f) => f.cpu!.api_us_per_request - f.cpu!.api_kernel_us_per_request!));
-    expect(md.split("\n").find((l) => l.startsWith("| … of it in the kernel (µs)"))).toStartWith(`| … of it in the kernel (µs) | ${int(kernel(bun))} | ${int(kernel(node))} |`);
-    expect(md.split("\n").find((l) => l.startsWith("| … of it in user space (µs)"))).toStartWith(`| … of it in user space (µs) | ${int(user(bun))} | ${int(user(node))} |`);
+    expect(md.split("\n").find((l) => l.startsWith("| … of it in the kernel (µs)"))).toStartWith(
+      `| … of it in the kernel (µs) | ${int(kernel(bun))} | ${int(kernel(node))} |`,
+    );
+    expect(md.split("\n").find((l) => l.startsWith("| … of it in user space (µs)"))).toStartWith(
+      `| … of it in user space (µs) | ${int(user(bun))} | ${int(user(node))} |`,
+    );
     expect(user(bun)).toBeLessThan(user(node));
     // And split between the main threads and the runtime's helper threads.
     const helpers = (fs: typeof bun) => median(fs.map((f) => f.cpu!.api_helper_threads_us_per_request!));
     const main = (fs: typeof bun) => median(fs.map((f) => f.cpu!.api_us_per_request - f.cpu!.api_helper_threads_us_per_request!));
     const helperRow = "… of it on the runtime's helper threads (µs)";
-    expect(md.split("\n").find((l) => l.startsWith(`| ${helperRow}`))).toStartWith(`| ${helperRow} | ${int(helpers(bun))} | ${int(helpers(node))} |`);
+    expect(md.split("\n").find((l) => l.startsWith(`| ${helperRow}`))).toStartWith(
+      `| ${helperRow} | ${int(helpers(bun))} | ${int(helpers(node))} |`,
+    );
     const mainRow = "… of it on the main threads (event loops) (µs)";
     expect(md.split("\n").find((l) => l.startsWith(`| ${mainRow}`))).toStartWith(`| ${mainRow} | ${int(main(bun))} | ${int(main(node))} |`);
     expect(helpers(bun)).toBeLessThan(helpers(node));
@@ -111,8 +119,12 @@ describe("report.md", () => {
     const machine = (t: Target) => perRequest(t, (c) => c.api_s + c.workers_s + c.runner_s + c.rest_s);
     const outside = (t: Target) => perRequest(t, (c) => c.workers_s + c.runner_s + c.rest_s);
     const row = (name: string) => md.split("\n").find((l) => l.startsWith(`| ${name}`))!;
-    expect(row("Machine CPU per request (µs)")).toStartWith(`| Machine CPU per request (µs) | ${int(machine("bun"))} | ${int(machine("node"))} |`);
-    expect(row("… of it outside the API (µs)")).toStartWith(`| … of it outside the API (µs) | ${int(outside("bun"))} | ${int(outside("node"))} |`);
+    expect(row("Machine CPU per request (µs)")).toStartWith(
+      `| Machine CPU per request (µs) | ${int(machine("bun"))} | ${int(machine("node"))} |`,
+    );
+    expect(row("… of it outside the API (µs)")).toStartWith(
+      `| … of it outside the API (µs) | ${int(outside("bun"))} | ${int(outside("node"))} |`,
+    );
 
     const text = md.split("\n").find((l) => l.startsWith("**What 1.50× asks of the API.**"))!;
     expect(text).toContain(`${int(machine("bun"))} µs of CPU under Bun and ${int(machine("node"))} µs under Node`);
@@ -121,14 +133,18 @@ describe("report.md", () => {
     expect(text).toContain(`(measured: ${ratio(median(throughput))})`);
     const allowed = machine("node") / 1.5 - outside("bun");
     expect(allowed).toBeGreaterThan(0);
-    expect(text).toContain(`the Bun API could use at most **${int(allowed)} µs** per request, against the ${int(median(of("bun").map((f) => f.cpu!.api_us_per_request)))} µs it used`);
+    expect(text).toContain(
+      `the Bun API could use at most **${int(allowed)} µs** per request, against the ${int(median(of("bun").map((f) => f.cpu!.api_us_per_request)))} µs it used`,
+    );
     expect(text).toContain(`would give at most ${ratio(machine("node") / outside("bun"))}.`);
 
     const api = (t: Target) => median(of(t).map((f) => f.cpu!.api_us_per_request));
     const bound = md.split("\n").find((l) => l.startsWith("**The bound set by the API alone.**"))!;
     expect(api("node") / api("bun")).toBeLessThan(1.5);
     expect(bound).toContain(`${int(api("node"))} µs / ${int(api("bun"))} µs = ${ratio(api("node") / api("bun"))}.`);
-    expect(bound).toContain(`reaches 1.50× only if the Bun API uses at most 0.67× Node's CPU per request: ${int(api("node") / 1.5)} µs here, against the ${int(api("bun"))} µs it used.`);
+    expect(bound).toContain(
+      `reaches 1.50× only if the Bun API uses at most 0.67× Node's CPU per request: ${int(api("node") / 1.5)} µs here, against the ${int(api("bun"))} µs it used.`,
+    );
   });
 
   test("says when the API alone would clear the ratio target, and the shared work holds it down", async () => {
@@ -162,7 +178,9 @@ describe("report.md", () => {
     expect(row("… of it Redis (CPU-s)")).toStartWith("| … of it Redis (CPU-s) | 0.08 | 0.08 |");
     expect(row("… of it Kafka (CPU-s)")).toStartWith("| … of it Kafka (CPU-s) | 0.20 | 0.20 |");
     // 1.3 − (0.62 + 0.21 + 0.08 + 0.2); Node's round 2 has 0.1 less left over, its median does not.
-    expect(row("… of it the kernel's threads and everything else (CPU-s)")).toStartWith("| … of it the kernel's threads and everything else (CPU-s) | 0.19 | 0.19 |");
+    expect(row("… of it the kernel's threads and everything else (CPU-s)")).toStartWith(
+      "| … of it the kernel's threads and everything else (CPU-s) | 0.19 | 0.19 |",
+    );
     const lines = md.split("\n");
     const at = (name: string) => lines.findIndex((l) => l.startsWith(`| ${name}`));
     expect(at("… of it PostgreSQL")).toBe(at("Rest: PostgreSQL") + 1);
@@ -216,8 +234,12 @@ describe("report.md", () => {
     const section = md.indexOf("## Single endpoints under oha");
     const table = md.indexOf("| Endpoint | Bun (µs) | Node (µs) | Bun/Node | Ratio range |", section);
     expect(table).toBeGreaterThan(section);
-    const cpuOf = (t: Target, ep: string) => median(results.oha.filter((o) => o.target === t && o.endpoint === ep).map((o) => o.api_cpu_us_per_request!));
-    const row = md.slice(table).split("\n").find((l) => l.startsWith("| GET /health |"))!;
+    const cpuOf = (t: Target, ep: string) =>
+      median(results.oha.filter((o) => o.target === t && o.endpoint === ep).map((o) => o.api_cpu_us_per_request!));
+    const row = md
+      .slice(table)
+      .split("\n")
+      .find((l) => l.startsWith("| GET /health |"))!;
     expect(row).toStartWith(`| GET /health | ${int(cpuOf("bun", "/health"))} | ${int(cpuOf("node", "/health"))} |`);
   });
 
@@ -243,8 +265,13 @@ describe("report.md", () => {
     const section = md.indexOf("**As the targets warmed up.**");
     expect(section).toBeGreaterThan(md.indexOf("## Where the CPU went during the flows"));
     expect(md).toContain("served 2 unrecorded warm-up flow(s) of 10,000 users");
-    const perRequest = (t: Target, k: number) => median(results.warmups!.filter((w) => w.target === t && w.index === k).map((w) => w.api_us_per_request));
-    const rowOf = (label: string) => md.slice(section).split("\n").find((l) => l.startsWith(`| ${label} |`))!;
+    const perRequest = (t: Target, k: number) =>
+      median(results.warmups!.filter((w) => w.target === t && w.index === k).map((w) => w.api_us_per_request));
+    const rowOf = (label: string) =>
+      md
+        .slice(section)
+        .split("\n")
+        .find((l) => l.startsWith(`| ${label} |`))!;
     expect(rowOf("Warm-up 1")).toStartWith(`| Warm-up 1 | ${int(perRequest("bun", 1))} | ${int(perRequest("node", 1))} |`);
     expect(rowOf("Warm-up 2")).toStartWith(`| Warm-up 2 | ${int(perRequest("bun", 2))} | ${int(perRequest("node", 2))} |`);
     const measured = (t: Target) => median(of(t).map((f) => f.cpu!.api_us_per_request));
@@ -253,8 +280,13 @@ describe("report.md", () => {
     // The helper threads' part, in a second table of the same steps.
     const helpers = md.indexOf("| … on helper threads (µs) |", section);
     expect(helpers).toBeGreaterThan(section);
-    const helperRow = (label: string) => md.slice(helpers).split("\n").find((l) => l.startsWith(`| ${label} |`))!;
-    const helperOf = (t: Target, k: number) => median(results.warmups!.filter((w) => w.target === t && w.index === k).map((w) => w.api_helper_threads_us_per_request!));
+    const helperRow = (label: string) =>
+      md
+        .slice(helpers)
+        .split("\n")
+        .find((l) => l.startsWith(`| ${label} |`))!;
+    const helperOf = (t: Target, k: number) =>
+      median(results.warmups!.filter((w) => w.target === t && w.index === k).map((w) => w.api_helper_threads_us_per_request!));
     expect(helperRow("Warm-up 1")).toStartWith(`| Warm-up 1 | ${int(helperOf("bun", 1))} | ${int(helperOf("node", 1))} |`);
     const measuredHelpers = (t: Target) => median(of(t).map((f) => f.cpu!.api_helper_threads_us_per_request!));
     expect(helperRow("Measured flow")).toStartWith(`| Measured flow | ${int(measuredHelpers("bun"))} | ${int(measuredHelpers("node"))} |`);
@@ -289,7 +321,8 @@ describe("report.md", () => {
   });
 
   test("lists the targets exactly as given, ✅ met and ❌ not met", () => {
-    for (const t of results.targets) expect(md).toContain(`| ${t.met ? "✅ met" : "❌ not met"} | ${t.name} | ${t.threshold} | ${t.value} |`);
+    for (const t of results.targets)
+      expect(md).toContain(`| ${t.met ? "✅ met" : "❌ not met"} | ${t.name} | ${t.threshold} | ${t.value} |`);
     expect(md).toContain("not met");
     const met = results.targets.filter((t) => t.met).length;
     expect(md).toContain(`**${met} of ${results.targets.length}** targets met`);
@@ -305,7 +338,15 @@ describe("report.md", () => {
   });
 
   test("has the per-endpoint tables, errors, oha, audit problems, machine and notes", () => {
-    for (const ep of ["GET /health", "GET /", "POST /api/v1/workflows", "GET /api/v1/workflows/{id}", "POST /api/v1/trigger", "GET /api/v1/runs/{id}", "GET /api/v1/runs"])
+    for (const ep of [
+      "GET /health",
+      "GET /",
+      "POST /api/v1/workflows",
+      "GET /api/v1/workflows/{id}",
+      "POST /api/v1/trigger",
+      "GET /api/v1/runs/{id}",
+      "GET /api/v1/runs",
+    ])
       expect(md.split("\n").filter((l) => l.startsWith(`| ${ep} |`)).length).toBeGreaterThanOrEqual(2);
     expect(md).toContain("### Bun (3 rounds)");
     expect(md).toContain("### Node (3 rounds)");
@@ -388,7 +429,16 @@ describe("report.html", () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1280, height: 900 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     try {
       const external: string[] = [];
@@ -428,7 +478,14 @@ describe("report.html", () => {
         expect(c.painted, c.id).toBeGreaterThan(1000);
       }
       expect(state.canvases.map((c) => c.id)).toEqual(
-        expect.arrayContaining(["headline-throughput", "headline-latency", "reference-throughput", "timeline", "endpoint-latency", "histogram"]),
+        expect.arrayContaining([
+          "headline-throughput",
+          "headline-latency",
+          "reference-throughput",
+          "timeline",
+          "endpoint-latency",
+          "histogram",
+        ]),
       );
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       expect(errors).toEqual([]);

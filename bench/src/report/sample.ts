@@ -6,14 +6,14 @@
  */
 import type { Baseline } from "../baseline/baseline.ts";
 import {
-  FLOW_STEPS,
   type Audit,
   type BenchResults,
   type ErrorClass,
+  FLOW_STEPS,
   type FlowCpu,
-  type FlowTcp,
   type FlowRun,
   type FlowStep,
+  type FlowTcp,
   type OhaRun,
   type Stats,
   type Target,
@@ -83,8 +83,10 @@ function flowRun(target: Target, round: number, users: number): FlowRun {
       if (target === "node") {
         const x = rand.next();
         if (x < 0.018) err = "connection_reset";
-        else if (x < 0.021) (err = "timeout"), (l = 30_000);
-        else if (x < 0.022) err = "http_503";
+        else if (x < 0.021) {
+          err = "timeout";
+          l = 30_000;
+        } else if (x < 0.022) err = "http_503";
       }
       t += l;
       lat[step].push(l);
@@ -140,8 +142,20 @@ function flowRun(target: Target, round: number, users: number): FlowRun {
 /** Bun's listener answers the burst with SYN cookies, Node's drops a few handshakes in round 1. */
 function tcpOf(target: Target, round: number): FlowTcp {
   return target === "bun"
-    ? { listen_overflows: 0, syncookies_sent: 8_900 + round, syn_retransmits: 0, retransmitted_segments: 2_400 + 10 * round, segments_per_request: 6.2 }
-    : { listen_overflows: round === 1 ? 417 : 0, syncookies_sent: 0, syn_retransmits: round === 1 ? 417 : 0, retransmitted_segments: 40 + round, segments_per_request: 4.8 };
+    ? {
+        listen_overflows: 0,
+        syncookies_sent: 8_900 + round,
+        syn_retransmits: 0,
+        retransmitted_segments: 2_400 + 10 * round,
+        segments_per_request: 6.2,
+      }
+    : {
+        listen_overflows: round === 1 ? 417 : 0,
+        syncookies_sent: 0,
+        syn_retransmits: round === 1 ? 417 : 0,
+        retransmitted_segments: 40 + round,
+        segments_per_request: 4.8,
+      };
 }
 
 /** Node's API costs more per request than Bun's, in user space; the kernel's part and the rest of the machine the same for both. */
@@ -246,7 +260,9 @@ export function sampleResults(): BenchResults {
         duplicate_idempotency_keys: 0,
         deadline_s: 60,
         problems: broken
-          ? ["3 accepted runs are still pending after 60 s: 0193a0c2-7b1e-7000-8000-000000000001, 0193a0c2-7b1e-7000-8000-000000000002, 0193a0c2-7b1e-7000-8000-000000000003"]
+          ? [
+              "3 accepted runs are still pending after 60 s: 0193a0c2-7b1e-7000-8000-000000000001, 0193a0c2-7b1e-7000-8000-000000000002, 0193a0c2-7b1e-7000-8000-000000000003",
+            ]
           : [],
       });
     }
@@ -260,9 +276,24 @@ export function sampleResults(): BenchResults {
   const bunFailed = bun.reduce((a, f) => a + f.failed, 0);
   const targets: TargetCheck[] = [
     { name: "failed requests (Bun, all rounds)", threshold: "0", value: String(bunFailed), met: bunFailed === 0 },
-    { name: "every accepted run terminal; PostgreSQL matches; no duplicate idempotency key", threshold: "all audits pass", value: "failed", met: false },
-    { name: "p99 latency at 10K users (Bun, median of rounds)", threshold: "< 2,000 ms (Rust: 9,681)", value: `${fmt(bunP99)} ms`, met: bunP99 < 2000 },
-    { name: "throughput at 10K users (Bun)", threshold: "> 4,016.8 req/s (Rust at 1K)", value: `${fmt(bunRps)} req/s`, met: bunRps > 4016.8 },
+    {
+      name: "every accepted run terminal; PostgreSQL matches; no duplicate idempotency key",
+      threshold: "all audits pass",
+      value: "failed",
+      met: false,
+    },
+    {
+      name: "p99 latency at 10K users (Bun, median of rounds)",
+      threshold: "< 2,000 ms (Rust: 9,681)",
+      value: `${fmt(bunP99)} ms`,
+      met: bunP99 < 2000,
+    },
+    {
+      name: "throughput at 10K users (Bun)",
+      threshold: "> 4,016.8 req/s (Rust at 1K)",
+      value: `${fmt(bunRps)} req/s`,
+      met: bunRps > 4016.8,
+    },
     {
       name: "Bun/Node flow throughput, same run",
       threshold: "≥ 1.5×",
@@ -275,7 +306,17 @@ export function sampleResults(): BenchResults {
     started_at: "2026-11-23T08:00:00.000Z",
     finished_at: "2026-11-23T08:14:31.000Z",
     machine: { cores: 2, memory_gib: 24, cpu_model: "Synthetic CPU @ 2.40GHz", os: "Linux", kernel: "6.1.0-synthetic" },
-    versions: { bun: "1.4.5", node: "v22.12.0", elysia: "1.4.30", fastify: "5.2.0", postgresql: "15.10", pgbouncer: "1.18.0", redis: "7.0.15", kafka: "4.1.0", oha: "1.8.0" },
+    versions: {
+      bun: "1.4.5",
+      node: "v22.12.0",
+      elysia: "1.4.30",
+      fastify: "5.2.0",
+      postgresql: "15.10",
+      pgbouncer: "1.18.0",
+      redis: "7.0.15",
+      kafka: "4.1.0",
+      oha: "1.8.0",
+    },
     config: { users, rounds: 3, api_replicas: 2, worker_replicas: 3, oha_seconds: 10, oha_concurrency: 100, targets: "bun,node" },
     flow,
     warmups,
@@ -284,10 +325,42 @@ export function sampleResults(): BenchResults {
     comparisons: [],
     targets,
     reference: [
-      { label: "Python (FastAPI), published, 1K users", users: 1000, throughput_rps: 1083.7, error_pct: 0, p50_ms: 539, p99_ms: 1076, wall_s: 6.46 },
-      { label: "Rust (Actix-Web), published, 1K users", users: 1000, throughput_rps: 4016.8, error_pct: 0, p50_ms: 154, p99_ms: 364, wall_s: 1.74 },
-      { label: "Python (FastAPI), published, 10K users", users: 10000, throughput_rps: 462.3, error_pct: 21.1, p50_ms: 7254, p99_ms: 25002, wall_s: 106.33 },
-      { label: "Rust (Actix-Web), published, 10K users", users: 10000, throughput_rps: 1676.6, error_pct: 8.9, p50_ms: 2693, p99_ms: 9681, wall_s: 32.97 },
+      {
+        label: "Python (FastAPI), published, 1K users",
+        users: 1000,
+        throughput_rps: 1083.7,
+        error_pct: 0,
+        p50_ms: 539,
+        p99_ms: 1076,
+        wall_s: 6.46,
+      },
+      {
+        label: "Rust (Actix-Web), published, 1K users",
+        users: 1000,
+        throughput_rps: 4016.8,
+        error_pct: 0,
+        p50_ms: 154,
+        p99_ms: 364,
+        wall_s: 1.74,
+      },
+      {
+        label: "Python (FastAPI), published, 10K users",
+        users: 10000,
+        throughput_rps: 462.3,
+        error_pct: 21.1,
+        p50_ms: 7254,
+        p99_ms: 25002,
+        wall_s: 106.33,
+      },
+      {
+        label: "Rust (Actix-Web), published, 10K users",
+        users: 10000,
+        throughput_rps: 1676.6,
+        error_pct: 8.9,
+        p50_ms: 2693,
+        p99_ms: 9681,
+        wall_s: 32.97,
+      },
     ],
     notes: [
       "SYNTHETIC DATA for the report's tests: nothing here was measured.",
@@ -310,7 +383,14 @@ export function sampleBaseline(): Baseline {
     rounds: 3,
     targets: {
       bun: { throughput_rps: 5200, p50_ms: 1100, p99_ms: 3100, failed: 0, api_cpu_us_per_request: 85, machine_cpu_us_per_request: 180 },
-      node: { throughput_rps: 1250, p50_ms: 2700, p99_ms: 7000, failed: 5000, api_cpu_us_per_request: 120, machine_cpu_us_per_request: 210 },
+      node: {
+        throughput_rps: 1250,
+        p50_ms: 2700,
+        p99_ms: 7000,
+        failed: 5000,
+        api_cpu_us_per_request: 120,
+        machine_cpu_us_per_request: 210,
+      },
     },
     bun_node_throughput_ratio: 4.1,
   };

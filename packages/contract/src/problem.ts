@@ -1,4 +1,4 @@
-import { t, type TSchema } from "elysia";
+import { type TSchema, t } from "elysia";
 import { integer } from "./types.ts";
 
 /** The problem schema's description: also how the OpenAPI fixes tell a problem response from others. */

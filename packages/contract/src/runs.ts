@@ -46,7 +46,11 @@ export const TriggerInput = t.Object(
       }),
     ),
     idempotency_key: t.Optional(
-      t.String({ minLength: 1, maxLength: 200, description: "Triggering again with the same key returns the same run; no NUL or unpaired surrogate" }),
+      t.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "Triggering again with the same key returns the same run; no NUL or unpaired surrogate",
+      }),
     ),
   },
   { additionalProperties: false },

@@ -1,5 +1,5 @@
-import { Type, type IntegerOptions, type TInteger } from "@sinclair/typebox";
-import { t, type TSchema } from "elysia";
+import { type IntegerOptions, type TInteger, Type } from "@sinclair/typebox";
+import { type TSchema, t } from "elysia";
 
 /**
  * A string from a fixed list. Elysia's `t.UnionEnum` gives the schema a default (its first value),

@@ -40,9 +40,15 @@ const configuredBelow = (setting: string, what: string) => `${what}; a server ma
 
 export const WorkflowInput = t.Object(
   {
-    name: t.String({ minLength: 1, maxLength: LIMITS.maxNameLength, description: configuredBelow("WORKFLOW_MAX_NAME_LENGTH", "Not blank") }),
+    name: t.String({
+      minLength: 1,
+      maxLength: LIMITS.maxNameLength,
+      description: configuredBelow("WORKFLOW_MAX_NAME_LENGTH", "Not blank"),
+    }),
     description: t.Optional(
-      t.Nullable(t.String({ maxLength: LIMITS.maxDescriptionLength, description: configuredBelow("WORKFLOW_MAX_DESCRIPTION_LENGTH", "Free text") })),
+      t.Nullable(
+        t.String({ maxLength: LIMITS.maxDescriptionLength, description: configuredBelow("WORKFLOW_MAX_DESCRIPTION_LENGTH", "Free text") }),
+      ),
     ),
     steps: t.Array(Step, {
       minItems: LIMITS.minSteps,

@@ -18,7 +18,11 @@ export const bodyTooLarge = (limit: number) => new HttpError(413, "Payload Too L
 export const jsonTooDeep = (max: number) =>
   new HttpError(400, "JSON Too Deep", `the request body nests arrays and objects more than ${max} levels deep`);
 export const unsupportedMediaType = (got: string | null) =>
-  new HttpError(415, "Unsupported Media Type", `expected content-type application/json, got ${got === null ? "none" : JSON.stringify(got)}`);
+  new HttpError(
+    415,
+    "Unsupported Media Type",
+    `expected content-type application/json, got ${got === null ? "none" : JSON.stringify(got)}`,
+  );
 
 /** A known path asked with a method it does not answer; `allow` goes into the Allow header (RFC 9110). */
 export class MethodNotAllowed extends HttpError {

@@ -17,8 +17,8 @@ describe("request body JSON", () => {
     expect(nestsDeeperThan("[[[1]]]", 2)).toBe(true);
     expect(nestsDeeperThan('{"a":{"b":[]}}', 3)).toBe(false);
     expect(nestsDeeperThan('{"a":"[[[[{{{{","b":"\\"[[[["}', 1)).toBe(false);
-    expect(nestsDeeperThan('[[],[],[[]]]', 3)).toBe(false);
-    expect(nestsDeeperThan('[[],[],[[]]]', 2)).toBe(true);
+    expect(nestsDeeperThan("[[],[],[[]]]", 3)).toBe(false);
+    expect(nestsDeeperThan("[[],[],[[]]]", 2)).toBe(true);
   });
 
   test("too deep is a 400 before parsing, however deep: a 1 MB of [ neither throws nor recurses", () => {

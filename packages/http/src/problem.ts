@@ -1,5 +1,5 @@
 import { DomainError, type FieldError } from "@wf/core/errors";
-import { type Logger } from "@wf/platform/observability";
+import type { Logger } from "@wf/platform/observability";
 import { BadQuery, HttpError, MethodNotAllowed } from "./http-error.ts";
 
 /**
@@ -73,7 +73,7 @@ export function problemHeaders(p: Problem, err?: unknown): Record<string, string
 }
 
 /** A client's x-request-id is echoed only when it is a sane token; otherwise one is minted. */
-export const CLIENT_REQUEST_ID = /^[\w.:\-]{1,128}$/;
+export const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
 export const requestId = (given: string | null | undefined): string =>
   given != null && CLIENT_REQUEST_ID.test(given) ? given : crypto.randomUUID();
 

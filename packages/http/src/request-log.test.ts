@@ -9,7 +9,8 @@ const capture = (level: "debug" | "info") => {
 };
 const who = { request_id: "r-1", method: "POST", route: "/api/v1/trigger" };
 const req = (status: number) => ({ ...who, status, duration_ms: 1.5 });
-const logged = (log: ReturnType<typeof capture>["log"], debug: boolean, status: number) => logRequest(log, debug, status, 0.0015, () => who);
+const logged = (log: ReturnType<typeof capture>["log"], debug: boolean, status: number) =>
+  logRequest(log, debug, status, 0.0015, () => who);
 
 describe("access log", () => {
   test("at debug, one JSON line per request with id, route, status and duration, nothing else", () => {

@@ -26,8 +26,7 @@ export class RouteTable {
   methodNotAllowed(method: string, path: string): MethodNotAllowed | undefined {
     const segments = path.split("/");
     const allow = new Set<string>();
-    for (const route of this.routes.values())
-      if (matches(route.segments, segments)) for (const m of route.methods) allow.add(m);
+    for (const route of this.routes.values()) if (matches(route.segments, segments)) for (const m of route.methods) allow.add(m);
     if (allow.size === 0 || allow.has(method.toUpperCase())) return undefined;
     return new MethodNotAllowed([...allow].sort());
   }

@@ -4,7 +4,14 @@ import { sharedJson } from "./shared-json.ts";
 describe("sharedJson", () => {
   test("one value is serialized once, however many answers carry it", () => {
     let serialized = 0;
-    const page = { items: [{ id: 1 }], next_cursor: null, toJSON: () => (serialized++, { items: [{ id: 1 }], next_cursor: null }) };
+    const page = {
+      items: [{ id: 1 }],
+      next_cursor: null,
+      toJSON: () => {
+        serialized++;
+        return { items: [{ id: 1 }], next_cursor: null };
+      },
+    };
     const texts = Array.from({ length: 5 }, () => sharedJson(page));
     expect(serialized).toBe(1);
     expect(new Set(texts)).toEqual(new Set(['{"items":[{"id":1}],"next_cursor":null}']));

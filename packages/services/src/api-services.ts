@@ -3,7 +3,7 @@ import { OutboxAcks, OutboxRelay } from "@wf/platform/bus";
 import { definitionLimits } from "@wf/platform/config";
 import { HealthService } from "@wf/platform/health";
 import type { Infrastructure } from "@wf/platform/infrastructure";
-import { registerApiMetrics, type Metrics } from "@wf/platform/observability";
+import { type Metrics, registerApiMetrics } from "@wf/platform/observability";
 import { guarded } from "@wf/platform/resilience";
 import { isDatabaseOutage } from "@wf/platform/sql";
 import { AccessControl } from "./access/access.ts";
@@ -56,7 +56,13 @@ export function createApiServices(infra: Infrastructure): ApiServices {
     relay,
     metrics: { ...infra.metrics, ...apiMetrics },
     access: keys && new AccessControl(keys, limiter, config.metricsRequireKey),
-    workflows: new WorkflowService(guarded(new WorkflowStore(sql), breakers.postgres, isDatabaseOutage), cache, cursors, config.workflowCacheTtlS, definitionLimits(config)),
+    workflows: new WorkflowService(
+      guarded(new WorkflowStore(sql), breakers.postgres, isDatabaseOutage),
+      cache,
+      cursors,
+      config.workflowCacheTtlS,
+      definitionLimits(config),
+    ),
     runs: new RunService({
       store: guarded(new RunStore(sql), breakers.postgres, isDatabaseOutage),
       cache,

@@ -1,11 +1,10 @@
-import { createLogger } from "@wf/platform/observability";
-import { loadConfig } from "@wf/platform/config";
-import { type ApiServices } from "@wf/services/api-services";
-import { idleApiMetrics } from "@wf/platform/observability";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { createApp } from "../../../api/src/app.ts";
+import { loadConfig } from "@wf/platform/config";
+import { createLogger, idleApiMetrics } from "@wf/platform/observability";
+import type { ApiServices } from "@wf/services/api-services";
 import apiPackage from "../../../api/package.json" with { type: "json" };
+import { createApp } from "../../../api/src/app.ts";
 
 /**
  * Builds the Node reference: the OpenAPI document exported from the Bun API's own routes and `t`

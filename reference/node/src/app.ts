@@ -1,31 +1,31 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { QUERY_NUMBER } from "@wf/contract/formats";
-import { errorFields } from "@wf/platform/observability";
-import { type FieldError } from "@wf/core/errors";
-import { type ApiServices } from "@wf/services/api-services";
+import type { FieldError } from "@wf/core/errors";
 import { isUuid } from "@wf/core/ids";
 import {
   bodyTooLarge,
   internalProblem,
   JSON_MEDIA_TYPE,
-  malformedJson,
-  parseJsonBody,
-  PROBLEM_CONTENT_TYPE,
-  requestId,
-  problemHeaders,
   logRequest,
+  malformedJson,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  parseJsonBody,
+  problemHeaders,
   RouteTable,
+  requestId,
   routeNotFound,
   sharedJson,
   sharedProblem,
   unsupportedMediaType,
   validationProblem,
-  type Problem,
 } from "@wf/http";
+import { errorFields } from "@wf/platform/observability";
+import type { ApiServices } from "@wf/services/api-services";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fastifyPath, routeSchemas, type OpenApiDoc } from "./contract.ts";
+import { fastifyPath, type OpenApiDoc, routeSchemas } from "./contract.ts";
 import { traceHeaders, traceRequests } from "./request-tracing.ts";
 
 export interface ServiceInfo {
@@ -183,9 +183,14 @@ export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApi
     app.route({ method, url: fastifyPath(path), schema: routeSchemas(doc, path, method), handler: handler as never });
   type Q = Record<string, never>;
   // A list page is shared by the requests that asked while its query ran: its text is too (as on Bun).
-  const sendShared = (reply: FastifyReply, page: object) => reply.header("content-type", "application/json; charset=utf-8").send(sharedJson(page));
+  const sendShared = (reply: FastifyReply, page: object) =>
+    reply.header("content-type", "application/json; charset=utf-8").send(sharedJson(page));
 
-  const infoBody = { ...info, pid: process.pid, links: { docs: "/swagger", openapi: "/swagger/json", health: "/health", metrics: "/metrics" } };
+  const infoBody = {
+    ...info,
+    pid: process.pid,
+    links: { docs: "/swagger", openapi: "/swagger/json", health: "/health", metrics: "/metrics" },
+  };
   route("GET", "/", async () => infoBody);
   route("GET", "/health", async () => ({ status: "ok" }));
   route("GET", "/health/ready", async (_req, reply) => {
@@ -193,7 +198,9 @@ export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApi
     if (!r.ready) reply.code(503).header("retry-after", "5");
     return { status: r.status, checks: r.checks };
   });
-  route("GET", "/metrics", async (_req, reply) => reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()));
+  route("GET", "/metrics", async (_req, reply) =>
+    reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   route("POST", "/api/v1/workflows", async (req, reply) => reply.code(201).send(await workflows.create(req.body as never)));
   route("GET", "/api/v1/workflows", async (req, reply) => sendShared(reply, await workflows.list(req.query as Q)));

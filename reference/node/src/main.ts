@@ -1,9 +1,8 @@
-import { createLogger } from "@wf/platform/observability";
-import { loadConfigOrExit } from "@wf/platform/config";
-import { isPortServed } from "@wf/platform/process";
-import { supervise } from "@wf/platform/process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadConfigOrExit } from "@wf/platform/config";
+import { createLogger } from "@wf/platform/observability";
+import { isPortServed, supervise } from "@wf/platform/process";
 import { nodePort, nodeReplicas } from "./settings.ts";
 
 // `bun run api:node`: NODE_API_REPLICAS Node processes on NODE_PORT, restarted when one dies.
@@ -27,4 +26,9 @@ supervise({
   log,
   stopTimeoutMs: config.drainMs + 15_000,
 });
-log.info("api-node starting", { replicas, node: process.versions.node, url: `http://${host}:${port}`, swagger: `http://${host}:${port}/swagger` });
+log.info("api-node starting", {
+  replicas,
+  node: process.versions.node,
+  url: `http://${host}:${port}`,
+  swagger: `http://${host}:${port}/swagger`,
+});

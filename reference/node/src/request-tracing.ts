@@ -11,10 +11,13 @@ export function traceRequests(app: FastifyInstance, tracing: Tracing | undefined
   if (!tracing) return;
   app.addHook("onRequest", (req, _reply, done) => {
     const path = req.url.split("?", 1)[0] ?? "/";
-    spans.set(req, tracing.startServerSpan(req.method, path, (name) => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    }));
+    spans.set(
+      req,
+      tracing.startServerSpan(req.method, path, (name) => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      }),
+    );
     done();
   });
   app.addHook("onResponse", (req, reply, done) => {

@@ -1,7 +1,6 @@
+import { RUN_STATUSES, type TriggerLimits, validateTrigger } from "@wf/core/runs";
+import { type DefinitionLimits, validateDefinition } from "@wf/core/workflows";
 import type { Sql } from "@wf/platform/sql";
-import { RUN_STATUSES } from "@wf/core/runs";
-import { validateDefinition, type DefinitionLimits } from "@wf/core/workflows";
-import { validateTrigger, type TriggerLimits } from "@wf/core/runs";
 
 /** What the fuzz run did that left rows behind, as its answers told it. */
 export interface FuzzLedger {
@@ -51,7 +50,8 @@ export async function auditRows(sql: Sql, l: FuzzLedger, def: DefinitionLimits, 
   const found = new Set(workflows.map((w) => w.id));
   for (const id of l.created) if (!found.has(id) && !l.deleted.has(id)) problems.push(`workflow ${id} was answered 201 but is not stored`);
   for (const w of workflows) {
-    if (!l.created.has(w.id)) problems.push(`workflow ${w.id} (${JSON.stringify(w.name.slice(0, 60))}) is stored but was never answered 201`);
+    if (!l.created.has(w.id))
+      problems.push(`workflow ${w.id} (${JSON.stringify(w.name.slice(0, 60))}) is stored but was never answered 201`);
     const errs = validateDefinition({ name: w.name, description: w.description, steps: w.steps }, def);
     if (errs.length > 0) problems.push(`workflow ${w.id} holds an invalid definition: ${JSON.stringify(errs.slice(0, 3))}`);
     if (!Number.isInteger(w.version) || w.version < 1) problems.push(`workflow ${w.id} has version ${w.version}`);
@@ -72,7 +72,8 @@ export async function auditRows(sql: Sql, l: FuzzLedger, def: DefinitionLimits, 
     // The copied steps were valid when copied; only their count and shape matter here.
     const defErrs = validateDefinition({ name: "copied", steps: r.definition }, def);
     if (defErrs.length > 0) problems.push(`run ${r.id} holds an invalid definition: ${JSON.stringify(defErrs.slice(0, 3))}`);
-    if (r.input === null || typeof r.input !== "object" || Array.isArray(r.input)) problems.push(`run ${r.id} has input ${JSON.stringify(r.input)}`);
+    if (r.input === null || typeof r.input !== "object" || Array.isArray(r.input))
+      problems.push(`run ${r.id} has input ${JSON.stringify(r.input)}`);
     const inputErrs = validateTrigger({ input: r.input, idempotency_key: r.idempotency_key ?? undefined }, trig);
     if (inputErrs.length > 0) problems.push(`run ${r.id} holds an invalid input or key: ${JSON.stringify(inputErrs.slice(0, 3))}`);
   }

@@ -63,14 +63,19 @@ export function mutate(rng: Rng, valid: unknown): unknown {
         set(s, nested(rng, rng.pick([5, 20, 30, 31, 32, 33, 40, 300])));
         break;
       case 6:
-        if (Array.isArray(old)) set(s, Array.from({ length: rng.pick([0, 49, 50, 51, 200]) }, (_, i) => structuredClone(old[i % Math.max(1, old.length)] ?? null)));
+        if (Array.isArray(old))
+          set(
+            s,
+            Array.from({ length: rng.pick([0, 49, 50, 51, 200]) }, (_, i) => structuredClone(old[i % Math.max(1, old.length)] ?? null)),
+          );
         else set(s, [old]);
         break;
       case 7:
         set(s, rng.pick([null, true, 0, "", [], {}, "null", "[]"]));
         break;
       case 8:
-        if (typeof old === "string") set(s, `${old}${rng.pick(["{{input.__proto__}}", "{{steps.x.constructor}}", "\u0000", "\ud800", "'--"])}`);
+        if (typeof old === "string")
+          set(s, `${old}${rng.pick(["{{input.__proto__}}", "{{steps.x.constructor}}", "\u0000", "\ud800", "'--"])}`);
         else set(s, JSON.stringify(old) ?? "undefined");
         break;
       case 9:

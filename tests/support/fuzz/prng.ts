@@ -26,7 +26,10 @@ function splitmix32(seed: number): () => number {
 
 export function createRng(seed: number, stream = 0): Rng {
   const mix = splitmix32(seed ^ Math.imul(stream + 1, 0x27d4eb2d));
-  let a = mix(), b = mix(), c = mix(), d = mix();
+  let a = mix(),
+    b = mix(),
+    c = mix(),
+    d = mix();
   const next = () => {
     const t = (((a + b) >>> 0) + d) >>> 0;
     d = (d + 1) >>> 0;

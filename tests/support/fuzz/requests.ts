@@ -38,9 +38,24 @@ export const validWorkflow = (tag: string, rng: Rng) => ({
   name: `${tag}-${rng.int(0, 1e9)}`,
   description: rng.chance(0.5) ? "fuzz" : null,
   steps: [
-    { name: "fetch", type: "http", config: { method: "POST", url: "http://example.test/o/{{input.id}}", headers: { "x-a": "b" }, body: { id: "{{input.id}}" }, timeout_ms: 1000 }, retry: { max_attempts: 2, backoff_ms: 10 } },
+    {
+      name: "fetch",
+      type: "http",
+      config: {
+        method: "POST",
+        url: "http://example.test/o/{{input.id}}",
+        headers: { "x-a": "b" },
+        body: { id: "{{input.id}}" },
+        timeout_ms: 1000,
+      },
+      retry: { max_attempts: 2, backoff_ms: 10 },
+    },
     { name: "pause", type: "delay", config: { ms: 1 } },
-    { name: "shape", type: "transform", config: { output: { id: "{{input.id}}", s: "{{steps.fetch.status}}", list: [1, "two", { three: 3 }] } } },
+    {
+      name: "shape",
+      type: "transform",
+      config: { output: { id: "{{input.id}}", s: "{{steps.fetch.status}}", list: [1, "two", { three: 3 }] } },
+    },
     { name: "note", type: "log", config: { message: "done {{input.id}}", level: "info" } },
   ],
 });
@@ -62,14 +77,48 @@ function idSegment(rng: Rng, known: string[]): string {
   const r = rng.next();
   if (r < 0.35 && known.length > 0) return rng.pick(known);
   if (r < 0.5) return uuid4(rng);
-  if (r < 0.55) return rng.pick(["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff", "00000000-0000-7000-8000-000000000000"]);
-  if (r < 0.65) return rng.pick(["%", "%ZZ", "%00", "%C0%AF", "%ED%A0%80", "%FF%FE", "..%2F..%2F", "%2e%2e", "a%20b", "%u0041", "%E2%80%AE"]);
+  if (r < 0.55)
+    return rng.pick([
+      "00000000-0000-0000-0000-000000000000",
+      "ffffffff-ffff-ffff-ffff-ffffffffffff",
+      "00000000-0000-7000-8000-000000000000",
+    ]);
+  if (r < 0.65)
+    return rng.pick(["%", "%ZZ", "%00", "%C0%AF", "%ED%A0%80", "%FF%FE", "..%2F..%2F", "%2e%2e", "a%20b", "%u0041", "%E2%80%AE"]);
   if (r < 0.7) return "a".repeat(rng.pick([37, 1000, 8000]));
   if (r < 0.75 && known.length > 0) return `${rng.pick(known)}${rng.pick(["x", "%00", "'", " ", "/"])}`.replace(" ", "%20");
   return forUrl(hostileString(rng)) || "x";
 }
 
-const LIMITS = ["", "0", "-1", "1", "50", "200", "201", "1.5", "5.0", "1e2", "0x10", " 5", "5 ", "abc", "NaN", "Infinity", "-Infinity", "99999999999999999999", "1e309", "-0", "+5", "%00", "1%00", "٣", "null", "[]", "true"];
+const LIMITS = [
+  "",
+  "0",
+  "-1",
+  "1",
+  "50",
+  "200",
+  "201",
+  "1.5",
+  "5.0",
+  "1e2",
+  "0x10",
+  " 5",
+  "5 ",
+  "abc",
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "99999999999999999999",
+  "1e309",
+  "-0",
+  "+5",
+  "%00",
+  "1%00",
+  "٣",
+  "null",
+  "[]",
+  "true",
+];
 
 function query(rng: Rng, state: FuzzState, runs: boolean): string {
   const parts: string[] = [];
@@ -87,8 +136,20 @@ function query(rng: Rng, state: FuzzState, runs: boolean): string {
     else if (c < 0.8) add("cursor", "A".repeat(rng.pick([199, 200, 201, 5000])));
     else add("cursor", forUrl(hostileString(rng)));
   }
-  if (runs && rng.chance(0.4)) add("status", encodeURIComponent(rng.pick(["pending", "running", "completed", "failed", "cancelled", "done", "", "PENDING", "pending'--", "\u0000"])));
-  if (runs && rng.chance(0.4)) add("workflow_id", rng.chance(0.5) && state.workflowIds.length > 0 ? rng.pick(state.workflowIds) : encodeURIComponent(rng.pick([uuid4(rng), "xyz", "", ...INJECTIONS.slice(0, 3)])));
+  if (runs && rng.chance(0.4))
+    add(
+      "status",
+      encodeURIComponent(
+        rng.pick(["pending", "running", "completed", "failed", "cancelled", "done", "", "PENDING", "pending'--", "\u0000"]),
+      ),
+    );
+  if (runs && rng.chance(0.4))
+    add(
+      "workflow_id",
+      rng.chance(0.5) && state.workflowIds.length > 0
+        ? rng.pick(state.workflowIds)
+        : encodeURIComponent(rng.pick([uuid4(rng), "xyz", "", ...INJECTIONS.slice(0, 3)])),
+    );
   if (rng.chance(0.1)) add(encodeURIComponent(rng.pick(["__proto__", "constructor", "x", "limit[]", "a[b]"])), "1");
   if (rng.chance(0.05)) parts.push(rng.pick(["%", "%ZZ=1", "=", "&&", "limit", "limit=%ZZ"]));
   return parts.length > 0 ? `?${parts.join("&")}` : rng.chance(0.1) ? "?" : "";
@@ -112,7 +173,8 @@ function withBody(label: string, method: string, path: string, rng: Rng, valid: 
   const b = body(rng, valid);
   const headers: Record<string, string> = {};
   // fetch sends no content-type for bytes, so raw byte bodies also test a missing header.
-  if (b.body !== undefined && typeof b.body === "string") headers["content-type"] = b.type ?? (rng.chance(0.9) ? "application/json" : rng.pick(CONTENT_TYPES));
+  if (b.body !== undefined && typeof b.body === "string")
+    headers["content-type"] = b.type ?? (rng.chance(0.9) ? "application/json" : rng.pick(CONTENT_TYPES));
   if (b.type !== undefined && b.body !== undefined) headers["content-type"] = b.type;
   if (headers["content-type"] === "") delete headers["content-type"];
   return { label: `${label} ${b.kind}`, method, path, headers, body: b.body };
@@ -134,17 +196,47 @@ const ENDPOINTS: Array<[number, Make]> = [
   [1, () => plain("GET /health/ready", "GET", "/health/ready")],
   [1, () => plain("GET /", "GET", "/")],
   [0.3, () => plain("GET /metrics", "GET", "/metrics")],
-  [0.3, (r) => plain("GET /swagger", "GET", r.pick(["/swagger", "/swagger/json", "/swagger/assets/swagger-ui.css", "/swagger/assets/..%2Fpackage.json", "/swagger/assets/%00"]))],
+  [
+    0.3,
+    (r) =>
+      plain(
+        "GET /swagger",
+        "GET",
+        r.pick(["/swagger", "/swagger/json", "/swagger/assets/swagger-ui.css", "/swagger/assets/..%2Fpackage.json", "/swagger/assets/%00"]),
+      ),
+  ],
   [22, (r, s) => withBody("POST /api/v1/workflows", "POST", "/api/v1/workflows", r, validWorkflow(s.tag, r))],
   [8, (r, s) => plain("GET /api/v1/workflows", "GET", `/api/v1/workflows${query(r, s, false)}`)],
   [6, (r, s) => plain("GET /api/v1/workflows/{id}", "GET", `/api/v1/workflows/${idSegment(r, s.workflowIds)}`)],
-  [12, (r, s) => withBody("PUT /api/v1/workflows/{id}", "PUT", `/api/v1/workflows/${idSegment(r, s.workflowIds)}`, r, validWorkflow(s.tag, r))],
+  [
+    12,
+    (r, s) => withBody("PUT /api/v1/workflows/{id}", "PUT", `/api/v1/workflows/${idSegment(r, s.workflowIds)}`, r, validWorkflow(s.tag, r)),
+  ],
   [3, (r, s) => plain("DELETE /api/v1/workflows/{id}", "DELETE", `/api/v1/workflows/${idSegment(r, s.workflowIds)}`)],
   [20, (r, s) => withBody("POST /api/v1/trigger", "POST", "/api/v1/trigger", r, validTrigger(r, s))],
   [6, (r, s) => plain("GET /api/v1/runs/{id}", "GET", `/api/v1/runs/${idSegment(r, s.runIds)}`)],
   [8, (r, s) => plain("GET /api/v1/runs", "GET", `/api/v1/runs${query(r, s, true)}`)],
   [5, (r, s) => plain("POST /api/v1/runs/{id}/cancel", "POST", `/api/v1/runs/${idSegment(r, s.runIds)}/cancel`)],
-  [2, (r, s) => withBody("other", r.pick(["PATCH", "OPTIONS", "POST", "DELETE", "PUT"]), r.pick(["/api/v1/workflows", "/api/v1/runs", "/", "/health", `/api/v1/runs/${idSegment(r, s.runIds)}/cancel`, "/api/v1/trigger/x", "/api/v2/workflows", `/${forUrl(randomString(r, 20))}`]), r, { a: 1 })],
+  [
+    2,
+    (r, s) =>
+      withBody(
+        "other",
+        r.pick(["PATCH", "OPTIONS", "POST", "DELETE", "PUT"]),
+        r.pick([
+          "/api/v1/workflows",
+          "/api/v1/runs",
+          "/",
+          "/health",
+          `/api/v1/runs/${idSegment(r, s.runIds)}/cancel`,
+          "/api/v1/trigger/x",
+          "/api/v2/workflows",
+          `/${forUrl(randomString(r, 20))}`,
+        ]),
+        r,
+        { a: 1 },
+      ),
+  ],
 ];
 const TOTAL = ENDPOINTS.reduce((s, [w]) => s + w, 0);
 

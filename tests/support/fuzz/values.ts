@@ -9,8 +9,18 @@ export const raw = (text: string) => `@@raw@@${text}@@`;
 export const serialise = (v: unknown): string => (JSON.stringify(v) ?? "").replace(RAW, "$1");
 
 export const RAW_NUMBERS = [
-  "1e309", "-1e309", "18446744073709551616", "-9223372036854775809", "9007199254740993", "1e-400",
-  "123456789012345678901234567890.123456789", "-0", "0.1e1", "1E2", "4.9e-324", "1.7976931348623157e308",
+  "1e309",
+  "-1e309",
+  "18446744073709551616",
+  "-9223372036854775809",
+  "9007199254740993",
+  "1e-400",
+  "123456789012345678901234567890.123456789",
+  "-0",
+  "0.1e1",
+  "1E2",
+  "4.9e-324",
+  "1.7976931348623157e308",
 ];
 
 export const INJECTIONS = [
@@ -19,6 +29,7 @@ export const INJECTIONS = [
   "1; SELECT pg_sleep(5)",
   "\\'; TRUNCATE runs; --",
   "$1",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, sent as it is
   "${7*7}",
   "#{7*7}",
   "<script>alert(1)</script>",
@@ -128,14 +139,33 @@ export function randomValue(rng: Rng, budget = 3): unknown {
 }
 
 export function hostileKey(rng: Rng): string {
-  return rng.chance(0.5) ? rng.pick(["__proto__", "constructor", "prototype", "", "toString", "hasOwnProperty", "\u0000", "\ud800", "a.b", "$where"]) : randomString(rng, 12);
+  return rng.chance(0.5)
+    ? rng.pick(["__proto__", "constructor", "prototype", "", "toString", "hasOwnProperty", "\u0000", "\ud800", "a.b", "$where"])
+    : randomString(rng, 12);
 }
 
 /** Bodies that are not valid JSON, or valid JSON that no parser should be asked to hold. */
 export function rawBody(rng: Rng, valid: string): string | Uint8Array {
   switch (rng.int(0, 13)) {
     case 0:
-      return rng.pick(["{", "}", "[", "nul", "tru", "[1,]", "{'a':1}", "NaN", "Infinity", "undefined", '{"a":1}}', "{\"a\" 1}", "\"\\x41\"", "//c\n{}", "{}/*x*/", "\"\\u12\""]);
+      return rng.pick([
+        "{",
+        "}",
+        "[",
+        "nul",
+        "tru",
+        "[1,]",
+        "{'a':1}",
+        "NaN",
+        "Infinity",
+        "undefined",
+        '{"a":1}}',
+        '{"a" 1}',
+        '"\\x41"',
+        "//c\n{}",
+        "{}/*x*/",
+        '"\\u12"',
+      ]);
     case 1:
       return valid.slice(0, rng.int(0, Math.max(0, valid.length - 1)));
     case 2: {
@@ -144,7 +174,7 @@ export function rawBody(rng: Rng, valid: string): string | Uint8Array {
     }
     case 3: {
       const d = rng.pick([33, 1000, 50_000]);
-      return '{"a":'.repeat(d) + "1" + "}".repeat(d);
+      return `${'{"a":'.repeat(d)}1${"}".repeat(d)}`;
     }
     case 4:
       return "[".repeat(rng.pick([10, 1000, 999_999]));

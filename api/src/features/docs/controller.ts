@@ -1,6 +1,6 @@
+import { dirname, join } from "node:path";
 import { openapi } from "@elysiajs/openapi";
 import { Elysia, NotFoundError } from "elysia";
-import { dirname, join } from "node:path";
 import type { ServiceInfo } from "../service-info/controller.ts";
 import { fixDocument } from "./document-fixes.ts";
 

@@ -1,5 +1,5 @@
-import { PROBLEM_CONTENT_TYPE } from "@wf/http";
 import { PROBLEM_DESCRIPTION } from "@wf/contract/problem";
+import { PROBLEM_CONTENT_TYPE } from "@wf/http";
 
 /** The parts of an OpenAPI document these fixes touch. */
 interface Doc {
@@ -15,7 +15,9 @@ interface Response {
 const fixed = new WeakSet<object>();
 
 const header = (description: string) => ({ description, schema: { type: "string" } });
-const REQUEST_ID = header("The client's x-request-id when it sent a sane one (letters, digits, . _ : -, up to 128), else one minted by the server; in the access log too.");
+const REQUEST_ID = header(
+  "The client's x-request-id when it sent a sane one (letters, digits, . _ : -, up to 128), else one minted by the server; in the access log too.",
+);
 const RETRY_AFTER = header("Seconds after which the request may succeed.");
 const REPLAYED = header("`true` when the idempotency_key matched an earlier trigger and that run is answered.");
 

@@ -1,5 +1,5 @@
+import { oneOf } from "@wf/contract/types";
 import type { ApiServices } from "@wf/services/api-services";
-import { integer, oneOf } from "@wf/contract/types";
 import { Elysia, t } from "elysia";
 
 const State = oneOf(["up", "down"]);

@@ -1,12 +1,11 @@
+import { API_SECURITY, problemResponses } from "@wf/contract/problem";
 import type { ApiServices } from "@wf/services/api-services";
 import { Elysia, t } from "elysia";
-import { API_SECURITY, problemResponses } from "@wf/contract/problem";
 
 export const metricsController = ({ metrics }: ApiServices) =>
   new Elysia({ name: "metrics" }).get(
     "/metrics",
-    async () =>
-      new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } }),
+    async () => new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } }),
     {
       // 401/429 only when METRICS_REQUIRE_KEY. A string schema is documented as text/plain; the
       // handler answers a Response, which Elysia passes on without checking it against the schema.

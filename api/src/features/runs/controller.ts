@@ -1,8 +1,8 @@
-import type { ApiServices } from "@wf/services/api-services";
-import { Elysia } from "elysia";
 import { API_SECURITY, apiProblemResponses } from "@wf/contract/problem";
 import { RunListQuery, TriggerInput } from "@wf/contract/runs";
 import { IdParams } from "@wf/contract/workflows";
+import type { ApiServices } from "@wf/services/api-services";
+import { Elysia } from "elysia";
 import { singleValuedQuery, traceHeaders } from "../../http/request-hooks.ts";
 import { jsonResponse } from "../../http/responses.ts";
 import { runModels } from "./model.ts";

@@ -1,7 +1,7 @@
-import type { ApiServices } from "@wf/services/api-services";
-import { Elysia, t } from "elysia";
 import { API_SECURITY, apiProblemResponses } from "@wf/contract/problem";
 import { IdParams, PageQuery, WorkflowInput } from "@wf/contract/workflows";
+import type { ApiServices } from "@wf/services/api-services";
+import { Elysia, t } from "elysia";
 import { singleValuedQuery } from "../../http/request-hooks.ts";
 import { jsonResponse } from "../../http/responses.ts";
 import { workflowModels } from "./model.ts";

@@ -1,5 +1,5 @@
 /** What the database said after each round: every accepted run terminal, rows matching, no duplicate key. */
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import type { ReportContext } from "../context.ts";
 import { byRound } from "../figures.ts";
 import { int, sec } from "../format.ts";
@@ -17,7 +17,19 @@ export function auditSection({ r }: ReportContext): Block[] {
     `After each round the database is checked: every run answered 202 must reach a terminal state within the deadline, the rows in PostgreSQL must match what the clients were told, and no idempotency key may have two runs. **${passed} of ${r.audit.length}** audits passed.`,
   );
   w.table(
-    ["Target", "Round", "Result", "Runs accepted", "Terminal", "Not terminal", "Workflows created", "Workflows in DB", "Runs in DB", "Duplicate keys", "Deadline (s)"],
+    [
+      "Target",
+      "Round",
+      "Result",
+      "Runs accepted",
+      "Terminal",
+      "Not terminal",
+      "Workflows created",
+      "Workflows in DB",
+      "Runs in DB",
+      "Duplicate keys",
+      "Deadline (s)",
+    ],
     byRound(r.audit).map((a) => [
       TARGET_LABEL[a.target],
       int(a.round),

@@ -1,5 +1,5 @@
 /** Two paragraphs of the CPU section: what the flow-ratio target asks of the Bun API, as arithmetic on its figures. */
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import { ratioBudget } from "../cpu-figures.ts";
 import type { Figure } from "../figures.ts";
 import { int, ratio } from "../format.ts";

@@ -1,5 +1,5 @@
 /** Where the CPU went during the flows: the API per request, each part of the machine, the budget, the warm-ups. */
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import { bar, barChart, COLOR } from "../charts.ts";
 import type { ReportContext } from "../context.ts";
 import { cpuFigures } from "../cpu-figures.ts";
@@ -34,7 +34,13 @@ export function cpuSection({ r, present, figs }: ReportContext): Block[] {
     "cpu-share",
     "CPU seconds during the flow, median of rounds",
     present.map((t) => TARGET_LABEL[t]),
-    parts.map((f, i) => bar(f.metric, present.map((t) => (t === "bun" ? f.bunMedian : f.nodeMedian)), shades[i]!)),
+    parts.map((f, i) =>
+      bar(
+        f.metric,
+        present.map((t) => (t === "bun" ? f.bunMedian : f.nodeMedian)),
+        shades[i]!,
+      ),
+    ),
     "CPU-s",
   );
   const scales = chart.config.options!.scales as { x?: Record<string, unknown>; y: Record<string, unknown> };

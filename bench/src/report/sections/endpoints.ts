@@ -1,6 +1,6 @@
 /** Latency per step of the flow, per target, and the latency histogram. */
 import { FLOW_STEPS, type FlowRun, type FlowStep, type Stats, type Target } from "../../results.ts";
-import { blockWriter, type Block, type ChartSpec } from "../blocks.ts";
+import { type Block, blockWriter, type ChartSpec } from "../blocks.ts";
 import { bar, barChart, COLOR } from "../charts.ts";
 import type { ReportContext } from "../context.ts";
 import { int, median, ms } from "../format.ts";
@@ -70,7 +70,19 @@ export function endpointsSection({ r, runsOf, present }: ReportContext): Block[]
       ["Endpoint", "Count", "OK", "Failed", "Mean (ms)", "p50 (ms)", "p90 (ms)", "p95 (ms)", "p99 (ms)", "Min (ms)", "Max (ms)"],
       FLOW_STEPS.map((step) => {
         const s = stepAcrossRounds(runs, step);
-        return [STEP_LABEL[step], int(s.count), int(s.ok), int(s.failed), ms(s.mean_ms), ms(s.p50_ms), ms(s.p90_ms), ms(s.p95_ms), ms(s.p99_ms), ms(s.min_ms), ms(s.max_ms)];
+        return [
+          STEP_LABEL[step],
+          int(s.count),
+          int(s.ok),
+          int(s.failed),
+          ms(s.mean_ms),
+          ms(s.p50_ms),
+          ms(s.p90_ms),
+          ms(s.p95_ms),
+          ms(s.p99_ms),
+          ms(s.min_ms),
+          ms(s.max_ms),
+        ];
       }),
     );
   }
@@ -81,7 +93,14 @@ export function endpointsSection({ r, runsOf, present }: ReportContext): Block[]
   ]);
   const hist = histogramBuckets(r.flow);
   const charts: ChartSpec[] = [
-    barChart("endpoint-latency", "Latency per endpoint: p50 and p99 (ms), median of rounds", FLOW_STEPS.map((s) => STEP_LABEL[s]), datasets, "ms", { wide: true }),
+    barChart(
+      "endpoint-latency",
+      "Latency per endpoint: p50 and p99 (ms), median of rounds",
+      FLOW_STEPS.map((s) => STEP_LABEL[s]),
+      datasets,
+      "ms",
+      { wide: true },
+    ),
   ];
   if (hist.labels.length)
     charts.push(
@@ -98,7 +117,10 @@ export function endpointsSection({ r, runsOf, present }: ReportContext): Block[]
   if (hist.labels.length) {
     w.h3("Latency distribution");
     w.p("Requests per latency bucket, summed over all rounds of each target.");
-    w.table(["Latency", ...present.map((t) => `${TARGET_LABEL[t]} (requests)`)], hist.labels.map((l, i) => [l, ...present.map((t) => int(hist.counts[t][i]))]));
+    w.table(
+      ["Latency", ...present.map((t) => `${TARGET_LABEL[t]} (requests)`)],
+      hist.labels.map((l, i) => [l, ...present.map((t) => int(hist.counts[t][i]))]),
+    );
   }
   return w.blocks;
 }

@@ -1,6 +1,6 @@
 /** Failed requests by class, per target, summed over the rounds. */
 import type { Target } from "../../results.ts";
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import type { ReportContext } from "../context.ts";
 import { int, pct } from "../format.ts";
 import { errorLabel, TARGET_LABEL } from "../labels.ts";
@@ -21,7 +21,9 @@ export function errorsSection({ r, runsOf, present, both }: ReportContext): Bloc
     w.p(`No request failed, for ${both ? "either target" : "this target"}, in any round.`);
     return w.blocks;
   }
-  w.p("Failed requests by class, summed over all rounds; the percentage is of all that target's requests. A user whose step fails stops there, so later steps were never sent.");
+  w.p(
+    "Failed requests by class, summed over all rounds; the percentage is of all that target's requests. A user whose step fails stops there, so later steps were never sent.",
+  );
   const cell = (t: Target, c: string) => {
     const v = errs[t][c] ?? 0;
     return v ? `${int(v)} (${pct((100 * v) / (requests[t] || 1))})` : "0";

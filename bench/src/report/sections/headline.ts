@@ -1,5 +1,5 @@
 /** Bun against Node at a glance: the flow's headline figures, their ratio, and two charts. */
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import { bar, barChart, COLOR } from "../charts.ts";
 import type { ReportContext } from "../context.ts";
 import { better, figureCells } from "../figures.ts";
@@ -34,14 +34,42 @@ export function headlineSection({ r, present, users, both, figs }: ReportContext
   // max is left to the table: one slow outlier would flatten the percentiles.
   const lat = pick(["Latency p50", "Latency p90", "Latency p95", "Latency p99"]);
   w.charts([
-    barChart("headline-throughput", "Throughput, median of rounds (req/s)", tp.map((f) => f.metric.replace("Throughput, ", "")), [
-      bar("Bun", tp.map((f) => f.bunMedian), COLOR.bun),
-      bar("Node", tp.map((f) => f.nodeMedian), COLOR.node),
-    ], "req/s"),
-    barChart("headline-latency", "Latency of all requests, p50 to p99, median of rounds (ms)", lat.map((f) => f.metric.replace("Latency ", "")), [
-      bar("Bun", lat.map((f) => f.bunMedian), COLOR.bun),
-      bar("Node", lat.map((f) => f.nodeMedian), COLOR.node),
-    ], "ms"),
+    barChart(
+      "headline-throughput",
+      "Throughput, median of rounds (req/s)",
+      tp.map((f) => f.metric.replace("Throughput, ", "")),
+      [
+        bar(
+          "Bun",
+          tp.map((f) => f.bunMedian),
+          COLOR.bun,
+        ),
+        bar(
+          "Node",
+          tp.map((f) => f.nodeMedian),
+          COLOR.node,
+        ),
+      ],
+      "req/s",
+    ),
+    barChart(
+      "headline-latency",
+      "Latency of all requests, p50 to p99, median of rounds (ms)",
+      lat.map((f) => f.metric.replace("Latency ", "")),
+      [
+        bar(
+          "Bun",
+          lat.map((f) => f.bunMedian),
+          COLOR.bun,
+        ),
+        bar(
+          "Node",
+          lat.map((f) => f.nodeMedian),
+          COLOR.node,
+        ),
+      ],
+      "ms",
+    ),
   ]);
   return w.blocks;
 }

@@ -1,6 +1,6 @@
 /** The report's title and what was measured, where, with how many replicas. */
 import type { BenchResults } from "../../results.ts";
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import type { ReportContext } from "../context.ts";
 import { int } from "../format.ts";
 import { TARGET_LABEL } from "../labels.ts";

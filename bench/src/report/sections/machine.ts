@@ -1,5 +1,5 @@
 /** The machine, the software's versions and the bench's settings. */
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import type { ReportContext } from "../context.ts";
 import { int } from "../format.ts";
 
@@ -25,7 +25,12 @@ export function machineSection({ r }: ReportContext): Block[] {
   const kv = (title: string, o: Record<string, unknown>) => {
     const entries = Object.entries(o);
     if (entries.length === 0) return;
-    w.table([title, "Value"], entries.map(([k, v]) => [`\`${k}\``, typeof v === "number" ? v.toLocaleString("en-US") : String(v)]), ["l", "l"], { compact: true });
+    w.table(
+      [title, "Value"],
+      entries.map(([k, v]) => [`\`${k}\``, typeof v === "number" ? v.toLocaleString("en-US") : String(v)]),
+      ["l", "l"],
+      { compact: true },
+    );
   };
   kv("Software", r.versions);
   kv("Setting", r.config);

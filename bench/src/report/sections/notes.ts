@@ -1,5 +1,5 @@
 /** The run's notes: how it was run, and what its figures can and cannot say. */
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import type { ReportContext } from "../context.ts";
 
 export function notesSection({ r }: ReportContext): Block[] {

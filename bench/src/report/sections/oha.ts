@@ -1,9 +1,9 @@
 /** Single endpoints under oha: throughput, latency, success and the API's CPU per request, per target. */
 import type { OhaRun } from "../../results.ts";
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import { bar, barChart, COLOR } from "../charts.ts";
 import type { ReportContext } from "../context.ts";
-import { byRound, figure, figureCells, type Figure } from "../figures.ts";
+import { byRound, type Figure, figure, figureCells } from "../figures.ts";
 import { DASH, int, ms, ratio, rps } from "../format.ts";
 import { TARGET_LABEL } from "../labels.ts";
 
@@ -27,7 +27,8 @@ export function ohaLines(oha: OhaRun[]): OhaLine[] {
     const mine = oha.filter((o) => `${o.method} ${o.endpoint}` === key);
     const b = byRound(mine.filter((o) => o.target === "bun"));
     const n = byRound(mine.filter((o) => o.target === "node"));
-    const f = (metric: string, unit: string, hib: boolean, pick: (o: OhaRun) => number) => figure(metric, unit, hib, b.map(pick), n.map(pick));
+    const f = (metric: string, unit: string, hib: boolean, pick: (o: OhaRun) => number) =>
+      figure(metric, unit, hib, b.map(pick), n.map(pick));
     return {
       endpoint: mine[0]!.endpoint,
       method: mine[0]!.method,
@@ -60,7 +61,19 @@ export function ohaSection({ r, present }: ReportContext): Block[] {
       "Figures are medians over rounds; Bun/Node is the median ratio of rounds paired in order. Success is the share of requests answered 2xx.",
   );
   w.table(
-    ["Endpoint", "Bun (req/s)", "Node (req/s)", "Bun/Node req/s", "Bun p50 (ms)", "Node p50 (ms)", "Bun p99 (ms)", "Node p99 (ms)", "Bun/Node p99", "Bun success", "Node success"],
+    [
+      "Endpoint",
+      "Bun (req/s)",
+      "Node (req/s)",
+      "Bun/Node req/s",
+      "Bun p50 (ms)",
+      "Node p50 (ms)",
+      "Bun p99 (ms)",
+      "Node p99 (ms)",
+      "Bun/Node p99",
+      "Bun success",
+      "Node success",
+    ],
     lines.map((l) => [
       `${l.method} ${l.endpoint}`,
       rps(l.rps.bunMedian),
@@ -93,7 +106,13 @@ export function ohaSection({ r, present }: ReportContext): Block[] {
       lines.map((l) => `${l.method} ${l.endpoint}`),
       present
         .filter((t) => r.oha.some((o) => o.target === t))
-        .map((t) => bar(TARGET_LABEL[t], lines.map((l) => (t === "bun" ? l.rps.bunMedian : l.rps.nodeMedian)), COLOR[t])),
+        .map((t) =>
+          bar(
+            TARGET_LABEL[t],
+            lines.map((l) => (t === "bun" ? l.rps.bunMedian : l.rps.nodeMedian)),
+            COLOR[t],
+          ),
+        ),
       "req/s",
       { wide: true },
     ),

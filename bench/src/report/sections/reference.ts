@@ -1,6 +1,6 @@
 /** The seed reports' published Python and Rust figures (other hardware), with this run's medians beside them. */
 import type { Target } from "../../results.ts";
-import { blockWriter, type Block, type ChartSpec } from "../blocks.ts";
+import { type Block, blockWriter, type ChartSpec } from "../blocks.ts";
 import { bar, barChart, COLOR } from "../charts.ts";
 import type { ReportContext } from "../context.ts";
 import { errorPct } from "../figures.ts";
@@ -31,16 +31,30 @@ export function referenceSection({ r, runsOf, present, users }: ReportContext): 
     };
   };
   const mine = present.map(ours);
-  const row = (x: (typeof mine)[number] | (typeof r.reference)[number], where: string) =>
-    [x.label, where, int(x.users), rps(x.throughput_rps), pct(x.error_pct), ms(x.p50_ms), ms(x.p99_ms), sec(x.wall_s)];
+  const row = (x: (typeof mine)[number] | (typeof r.reference)[number], where: string) => [
+    x.label,
+    where,
+    int(x.users),
+    rps(x.throughput_rps),
+    pct(x.error_pct),
+    ms(x.p50_ms),
+    ms(x.p99_ms),
+    sec(x.wall_s),
+  ];
   w.table(
     ["Source", "Measured", "Users", "Throughput (req/s)", "Errors (%)", "p50 (ms)", "p99 (ms)", "Wall time (s)"],
-    [...mine.map((x) => row(x, "here, this run")), ...r.reference.map((x) => row(x, "published by the original reports, on other hardware"))],
+    [
+      ...mine.map((x) => row(x, "here, this run")),
+      ...r.reference.map((x) => row(x, "published by the original reports, on other hardware")),
+    ],
     ["l", "l", "r", "r", "r", "r", "r", "r"],
   );
   const comparable = r.reference.filter((x) => users.includes(x.users));
   if (comparable.length && mine.length) {
-    const labels = [...mine.map((m) => m.label.split(" (")[0]!), ...comparable.map((x) => `${x.label.split(" (")[0]!.split(",")[0]} (published)`)];
+    const labels = [
+      ...mine.map((m) => m.label.split(" (")[0]!),
+      ...comparable.map((x) => `${x.label.split(" (")[0]!.split(",")[0]} (published)`),
+    ];
     const colors = [...present.map((t) => COLOR[t]), ...comparable.map((_, i) => COLOR.reference[i % COLOR.reference.length]!)];
     const rows = [...mine, ...comparable];
     const single = (id: string, title: string, unit: string, pickV: (x: (typeof rows)[number]) => number) =>
@@ -50,8 +64,22 @@ export function referenceSection({ r, runsOf, present, users }: ReportContext): 
       return c;
     };
     w.charts([
-      chart(single("reference-throughput", `Throughput at ${int(comparable[0]!.users)} users (req/s), published rows from other hardware`, "req/s", (x) => x.throughput_rps)),
-      chart(single("reference-p99", `p99 latency at ${int(comparable[0]!.users)} users (ms), published rows from other hardware`, "ms", (x) => x.p99_ms)),
+      chart(
+        single(
+          "reference-throughput",
+          `Throughput at ${int(comparable[0]!.users)} users (req/s), published rows from other hardware`,
+          "req/s",
+          (x) => x.throughput_rps,
+        ),
+      ),
+      chart(
+        single(
+          "reference-p99",
+          `p99 latency at ${int(comparable[0]!.users)} users (ms), published rows from other hardware`,
+          "ms",
+          (x) => x.p99_ms,
+        ),
+      ),
     ]);
   } else if (mine.length) w.p(`The reports published no figures for ${users.map(int).join(", ")} users, so there is no chart beside them.`);
   return w.blocks;

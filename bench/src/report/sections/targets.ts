@@ -1,5 +1,5 @@
 /** The product's targets, each exactly as the runner checked it. */
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import type { ReportContext } from "../context.ts";
 
 export function targetsSection({ r }: ReportContext): Block[] {

@@ -1,8 +1,8 @@
 /** What the machine's TCP did during the flows: handshakes dropped or answered with cookies, segments sent again. */
 import type { FlowRun } from "../../results.ts";
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import type { ReportContext } from "../context.ts";
-import { anyRound, pairedRounds, type Figure } from "../figures.ts";
+import { anyRound, type Figure, pairedRounds } from "../figures.ts";
 import { inUnit, range } from "../format.ts";
 
 /** What the machine's TCP did during the flows, for the rounds that recorded it. */
@@ -30,7 +30,13 @@ export function tcpSection({ r }: ReportContext): Block[] {
   );
   w.table(
     ["During the flow", "Bun", "Node", "Bun rounds", "Node rounds"],
-    tcp.map((f) => [`${f.metric} (${f.unit})`, inUnit(f.bunMedian, f.unit), inUnit(f.nodeMedian, f.unit), range(f.bun, f.unit), range(f.node, f.unit)]),
+    tcp.map((f) => [
+      `${f.metric} (${f.unit})`,
+      inUnit(f.bunMedian, f.unit),
+      inUnit(f.nodeMedian, f.unit),
+      range(f.bun, f.unit),
+      range(f.node, f.unit),
+    ]),
   );
   return w.blocks;
 }

@@ -1,6 +1,6 @@
 /** Part of the CPU section: the API's CPU per request as each target warmed up, and warm-up failures. */
 import type { FlowRun, WarmupRun } from "../../results.ts";
-import { blockWriter, type Block } from "../blocks.ts";
+import { type Block, blockWriter } from "../blocks.ts";
 import { helpersRecorded, warmupFigures } from "../cpu-figures.ts";
 import { figureCells } from "../figures.ts";
 import { int } from "../format.ts";
@@ -26,6 +26,9 @@ export function warmupParagraphs(warmups: WarmupRun[] | undefined, flow: FlowRun
     );
   }
   const failed = warmups.filter((x) => x.failed > 0);
-  if (failed.length) w.p(`Warm-up requests failed: ${failed.map((x) => `${TARGET_LABEL[x.target]} round ${x.round} warm-up ${x.index}: ${int(x.failed)}`).join("; ")}.`);
+  if (failed.length)
+    w.p(
+      `Warm-up requests failed: ${failed.map((x) => `${TARGET_LABEL[x.target]} round ${x.round} warm-up ${x.index}: ${int(x.failed)}`).join("; ")}.`,
+    );
   return w.blocks;
 }

@@ -114,10 +114,20 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
           if (!failure.retryable || attempt >= maxAttempts) {
             Object.assign(record, { status: "failed", finished_at: iso(now()), error: failure.message });
             if (failure.output !== undefined) record.output = failure.output;
-            return { status: "failed", error: `step "${step.name}" failed after ${attempt} attempt(s): ${failure.message}`, steps: results };
+            return {
+              status: "failed",
+              error: `step "${step.name}" failed after ${attempt} attempt(s): ${failure.message}`,
+              steps: results,
+            };
           }
           const wait = backoffMs(step.retry?.backoff_ms ?? 0, attempt, deps.random);
-          deps.log("debug", "step attempt failed; retrying", { run_id: plan.runId, step: step.name, attempt, wait_ms: wait, error: failure.message });
+          deps.log("debug", "step attempt failed; retrying", {
+            run_id: plan.runId,
+            step: step.name,
+            attempt,
+            wait_ms: wait,
+            error: failure.message,
+          });
           try {
             await deps.sleep(wait, signal);
           } catch {
@@ -133,7 +143,8 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
     // Recorded before going on only after a step that acts on the world (http), so a resumed run
     // never repeats it; delay, transform and log are cheaper to redo than to write down each time.
     const last = i === plan.steps.length - 1;
-    if (!last && step.type === "http" && !(await checkpoint(results))) return { status: "stopped", reason: "checkpoint_refused", steps: results };
+    if (!last && step.type === "http" && !(await checkpoint(results)))
+      return { status: "stopped", reason: "checkpoint_refused", steps: results };
   }
   return { status: "completed", output: lastOutput ?? null, steps: results };
 }

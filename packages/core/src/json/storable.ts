@@ -6,6 +6,7 @@ import type { FieldError } from "../errors.ts";
  * turn an unpaired surrogate in a `text` value into U+FFFD; a number beyond a double (1e309)
  * parses as Infinity and would be stored as null. Each is the client's mistake, so a 422.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what PostgreSQL cannot store in text
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s);

@@ -17,7 +17,10 @@ export interface PageRequest {
 export function startAfter(codec: CursorCodec, req: PageRequest, scope: string): Position | undefined {
   if (req.cursor === undefined || req.cursor === "") return undefined;
   const pos = codec.decode(req.cursor, scope);
-  if (!pos) throw badRequest("cursor is not valid for this list", [{ path: "/cursor", message: "cursor was not issued by this list or was altered" }]);
+  if (!pos)
+    throw badRequest("cursor is not valid for this list", [
+      { path: "/cursor", message: "cursor was not issued by this list or was altered" },
+    ]);
   return pos;
 }
 

@@ -15,6 +15,7 @@ describe("validateTrigger", () => {
   });
 
   test("unstorable strings and out-of-range numbers are errors at their paths", () => {
+    // biome-ignore lint/correctness/noPrecisionLoss: 1e309 is the out-of-range number under test
     expect(validateTrigger({ input: { a: "\u0000", b: [1e309] }, idempotency_key: "\ud800" }, limits).map((e) => e.path)).toEqual([
       "/idempotency_key",
       "/input/a",

@@ -18,9 +18,7 @@ describe("templates", () => {
   });
 
   test("interpolation inside text", () => {
-    expect(render("order {{input.order_id}} is {{steps.fetch.status}}; tags {{input.tags}}", scope)).toBe(
-      'order 42 is 200; tags ["a"]',
-    );
+    expect(render("order {{input.order_id}} is {{steps.fetch.status}}; tags {{input.tags}}", scope)).toBe('order 42 is 200; tags ["a"]');
     expect(render("x{{input.nope}}y", scope)).toBe("xy");
   });
 

@@ -36,8 +36,7 @@ export function references(text: string): Array<Reference | { error: string; raw
 export function* stringsIn(value: unknown, path: string): Generator<[string, string]> {
   if (typeof value === "string") yield [path, value];
   else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* stringsIn(value[i], `${path}/${i}`);
-  else if (value !== null && typeof value === "object")
-    for (const [k, v] of Object.entries(value)) yield* stringsIn(v, `${path}/${k}`);
+  else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) yield* stringsIn(v, `${path}/${k}`);
 }
 
 export type Scope = { input: unknown; steps: Record<string, unknown> };
@@ -63,7 +62,7 @@ function lookup(scope: Scope, ref: Reference): unknown {
 export function render(text: string, scope: Scope): unknown {
   if (WHOLE.test(text)) {
     const ref = references(text)[0];
-    return ref && "root" in ref ? lookup(scope, ref) ?? null : text;
+    return ref && "root" in ref ? (lookup(scope, ref) ?? null) : text;
   }
   return text.replace(PLACEHOLDER, (raw) => {
     const ref = references(raw)[0];

@@ -4,7 +4,12 @@ import { validateDefinition } from "./definition.ts";
 const good = {
   name: "order-sync",
   steps: [
-    { name: "fetch", type: "http", config: { method: "GET", url: "http://example.test/orders/{{input.order_id}}", timeout_ms: 2000 }, retry: { max_attempts: 3, backoff_ms: 100 } },
+    {
+      name: "fetch",
+      type: "http",
+      config: { method: "GET", url: "http://example.test/orders/{{input.order_id}}", timeout_ms: 2000 },
+      retry: { max_attempts: 3, backoff_ms: 100 },
+    },
     { name: "pause", type: "delay", config: { ms: 50 } },
     { name: "shape", type: "transform", config: { output: { id: "{{input.order_id}}", status: "{{steps.fetch.status}}" } } },
     { name: "note", type: "log", config: { message: "synced {{input.order_id}}" } },
@@ -47,7 +52,13 @@ describe("validateDefinition", () => {
   });
 
   test("placeholders may read only earlier steps", () => {
-    const def = { name: "n", steps: [{ name: "a", type: "log", config: { message: "{{steps.b.x}} {{steps.a.x}}" } }, { name: "b", type: "delay", config: { ms: 1 } }] };
+    const def = {
+      name: "n",
+      steps: [
+        { name: "a", type: "log", config: { message: "{{steps.b.x}} {{steps.a.x}}" } },
+        { name: "b", type: "delay", config: { ms: 1 } },
+      ],
+    };
     expect(validateDefinition(def).map((e) => e.message)).toEqual([
       '{{steps.b.x}} refers to step "b", which does not run before this one',
       '{{steps.a.x}} refers to step "a", which does not run before this one',
@@ -56,7 +67,9 @@ describe("validateDefinition", () => {
 
   test("step count limits", () => {
     expect(paths({ name: "n", steps: [] })).toEqual(["/steps"]);
-    expect(paths({ name: "n", steps: Array.from({ length: 51 }, (_, i) => ({ name: `s${i}`, type: "delay", config: { ms: 1 } })) })).toEqual(["/steps"]);
+    expect(
+      paths({ name: "n", steps: Array.from({ length: 51 }, (_, i) => ({ name: `s${i}`, type: "delay", config: { ms: 1 } })) }),
+    ).toEqual(["/steps"]);
   });
 
   test("configured limits, lower than the ceilings, are enforced with field paths", () => {

@@ -130,9 +130,7 @@ const configChecks: Record<StepType, (c: Record<string, unknown>, at: string) =>
     return errs;
   },
   delay(c, at) {
-    return isInt(c.ms, 0, LIMITS.maxDelayMs)
-      ? []
-      : [{ path: `${at}/ms`, message: `ms must be an integer from 0 to ${LIMITS.maxDelayMs}` }];
+    return isInt(c.ms, 0, LIMITS.maxDelayMs) ? [] : [{ path: `${at}/ms`, message: `ms must be an integer from 0 to ${LIMITS.maxDelayMs}` }];
   },
   transform(c, at) {
     return "output" in c ? [] : [{ path: `${at}/output`, message: "output is required" }];

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type LogEntry } from "kafkajs";
+import { type Admin, Kafka, type LogEntry, logLevel } from "kafkajs";
 import type { Config } from "../config/settings.ts";
 import type { Logger } from "../observability/logger.ts";
 
@@ -46,7 +46,10 @@ export async function ensureTopic(admin: Admin, topic: string, partitions: numbe
   const existing = await admin.listTopics();
   if (!existing.includes(topic)) {
     try {
-      const created = await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+      const created = await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      });
       if (created) log.info(`created topic ${topic} with ${partitions} partition(s)`);
       return;
     } catch (err) {
@@ -79,7 +82,8 @@ export async function waitForGroupCoordinator(admin: Admin, groupId: string, log
       const cause = (err as { cause?: unknown }).cause ?? err;
       const retriable = (cause as { retriable?: unknown }).retriable === true;
       if (!retriable || Date.now() >= deadline) throw err;
-      if (attempt === 1) log.info("waiting for the consumer group's coordinator", { group: groupId, reason: String((cause as Error).message) });
+      if (attempt === 1)
+        log.info("waiting for the consumer group's coordinator", { group: groupId, reason: String((cause as Error).message) });
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -1,6 +1,6 @@
-import type { Message, PartitionerArgs } from "kafkajs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Message, PartitionerArgs } from "kafkajs";
 
 /**
  * kafkajs's unexported modules that patches/kafkajs@2.2.4.patch changes, loaded from the very files

@@ -1,13 +1,20 @@
 import { describe, expect, test } from "bun:test";
+import { loadGroupMessagesPerPartition, loadRequestQueue, type RequestQueue } from "./kafkajs-internals.ts";
 import { keyHash, keyPartitioner } from "./partitioner.ts";
-import { loadGroupMessagesPerPartition, loadRequestQueue, type RequestQueue, type RequestQueueEntry } from "./kafkajs-internals.ts";
 
 const Queue = await loadRequestQueue();
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 function queue(): { q: RequestQueue; sent: number[]; checks: () => number } {
-  const q = new Queue({ maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: "t", broker: "b", logger: quiet });
+  const q = new Queue({
+    maxInFlightRequests: 1,
+    requestTimeout: 30_000,
+    enforceRequestTimeout: false,
+    clientId: "t",
+    broker: "b",
+    logger: quiet,
+  });
   const sent: number[] = [];
   let checks = 0;
   const check = q.checkPendingRequests.bind(q);
@@ -73,7 +80,10 @@ describe("kafkajs producer's grouping by partition (patched)", () => {
   });
 
   test("a message's explicit partition wins over its key", () => {
-    const pinned = [{ key: "a", value: "1", partition: 2 }, { key: "a", value: "2" }];
+    const pinned = [
+      { key: "a", value: "1", partition: 2 },
+      { key: "a", value: "2" },
+    ];
     const grouped = group({ topic: "runs", partitionMetadata, messages: pinned, partitioner });
     expect(grouped["2"]).toContain(pinned[0]!);
     expect(Object.values(grouped).flat()).toHaveLength(2);

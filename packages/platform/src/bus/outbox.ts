@@ -1,6 +1,6 @@
-import { pgArray, type Sql } from "../sql/client.ts";
 import type { Logger } from "../observability/logger.ts";
 import { errorFields } from "../observability/logger.ts";
+import { pgArray, type Sql } from "../sql/client.ts";
 import type { Publisher } from "./publisher.ts";
 
 /**

@@ -1,10 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import type { PartitionMetadata } from "kafkajs";
 import { newId } from "@wf/core/ids";
+import type { PartitionMetadata } from "kafkajs";
 import { keyHash, keyPartitioner } from "./partitioner.ts";
 
 const partitions = (n: number, leaderless: number[] = []): PartitionMetadata[] =>
-  Array.from({ length: n }, (_, i) => ({ partitionErrorCode: 0, partitionId: i, leader: leaderless.includes(i) ? -1 : 1, replicas: [1], isr: [1] }));
+  Array.from({ length: n }, (_, i) => ({
+    partitionErrorCode: 0,
+    partitionId: i,
+    leader: leaderless.includes(i) ? -1 : 1,
+    replicas: [1],
+    isr: [1],
+  }));
 
 describe("keyPartitioner", () => {
   test("a key always goes to the same partition; run ids spread evenly over the partitions", () => {

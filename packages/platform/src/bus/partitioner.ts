@@ -25,7 +25,8 @@ export const keyPartitioner: ICustomPartitioner = () => {
   return ({ partitionMetadata, message }: PartitionerArgs): number => {
     if (message.partition !== undefined && message.partition !== null) return message.partition;
     const key = message.key;
-    if (key !== undefined && key !== null) return keyHash(typeof key === "string" ? key : key.toString("latin1")) % partitionMetadata.length;
+    if (key !== undefined && key !== null)
+      return keyHash(typeof key === "string" ? key : key.toString("latin1")) % partitionMetadata.length;
     const led = partitionMetadata.filter((p) => p.leader >= 0);
     const pool = led.length > 0 ? led : partitionMetadata;
     return pool[next++ % pool.length]!.partitionId;

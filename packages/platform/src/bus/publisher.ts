@@ -1,7 +1,7 @@
 import type { Kafka, Message, Producer } from "kafkajs";
 import type { Logger } from "../observability/logger.ts";
 import { errorFields } from "../observability/logger.ts";
-import { CallTimedOut, CircuitOpen, type Breaker } from "../resilience/breaker.ts";
+import { type Breaker, CallTimedOut, CircuitOpen } from "../resilience/breaker.ts";
 import { keyPartitioner } from "./partitioner.ts";
 
 export interface OutgoingMessage {
@@ -156,7 +156,8 @@ export class Publisher {
       if (err instanceof CircuitOpen) return;
       this.stats.errors++;
       if (err instanceof CallTimedOut) return;
-      if (this.connected) this.log.warn("kafka publish failed; the outbox relay will retry", { ...errorFields(err), messages: batch.length });
+      if (this.connected)
+        this.log.warn("kafka publish failed; the outbox relay will retry", { ...errorFields(err), messages: batch.length });
       this.connected = false;
       this.scheduleReconnect();
     }

@@ -1,7 +1,7 @@
 import type Redis from "ioredis";
 import type { Config } from "../config/settings.ts";
+import { type Breaker, CircuitOpen } from "../resilience/breaker.ts";
 import { createRedis } from "./redis-client.ts";
-import { CircuitOpen, type Breaker } from "../resilience/breaker.ts";
 
 export interface CacheStats {
   hits: number;

@@ -7,10 +7,23 @@ const resolveTo = (map: Record<string, string[]>) => async (h: string) => {
 };
 
 describe("EgressPolicy", () => {
-  const policy = new EgressPolicy([], resolveTo({ "public.test": ["93.184.215.14"], "sneaky.test": ["10.1.2.3"], "v6.test": ["::ffff:127.0.0.1"] }));
+  const policy = new EgressPolicy(
+    [],
+    resolveTo({ "public.test": ["93.184.215.14"], "sneaky.test": ["10.1.2.3"], "v6.test": ["::ffff:127.0.0.1"] }),
+  );
 
   test("refuses metadata, private, loopback and link-local destinations", async () => {
-    for (const u of ["http://169.254.169.254/latest/meta-data", "http://10.0.0.1/", "http://192.168.1.1", "http://172.16.0.1", "http://127.0.0.1:8080", "http://[::1]/", "http://[fe80::1]/", "http://0.0.0.0/", "http://100.64.0.1/"])
+    for (const u of [
+      "http://169.254.169.254/latest/meta-data",
+      "http://10.0.0.1/",
+      "http://192.168.1.1",
+      "http://172.16.0.1",
+      "http://127.0.0.1:8080",
+      "http://[::1]/",
+      "http://[fe80::1]/",
+      "http://0.0.0.0/",
+      "http://100.64.0.1/",
+    ])
       expect(await policy.check(new URL(u)), u).toContain("egress policy refuses");
   });
 

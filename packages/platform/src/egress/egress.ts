@@ -1,6 +1,6 @@
-import ipaddr from "ipaddr.js";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 
 /**
  * Where http steps may connect. By default every address that is not plainly public is refused:
@@ -13,7 +13,10 @@ export class EgressPolicy {
   private readonly hosts = new Set<string>();
   private readonly ranges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> = [];
 
-  constructor(allow: readonly string[] = [], private readonly resolve = defaultResolve) {
+  constructor(
+    allow: readonly string[] = [],
+    private readonly resolve = defaultResolve,
+  ) {
     for (const entry of allow) {
       const e = entry.trim().toLowerCase();
       if (e.includes("/")) this.ranges.push(ipaddr.parseCIDR(e));
@@ -50,7 +53,8 @@ export class EgressPolicy {
       if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
       if (this.allowedAddress(addr)) continue;
       const range = addr.range();
-      if (range !== "unicast") return `destination ${host} (${a}) is ${RANGE_NAMES[range] ?? `in the ${range} range`}, which the egress policy refuses`;
+      if (range !== "unicast")
+        return `destination ${host} (${a}) is ${RANGE_NAMES[range] ?? `in the ${range} range`}, which the egress policy refuses`;
     }
     return null;
   }

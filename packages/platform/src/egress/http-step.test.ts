@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { abortableSleep, type EngineDeps, executeRun } from "@wf/core/engine";
 import type { StepResult } from "@wf/core/runs";
 import type { StepSpec } from "@wf/core/workflows";
 import { EgressPolicy } from "./egress.ts";
 import { runHttpStep } from "./http-step.ts";
-import { abortableSleep, executeRun, type EngineDeps } from "@wf/core/engine";
 
 // A real HTTP target: /flaky/<key>/<n> fails n times per key, then answers; /slow sleeps.
 const calls = new Map<string, number>();
@@ -32,8 +32,22 @@ const deps: EngineDeps = {
   log: (level, message) => logs.push([level, message]),
   random: () => 0.5,
 };
-const run = (steps: StepSpec[], input: unknown = {}, prior: StepResult[] = [], signal = new AbortController().signal, saved: StepResult[][] = []) =>
-  executeRun({ runId: "r1", steps, input, prior }, deps, async (s) => (saved.push(structuredClone(s)), true), signal);
+const run = (
+  steps: StepSpec[],
+  input: unknown = {},
+  prior: StepResult[] = [],
+  signal = new AbortController().signal,
+  saved: StepResult[][] = [],
+) =>
+  executeRun(
+    { runId: "r1", steps, input, prior },
+    deps,
+    async (s) => {
+      saved.push(structuredClone(s));
+      return true;
+    },
+    signal,
+  );
 
 describe("executeRun", () => {
   test("runs every step type in order, with templating across steps", async () => {
@@ -42,7 +56,11 @@ describe("executeRun", () => {
       [
         { name: "fetch", type: "http", config: { method: "POST", url: `${base}/echo/{{input.id}}`, body: { n: "{{input.n}}" } } },
         { name: "pause", type: "delay", config: { ms: 5 } },
-        { name: "shape", type: "transform", config: { output: { id: "{{steps.fetch.body.key}}", n: "{{steps.fetch.body.body.n}}", status: "{{steps.fetch.status}}" } } },
+        {
+          name: "shape",
+          type: "transform",
+          config: { output: { id: "{{steps.fetch.body.key}}", n: "{{steps.fetch.body.body.n}}", status: "{{steps.fetch.status}}" } },
+        },
         { name: "note", type: "log", config: { message: "done {{steps.shape.id}}" } },
       ],
       { id: "abc", n: 3 },
@@ -51,7 +69,12 @@ describe("executeRun", () => {
       saved,
     );
     expect(out.status).toBe("completed");
-    expect(out.steps.map((s) => [s.name, s.status, s.attempts])).toEqual([["fetch", "completed", 1], ["pause", "completed", 1], ["shape", "completed", 1], ["note", "completed", 1]]);
+    expect(out.steps.map((s) => [s.name, s.status, s.attempts])).toEqual([
+      ["fetch", "completed", 1],
+      ["pause", "completed", 1],
+      ["shape", "completed", 1],
+      ["note", "completed", 1],
+    ]);
     expect(out.steps[2]!.output).toEqual({ id: "abc", n: 3, status: 200 });
     expect(out.status === "completed" && out.output).toEqual({ message: "done abc", level: "info" });
     expect(logs).toContainEqual(["info", "done abc"]);
@@ -63,7 +86,9 @@ describe("executeRun", () => {
 
   test("retries with backoff until the target succeeds", async () => {
     const t0 = performance.now();
-    const out = await run([{ name: "f", type: "http", config: { method: "GET", url: `${base}/flaky/a/2` }, retry: { max_attempts: 3, backoff_ms: 20 } }]);
+    const out = await run([
+      { name: "f", type: "http", config: { method: "GET", url: `${base}/flaky/a/2` }, retry: { max_attempts: 3, backoff_ms: 20 } },
+    ]);
     expect(out.status).toBe("completed");
     expect(out.steps[0]!.attempts).toBe(3);
     expect(calls.get("/flaky/a/2")).toBe(3);
@@ -82,7 +107,14 @@ describe("executeRun", () => {
   });
 
   test("the egress policy fails the step at once, without retries", async () => {
-    const out = await run([{ name: "meta", type: "http", config: { method: "GET", url: "http://169.254.169.254/latest" }, retry: { max_attempts: 5, backoff_ms: 1 } }]);
+    const out = await run([
+      {
+        name: "meta",
+        type: "http",
+        config: { method: "GET", url: "http://169.254.169.254/latest" },
+        retry: { max_attempts: 5, backoff_ms: 1 },
+      },
+    ]);
     expect(out.status).toBe("failed");
     expect(out.steps[0]!.attempts).toBe(1);
     expect(out.steps[0]!.error).toContain("link-local");
@@ -94,7 +126,9 @@ describe("executeRun", () => {
   });
 
   test("a resumed run skips the steps already recorded as completed", async () => {
-    const prior: StepResult[] = [{ name: "first", status: "completed", attempts: 1, started_at: null, finished_at: null, output: { v: 1 } }];
+    const prior: StepResult[] = [
+      { name: "first", status: "completed", attempts: 1, started_at: null, finished_at: null, output: { v: 1 } },
+    ];
     const out = await run(
       [
         { name: "first", type: "http", config: { method: "GET", url: `${base}/once/first` } },
@@ -111,7 +145,15 @@ describe("executeRun", () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort("cancelled"), 30);
     const t0 = performance.now();
-    const out = await run([{ name: "wait", type: "delay", config: { ms: 10_000 } }, { name: "after", type: "log", config: { message: "x" } }], {}, [], ac.signal);
+    const out = await run(
+      [
+        { name: "wait", type: "delay", config: { ms: 10_000 } },
+        { name: "after", type: "log", config: { message: "x" } },
+      ],
+      {},
+      [],
+      ac.signal,
+    );
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(out).toMatchObject({ status: "stopped", reason: "cancelled" });
     expect(out.steps.map((s) => s.status)).toEqual(["cancelled"]);
@@ -119,7 +161,15 @@ describe("executeRun", () => {
 
   test("a refused checkpoint stops the run before the next step", async () => {
     const out = await executeRun(
-      { runId: "r2", input: {}, prior: [], steps: [{ name: "a", type: "http", config: { method: "GET", url: `${base}/first/a` } }, { name: "b", type: "http", config: { method: "GET", url: `${base}/never/b` } }] },
+      {
+        runId: "r2",
+        input: {},
+        prior: [],
+        steps: [
+          { name: "a", type: "http", config: { method: "GET", url: `${base}/first/a` } },
+          { name: "b", type: "http", config: { method: "GET", url: `${base}/never/b` } },
+        ],
+      },
       deps,
       async () => false,
       new AbortController().signal,

@@ -1,8 +1,7 @@
+import type { HttpStepOutput } from "@wf/core/engine";
+import { StepFailure } from "@wf/core/engine";
 import type { HttpConfig } from "@wf/core/workflows";
 import type { EgressPolicy } from "./egress.ts";
-import { StepFailure } from "@wf/core/engine";
-import type { HttpStepOutput } from "@wf/core/engine";
-
 
 export interface HttpStepLimits {
   defaultTimeoutMs: number;
@@ -36,7 +35,12 @@ async function readCapped(res: Response, cap: number): Promise<Uint8Array> {
  * policy), a capped body parsed as JSON when it says it is. A status of 400 or more is a failure,
  * so the step's retry policy applies.
  */
-export async function runHttpStep(config: HttpConfig, policy: EgressPolicy, limits: HttpStepLimits, signal: AbortSignal): Promise<HttpStepOutput> {
+export async function runHttpStep(
+  config: HttpConfig,
+  policy: EgressPolicy,
+  limits: HttpStepLimits,
+  signal: AbortSignal,
+): Promise<HttpStepOutput> {
   let url: URL;
   try {
     url = new URL(config.url);
@@ -60,7 +64,11 @@ export async function runHttpStep(config: HttpConfig, policy: EgressPolicy, limi
   } catch (err) {
     if (signal.aborted) throw err;
     const name = err instanceof Error ? err.name : "";
-    throw new StepFailure(name === "TimeoutError" ? `no response within ${timeoutMs} ms` : `request failed: ${err instanceof Error ? err.message : String(err)}`);
+    throw new StepFailure(
+      name === "TimeoutError"
+        ? `no response within ${timeoutMs} ms`
+        : `request failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const bytes = await readCapped(res, limits.maxResponseBytes);
   const text = new TextDecoder().decode(bytes);

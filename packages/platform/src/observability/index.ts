@@ -1,5 +1,5 @@
 export * from "./logger.ts";
 export * from "./metrics.ts";
 export * from "./step-tracing.ts";
-export * from "./tracing-channel.ts";
 export * from "./tracing.ts";
+export * from "./tracing-channel.ts";

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { CacheStats } from "../cache/cache.ts";
 import type { Breaker, BreakerState } from "../resilience/breaker.ts";
 
@@ -123,10 +123,15 @@ export function registerApiMetrics(registry: Registry, sources: () => ApiSources
   fromSource("outbox_relay_total", "Messages republished by the outbox relay, and failed relay passes.", "outcome", () => ({
     ...sources().relay,
   }));
-  fromSource("rate_limit_total", "Requests refused by an API key's rate limit, and limiter checks Redis could not answer (let through).", "outcome", () => {
-    const a = sources().access;
-    return { limited: a.limited, error: a.limiterErrors };
-  });
+  fromSource(
+    "rate_limit_total",
+    "Requests refused by an API key's rate limit, and limiter checks Redis could not answer (let through).",
+    "outcome",
+    () => {
+      const a = sources().access;
+      return { limited: a.limited, error: a.limiterErrors };
+    },
+  );
 
   return { httpDuration, inFlight };
 }
@@ -144,7 +149,12 @@ export function registerWorkerMetrics(registry: Registry, sources: () => WorkerS
     collect() {
       this.reset();
       const r = sources().runs;
-      for (const [status, n] of Object.entries({ completed: r.completed, failed: r.failed, cancelled: r.cancelled, handed_back: r.handedBack }))
+      for (const [status, n] of Object.entries({
+        completed: r.completed,
+        failed: r.failed,
+        cancelled: r.cancelled,
+        handed_back: r.handedBack,
+      }))
         this.inc({ status }, n);
     },
   });

@@ -1,9 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
-import { Tracing } from "./tracing.ts";
-import { executeRun, type EngineDeps } from "@wf/core/engine";
+import { type EngineDeps, executeRun, StepFailure } from "@wf/core/engine";
 import { traceSteps } from "./step-tracing.ts";
-import { StepFailure } from "@wf/core/engine";
+import { Tracing } from "./tracing.ts";
 
 describe("traceSteps", () => {
   test("one span per executed step, child of the message span, with name, type, attempts and status", async () => {
@@ -40,7 +39,14 @@ describe("traceSteps", () => {
     );
     expect(out.status).toBe("failed");
     const spans = exporter.getFinishedSpans();
-    expect(spans.map((s) => [s.name, s.attributes["workflow.step.type"], s.attributes["workflow.step.attempts"], s.attributes["workflow.step.status"]])).toEqual([
+    expect(
+      spans.map((s) => [
+        s.name,
+        s.attributes["workflow.step.type"],
+        s.attributes["workflow.step.attempts"],
+        s.attributes["workflow.step.status"],
+      ]),
+    ).toEqual([
       ["step fetch", "http", 2, "completed"],
       ["step shape", "transform", 1, "completed"],
       ["step boom", "http", 1, "failed"],

@@ -1,6 +1,6 @@
 import { SpanStatusCode } from "@opentelemetry/api";
-import type { Span, Tracing } from "./tracing.ts";
 import type { EngineDeps } from "@wf/core/engine";
+import type { Span, Tracing } from "./tracing.ts";
 
 /** One span per executed step, children of `parent` (the span of the message that asked for the run). */
 export function traceSteps(tracing: Tracing, parent: Span, runId: string): NonNullable<EngineDeps["stepStarted"]> {

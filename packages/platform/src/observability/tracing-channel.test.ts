@@ -19,15 +19,27 @@ describe("TracingChannel.hasSubscribers", () => {
 
   test("a subscriber still receives ioredis's command traces", async () => {
     ensureTracingChannelHasSubscribers();
-    const { traceCommand } = (await import("ioredis/built/tracing.js")) as { traceCommand: (fn: () => Promise<string>, ctx: () => object) => Promise<string> };
+    const { traceCommand } = (await import("ioredis/built/tracing.js")) as {
+      traceCommand: (fn: () => Promise<string>, ctx: () => object) => Promise<string>;
+    };
     const seen: string[] = [];
     const handlers = { start: () => seen.push("start"), asyncEnd: () => seen.push("asyncEnd") };
     const channel = dc.tracingChannel("ioredis:command");
-    expect(await traceCommand(() => Promise.resolve("quiet"), () => ({}))).toBe("quiet");
+    expect(
+      await traceCommand(
+        () => Promise.resolve("quiet"),
+        () => ({}),
+      ),
+    ).toBe("quiet");
     expect(seen).toEqual([]);
     channel.subscribe(handlers);
     try {
-      expect(await traceCommand(() => Promise.resolve("traced"), () => ({}))).toBe("traced");
+      expect(
+        await traceCommand(
+          () => Promise.resolve("traced"),
+          () => ({}),
+        ),
+      ).toBe("traced");
     } finally {
       channel.unsubscribe(handlers);
     }

@@ -13,7 +13,13 @@ export function ensureTracingChannelHasSubscribers(): void {
   Object.defineProperty(proto, "hasSubscribers", {
     configurable: true,
     get(this: dc.TracingChannel<object, object>) {
-      return this.start.hasSubscribers || this.end.hasSubscribers || this.asyncStart.hasSubscribers || this.asyncEnd.hasSubscribers || this.error.hasSubscribers;
+      return (
+        this.start.hasSubscribers ||
+        this.end.hasSubscribers ||
+        this.asyncStart.hasSubscribers ||
+        this.asyncEnd.hasSubscribers ||
+        this.error.hasSubscribers
+      );
     },
   });
 }

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { trace, TraceFlags } from "@opentelemetry/api";
+import { TraceFlags, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { ConfigError, loadConfig } from "../config/load.ts";
-import { contextFromHeaders, createTracing, messageHeaders, tracesUrl, Tracing, type MessageHeaders } from "./tracing.ts";
+import { contextFromHeaders, createTracing, type MessageHeaders, messageHeaders, Tracing, tracesUrl } from "./tracing.ts";
 
 const inMemory = () => {
   const exporter = new InMemorySpanExporter();
@@ -11,7 +11,8 @@ const inMemory = () => {
 };
 
 // What kafkajs hands a consumer: header values as Buffers.
-const asKafkaHeaders = (h: Record<string, string>): MessageHeaders => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Buffer.from(v)]));
+const asKafkaHeaders = (h: Record<string, string>): MessageHeaders =>
+  Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Buffer.from(v)]));
 
 describe("trace context in message headers", () => {
   test("inject then extract gives back the same trace, span and sampling, as a remote parent", () => {
@@ -63,7 +64,12 @@ describe("trace context in message headers", () => {
 
   test("no headers, or a malformed traceparent, start a new trace instead of failing", () => {
     const { tracing } = inMemory();
-    for (const headers of [undefined, {}, { traceparent: "garbage" }, { traceparent: Buffer.from("00-00000000000000000000000000000000-b7ad6b7169203331-01") }]) {
+    for (const headers of [
+      undefined,
+      {},
+      { traceparent: "garbage" },
+      { traceparent: Buffer.from("00-00000000000000000000000000000000-b7ad6b7169203331-01") },
+    ]) {
       expect(trace.getSpanContext(contextFromHeaders(headers))).toBeUndefined();
       const span = tracing.startConsumerSpan("runs", headers, {});
       expect(span.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
@@ -88,7 +94,9 @@ describe("configuration", () => {
         expect(err).toBeInstanceOf(ConfigError);
         const { problems } = err as ConfigError;
         expect(problems.length).toBe(1);
-        expect(problems[0]).toStartWith(`OTEL_EXPORTER_OTLP_ENDPOINT=${JSON.stringify(bad)} is not valid: expected a URL with scheme http: or https:`);
+        expect(problems[0]).toStartWith(
+          `OTEL_EXPORTER_OTLP_ENDPOINT=${JSON.stringify(bad)} is not valid: expected a URL with scheme http: or https:`,
+        );
       }
     }
   });

@@ -1,4 +1,15 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type Tracer } from "@opentelemetry/api";
+import { hostname } from "node:os";
+import {
+  type Attributes,
+  type Context,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  type Tracer,
+  trace,
+} from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -12,7 +23,6 @@ import {
   ATTR_SERVICE_NAME,
   ATTR_URL_PATH,
 } from "@opentelemetry/semantic-conventions";
-import { hostname } from "node:os";
 import type { Config } from "../config/settings.ts";
 
 export type { Span } from "@opentelemetry/api";
@@ -80,7 +90,11 @@ export class Tracing {
   /** An HTTP server span, child of the caller's `traceparent` when it sends one; named once routed. */
   startServerSpan(method: string, path: string, header: HeaderLookup): Span {
     const parent = propagator.extract(ROOT_CONTEXT, header, lookupGetter);
-    return this.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_PATH]: path } }, parent);
+    return this.tracer.startSpan(
+      method,
+      { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_PATH]: path } },
+      parent,
+    );
   }
 
   /** Names the span by route template (never the raw path: ids would make every name unique) and ends it. */
@@ -104,7 +118,12 @@ export class Tracing {
       `process ${topic}`,
       {
         kind: SpanKind.CONSUMER,
-        attributes: { [MESSAGING_SYSTEM]: "kafka", [MESSAGING_OPERATION_TYPE]: "process", [MESSAGING_DESTINATION_NAME]: topic, ...attributes },
+        attributes: {
+          [MESSAGING_SYSTEM]: "kafka",
+          [MESSAGING_OPERATION_TYPE]: "process",
+          [MESSAGING_DESTINATION_NAME]: topic,
+          ...attributes,
+        },
       },
       contextFromHeaders(headers),
     );

@@ -16,7 +16,11 @@ export interface Lifecycle {
  * then the listener closes (in-flight requests finish) and the pools close. Shared by the Bun API
  * and the Node reference, so both stop the same way.
  */
-export function drainOnSignals(services: Lifecycle & { health: { draining: boolean } }, drainMs: number, closeServer: () => Promise<unknown>): void {
+export function drainOnSignals(
+  services: Lifecycle & { health: { draining: boolean } },
+  drainMs: number,
+  closeServer: () => Promise<unknown>,
+): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -40,9 +44,15 @@ export function drainOnSignals(services: Lifecycle & { health: { draining: boole
 export function isPortServed(host: string, port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const socket = connect({ host, port, timeout: 1000 });
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once("error", () => resolve(false));
-    socket.once("timeout", () => (socket.destroy(), resolve(false)));
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 

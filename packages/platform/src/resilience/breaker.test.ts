@@ -12,7 +12,12 @@ describe("Breaker", () => {
     for (let i = 0; i < 3; i++) await expect(b.run(down)).rejects.toBeInstanceOf(Outage);
     expect(b.state).toBe("open");
     let called = false;
-    const err = await b.run(async () => ((called = true), "x")).catch((e: unknown) => e);
+    const err = await b
+      .run(async () => {
+        called = true;
+        return "x";
+      })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CircuitOpen);
     expect((err as CircuitOpen).retryAfterMs).toBeGreaterThan(0);
     expect(called).toBe(false);

@@ -1,5 +1,5 @@
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, IsolatedCircuitError } from "cockatiel";
 import type { Dependency } from "@wf/core/errors";
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, IsolatedCircuitError } from "cockatiel";
 import type { Logger } from "../observability/logger.ts";
 import { Deadline } from "./deadline.ts";
 

@@ -53,7 +53,10 @@ export class Deadline {
     this.timer = undefined;
     const now = performance.now();
     for (const entry of this.pending) {
-      if (entry.due > now) return this.arm(entry.due - now);
+      if (entry.due > now) {
+        this.arm(entry.due - now);
+        return;
+      }
       this.pending.delete(entry);
       entry.expire();
     }

@@ -1,5 +1,5 @@
 import { unavailable } from "@wf/core/errors";
-import { Breaker, CallTimedOut, CircuitOpen } from "./breaker.ts";
+import { type Breaker, CallTimedOut, CircuitOpen } from "./breaker.ts";
 
 const NAMES = { postgres: "PostgreSQL", redis: "Redis", kafka: "Kafka" } as const;
 

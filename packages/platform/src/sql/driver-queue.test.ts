@@ -17,7 +17,10 @@ const { default: Queue } = (await import(join(driverDir, "queue.js"))) as { defa
 /** A deterministic sequence, so a failure can be replayed. */
 function prng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 describe("postgres.js pool queue (patched)", () => {

@@ -47,7 +47,7 @@ export class StatementBatcher<I, O> {
   private async store(batch: Waiting<I, O>[]): Promise<void> {
     try {
       const results = await this.write(batch.map((w) => w.item));
-      batch.forEach((w, i) => w.resolve(results[i] as O));
+      for (const [i, w] of batch.entries()) w.resolve(results[i] as O);
     } catch (err) {
       // Through a guarded store an outage arrives as `unavailable`; straight from the driver (the
       // worker's execution store) as the driver's own error. Either way no row could be written.

@@ -22,7 +22,10 @@ export class ApiKeys {
 
   async start(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh().catch((err) => this.log.warn("could not reload API keys", errorFields(err))), this.refreshMs);
+    this.timer = setInterval(
+      () => void this.refresh().catch((err) => this.log.warn("could not reload API keys", errorFields(err))),
+      this.refreshMs,
+    );
     this.timer.unref?.();
   }
 

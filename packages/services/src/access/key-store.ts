@@ -41,7 +41,9 @@ export class KeyStore {
 
   /** The digests of the keys that are not revoked, by key id. */
   async active(): Promise<Map<string, Buffer>> {
-    const rows = await this.sql<{ id: string; key_hash: Buffer }[]>`SELECT id::text, key_hash FROM api_keys WHERE revoked_at IS NULL LIMIT ${MAX_KEYS}`;
+    const rows = await this.sql<
+      { id: string; key_hash: Buffer }[]
+    >`SELECT id::text, key_hash FROM api_keys WHERE revoked_at IS NULL LIMIT ${MAX_KEYS}`;
     return new Map(rows.map((r) => [r.id, Buffer.from(r.key_hash)]));
   }
 }

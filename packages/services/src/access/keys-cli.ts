@@ -1,7 +1,6 @@
-import { loadConfigOrExit } from "@wf/platform/config";
 import { DomainError } from "@wf/core/errors";
-import { createSql } from "@wf/platform/sql";
-import { migrate } from "@wf/platform/sql";
+import { loadConfigOrExit } from "@wf/platform/config";
+import { createSql, migrate } from "@wf/platform/sql";
 import { KeyStore } from "./key-store.ts";
 
 const USAGE = `usage: bun run keys create <name>   print a new API key (shown once; only its SHA-256 is stored)
@@ -27,7 +26,9 @@ try {
     console.log(`revoked ${JSON.stringify(k.name)} at ${k.revoked_at?.toISOString()}`);
   } else if (command === "list") {
     for (const k of await store.list())
-      console.log(`${k.name}\t${k.id}\tcreated ${k.created_at.toISOString()}\t${k.revoked_at ? `revoked ${k.revoked_at.toISOString()}` : "active"}`);
+      console.log(
+        `${k.name}\t${k.id}\tcreated ${k.created_at.toISOString()}\t${k.revoked_at ? `revoked ${k.revoked_at.toISOString()}` : "active"}`,
+      );
   } else {
     console.error(USAGE);
     process.exitCode = 2;

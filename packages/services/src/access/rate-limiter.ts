@@ -1,6 +1,6 @@
-import type Redis from "ioredis";
-import type { Config } from "@wf/platform/config";
 import { createRedis } from "@wf/platform/cache";
+import type { Config } from "@wf/platform/config";
+import type Redis from "ioredis";
 
 // A token bucket per key, refilled continuously at `rate` per second up to `burst`; atomic in
 // Redis, so every replica shares one budget per key. Returns {allowed, ms until one token}.

@@ -1,9 +1,9 @@
+import { encodeRunMessage } from "@wf/core/runs";
 import type { Publisher } from "@wf/platform/bus";
 import type { Logger } from "@wf/platform/observability";
 import { errorFields } from "@wf/platform/observability";
 import type { Sql } from "@wf/platform/sql";
 import { pgArray } from "@wf/platform/sql";
-import { encodeRunMessage } from "@wf/core/runs";
 
 const LOCK_KEY = 727_002;
 

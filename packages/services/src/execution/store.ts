@@ -1,12 +1,13 @@
-import type { Sql } from "@wf/platform/sql";
-import { pgArray } from "@wf/platform/sql";
-import { StatementBatcher } from "@wf/platform/sql";
-import type { StepSpec } from "@wf/core/workflows";
 import type { RunRow, RunStatus, StepResult } from "@wf/core/runs";
+import type { StepSpec } from "@wf/core/workflows";
+import type { Sql } from "@wf/platform/sql";
+import { pgArray, StatementBatcher } from "@wf/platform/sql";
 import { RUN_COLUMNS } from "../runs/store.ts";
 
 // Qualified: the terminal write joins a recordset whose columns share the runs' names.
-const RETURNED_RUN = RUN_COLUMNS.split(", ").map((c) => `runs.${c}`).join(", ");
+const RETURNED_RUN = RUN_COLUMNS.split(", ")
+  .map((c) => `runs.${c}`)
+  .join(", ");
 
 export interface ClaimedRun {
   id: string;
@@ -95,7 +96,13 @@ export class ExecutionStore {
    * The one terminal write of a run this worker owns: the run as stored, so the caller can cache
    * it; undefined if it was cancelled or taken over first.
    */
-  finish(id: string, status: "completed" | "failed", steps: StepResult[], output: unknown, error: string | null): Promise<RunRow | undefined> {
+  finish(
+    id: string,
+    status: "completed" | "failed",
+    steps: StepResult[],
+    output: unknown,
+    error: string | null,
+  ): Promise<RunRow | undefined> {
     return this.finishes.submit({ id: id.toLowerCase(), status, steps, output: output ?? null, error });
   }
 

@@ -1,16 +1,13 @@
-import { cacheKeys, type Cache } from "@wf/platform/cache";
-import type { OutboxAcks } from "@wf/platform/bus";
-import type { Publisher } from "@wf/platform/bus";
 import { conflict, invalid, notFound } from "@wf/core/errors";
 import { isUuid, newId } from "@wf/core/ids";
 import type { CursorCodec } from "@wf/core/pagination";
-import { SingleFlight } from "@wf/core/pagination";
+import { PAGE_LIMIT, type Page, type PageRequest, SingleFlight, startAfter, toPage } from "@wf/core/pagination";
+import { type Run, type RunRow, type RunStatus, type TriggerLimits, toRun, validateTrigger } from "@wf/core/runs";
+import type { OutboxAcks, Publisher } from "@wf/platform/bus";
+import { type Cache, cacheKeys } from "@wf/platform/cache";
 import { StatementBatcher } from "@wf/platform/sql";
-import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "@wf/core/pagination";
-import { toRun, type Run, type RunRow, type RunStatus } from "@wf/core/runs";
 import { cacheRun } from "./run-cache.ts";
 import type { InsertedRun, NewRun, RunStore } from "./store.ts";
-import { validateTrigger, type TriggerLimits } from "@wf/core/runs";
 
 export interface TriggerRequest {
   workflow_id: string;

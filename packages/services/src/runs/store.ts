@@ -1,6 +1,6 @@
-import type { Sql } from "@wf/platform/sql";
 import type { Position } from "@wf/core/pagination";
 import type { RunRow, RunStatus } from "@wf/core/runs";
+import type { Sql } from "@wf/platform/sql";
 
 /** The columns a RunRow is read from (the worker returns them from its terminal write too). */
 export const RUN_COLUMNS =

@@ -1,13 +1,19 @@
-import { cacheKeys, type Cache } from "@wf/platform/cache";
 import { invalid, notFound } from "@wf/core/errors";
 import { isUuid, newId } from "@wf/core/ids";
 import type { CursorCodec } from "@wf/core/pagination";
-import { SingleFlight } from "@wf/core/pagination";
+import { PAGE_LIMIT, type Page, type PageRequest, SingleFlight, startAfter, toPage } from "@wf/core/pagination";
+import {
+  type DefinitionLimits,
+  toWorkflow,
+  validateDefinition,
+  type Workflow,
+  type WorkflowDefinition,
+  type WorkflowInput,
+  type WorkflowRow,
+} from "@wf/core/workflows";
+import { type Cache, cacheKeys } from "@wf/platform/cache";
 import { StatementBatcher } from "@wf/platform/sql";
-import { PAGE_LIMIT, startAfter, toPage, type Page, type PageRequest } from "@wf/core/pagination";
-import { validateDefinition, type DefinitionLimits, type WorkflowDefinition, type WorkflowInput } from "@wf/core/workflows";
 import type { WorkflowStore } from "./store.ts";
-import { toWorkflow, type Workflow, type WorkflowRow } from "@wf/core/workflows";
 
 const SCOPE = "workflows";
 
@@ -71,7 +77,9 @@ export class WorkflowService {
   async list(req: PageRequest): Promise<Page<Workflow>> {
     const limit = req.limit ?? PAGE_LIMIT.default;
     const after = startAfter(this.cursors, req, SCOPE);
-    return this.pages.run(`${limit}:${req.cursor ?? ""}`, async () => toPage(await this.store.list(limit, after), limit, this.cursors, SCOPE, toWorkflow));
+    return this.pages.run(`${limit}:${req.cursor ?? ""}`, async () =>
+      toPage(await this.store.list(limit, after), limit, this.cursors, SCOPE, toWorkflow),
+    );
   }
 
   async replace(id: string, input: WorkflowInput): Promise<Workflow> {

@@ -1,7 +1,6 @@
-import type { Sql } from "@wf/platform/sql";
 import type { Position } from "@wf/core/pagination";
-import type { WorkflowDefinition } from "@wf/core/workflows";
-import type { WorkflowRow } from "@wf/core/workflows";
+import type { WorkflowDefinition, WorkflowRow } from "@wf/core/workflows";
+import type { Sql } from "@wf/platform/sql";
 
 const COLUMNS = "id, name, description, steps, version, created_at, updated_at";
 

@@ -1,0 +1,104 @@
+// `bun run deps`: the package boundaries, checked in CI. Paths are the real files that imports of
+// the workspace packages (`@wf/core/...`) resolve to.
+const IO_MODULES = "^(node:)?(fs|net|dns|http|https|http2|child_process|dgram|tls|cluster|worker_threads)(/|$)";
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "An import cycle makes modules load half-initialised and hides which one is the lower layer.",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "core-imports-no-platform",
+      severity: "error",
+      comment: "The core does no I/O: it may not import the adapters, the services or any process.",
+      from: { path: "^packages/core/" },
+      to: { path: "^(packages/(platform|services|contract|http)|api|worker|reference|bench|tests)/" },
+    },
+    {
+      name: "core-does-no-io",
+      severity: "error",
+      comment: "No drivers, servers, file or network access in the core; `uuid` and crypto are computation.",
+      from: { path: "^packages/core/" },
+      to: {
+        dependencyTypes: ["npm", "npm-dev", "npm-optional", "npm-peer", "npm-no-pkg", "npm-unknown", "core"],
+        pathNot: ["(^|/)node_modules/uuid/", "^(node:)?crypto$", "^bun:test$"],
+      },
+    },
+    {
+      name: "core-node-io",
+      severity: "error",
+      comment: "Node's I/O modules stay out of the core.",
+      from: { path: "^packages/core/" },
+      to: { dependencyTypes: ["core"], path: IO_MODULES },
+    },
+    {
+      name: "platform-imports-no-application",
+      severity: "error",
+      comment: "Adapters know the core, never the services or the processes built on them.",
+      from: { path: "^packages/platform/" },
+      to: { path: "^(packages/(services|contract|http)|api|worker|reference|bench|tests)/" },
+    },
+    {
+      name: "services-import-no-process",
+      severity: "error",
+      comment: "The services are composed by the processes, not the other way round.",
+      from: { path: "^packages/services/" },
+      to: { path: "^(packages/(contract|http)|api|worker|reference|bench|tests)/" },
+    },
+    {
+      name: "contract-is-schemas-only",
+      severity: "error",
+      comment: "The contract's schemas build on the core's rules and constants only.",
+      from: { path: "^packages/contract/" },
+      to: { path: "^(packages/(platform|services|http)|api|worker|reference|bench|tests)/" },
+    },
+    {
+      name: "worker-builds-no-api-service",
+      severity: "error",
+      comment: "A worker executes runs: the API's services, loops and HTTP code are not its to build.",
+      from: { path: "^worker/" },
+      to: {
+        path: ["^api/", "^packages/services/src/(workflows|access|runs/service|api-services)", "^packages/(contract|http)/", "^reference/"],
+      },
+    },
+    {
+      name: "api-imports-no-worker",
+      severity: "error",
+      comment: "The API and the worker are separate processes; the API does not execute runs.",
+      from: { path: "^(api|reference)/" },
+      to: { path: ["^worker/", "^packages/services/src/execution/"] },
+    },
+    {
+      name: "not-to-tests",
+      severity: "error",
+      comment: "Product code does not import test code.",
+      from: { path: "^(packages|api|worker|reference)/", pathNot: "\\.test\\.ts$" },
+      to: { path: ["\\.test\\.ts$", "^tests/"] },
+    },
+    {
+      name: "not-to-unresolvable",
+      severity: "error",
+      comment: "An import that resolves to nothing fails at run time.",
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "(^|/)(node_modules|dist)/" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "bun", "node", "default"],
+      extensions: [".ts", ".js", ".json"],
+      mainFields: ["module", "main", "types"],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
