@@ -67,6 +67,16 @@ module.exports = {
       },
     },
     {
+      name: "worker-loads-no-api-service",
+      severity: "error",
+      comment: "Not even through an index: what a worker process loads, directly or not, holds no API service.",
+      from: { path: "^worker/src/(main|process)\\.ts$" },
+      to: {
+        path: "^(api/|packages/(contract|http)/|packages/services/src/(workflows/|access/|api-services|runs/(service|store|index)\\.ts))",
+        reachable: true,
+      },
+    },
+    {
       name: "api-imports-no-worker",
       severity: "error",
       comment: "The API and the worker are separate processes; the API does not execute runs.",

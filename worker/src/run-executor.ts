@@ -5,8 +5,7 @@ import type { Config } from "@wf/platform/config";
 import { EgressPolicy, runHttpStep } from "@wf/platform/egress";
 import type { Span, Tracing } from "@wf/platform/observability";
 import { errorFields, type Logger, traceSteps } from "@wf/platform/observability";
-import type { ExecutionStore } from "@wf/services/execution";
-import { cacheRun } from "@wf/services/runs";
+import { cacheRun, type ExecutionStore } from "@wf/services/execution";
 import type { RunWatch } from "./run-watch.ts";
 
 /** What became of one message: `done` may be committed; `handed_back` must be delivered again. */

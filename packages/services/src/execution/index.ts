@@ -1,2 +1,4 @@
+// The worker writes a finished run's cached copy as the API reads it.
+export { cacheRun } from "../runs/stored.ts";
 export * from "./reconciler.ts";
 export * from "./store.ts";

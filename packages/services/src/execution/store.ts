@@ -2,7 +2,7 @@ import type { RunRow, RunStatus, StepResult } from "@wf/core/runs";
 import type { StepSpec } from "@wf/core/workflows";
 import type { Sql } from "@wf/platform/sql";
 import { pgArray, StatementBatcher } from "@wf/platform/sql";
-import { RUN_COLUMNS } from "../runs/store.ts";
+import { RUN_COLUMNS } from "../runs/stored.ts";
 
 // Qualified: the terminal write joins a recordset whose columns share the runs' names.
 const RETURNED_RUN = RUN_COLUMNS.split(", ")

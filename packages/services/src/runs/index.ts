@@ -1,3 +1,3 @@
-export * from "./run-cache.ts";
 export * from "./service.ts";
 export * from "./store.ts";
+export * from "./stored.ts";

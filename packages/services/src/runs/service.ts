@@ -6,8 +6,8 @@ import { type Run, type RunRow, type RunStatus, type TriggerLimits, toRun, valid
 import type { OutboxAcks, Publisher } from "@wf/platform/bus";
 import { type Cache, cacheKeys } from "@wf/platform/cache";
 import { StatementBatcher } from "@wf/platform/sql";
-import { cacheRun } from "./run-cache.ts";
 import type { InsertedRun, NewRun, RunStore } from "./store.ts";
+import { cacheRun } from "./stored.ts";
 
 export interface TriggerRequest {
   workflow_id: string;

@@ -1,10 +1,7 @@
 import type { Position } from "@wf/core/pagination";
 import type { RunRow, RunStatus } from "@wf/core/runs";
 import type { Sql } from "@wf/platform/sql";
-
-/** The columns a RunRow is read from (the worker returns them from its terminal write too). */
-export const RUN_COLUMNS =
-  "id, workflow_id, workflow_version, status, input, output, error, steps, idempotency_key, created_at, started_at, finished_at";
+import { RUN_COLUMNS } from "./stored.ts";
 
 export interface NewRun {
   id: string;
