@@ -57,11 +57,25 @@ export async function ensureTopic(admin: Admin, topic: string, partitions: numbe
       if (!(await admin.listTopics()).includes(topic)) throw err;
     }
   }
-  const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-  const have = meta.topics[0]?.partitions.length ?? 0;
+  const have = await partitionsWithLeaders(admin, topic);
   if (have < partitions) {
     await admin.createPartitions({ topicPartitions: [{ topic, count: partitions }] });
     log.info(`grew topic ${topic} from ${have} to ${partitions} partition(s)`);
+  }
+}
+
+/**
+ * The topic's partition count once each has a leader. A topic another process has just created is
+ * listed before its partitions are served, and a metadata request naming it then fails ("does not
+ * host this topic-partition"), so this reads every topic's metadata and waits for this one.
+ */
+async function partitionsWithLeaders(admin: Admin, topic: string, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = (await admin.fetchTopicMetadata()).topics.find((t) => t.name === topic);
+    if (found && found.partitions.length > 0 && found.partitions.every((p) => p.leader >= 0)) return found.partitions.length;
+    if (Date.now() > deadline) throw new Error(`topic ${topic} has no leader for every partition after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -62,7 +62,7 @@ export async function startOrExit(services: Lifecycle, also: () => Promise<unkno
     await services.start();
     await also();
   } catch (err) {
-    services.log.error("start-up failed", errorFields(err));
+    services.log.error("start-up failed", { ...errorFields(err), stack: (err as Error).stack });
     await services.close().catch(() => {});
     process.exit(1);
   }
