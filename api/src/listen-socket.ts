@@ -3,11 +3,8 @@
  * then the option set to 1), and has no setting for either. Deferred, a connection stays in the
  * kernel's SYN queue until its first request arrives, and that queue is as long as the backlog. So
  * when thousands of users connect at once, the queue overflows and the kernel answers with SYN
- * cookies. The connections work, but a cookie keeps only a coarse segment size: on loopback,
- * 1,460 bytes instead of 65,483. Measured at 10,000 users (bench:10k, this repository's machine):
- * 8,974 of 10,000 handshakes got cookies, the 14.6 KB runs page left in ten segments instead of
- * one, hundreds to thousands of segments were sent again, and the API spent 23-27 µs of kernel time
- * per request against the Node reference's 17-20 µs (medians of runs).
+ * cookies. The connections work, but a cookie keeps only a coarse segment size, so large responses
+ * leave in many small segments (measured: "The listen queue" in bench/FINDINGS.md).
  *
  * So, after Bun has listened, this finds the replica's own listening socket and, through libc,
  * lists it again with HTTP_LISTEN_BACKLOG and turns the deferral off: the socket then behaves as

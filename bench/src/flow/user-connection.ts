@@ -1,8 +1,8 @@
 import type { Socket } from "bun";
 
-export interface Answer {
+export interface UserResponse {
   status: number;
-  /** Raw bytes: a load generator decodes only the answers it needs. */
+  /** Raw bytes: a load generator decodes only the responses it needs. */
   body: Buffer;
 }
 
@@ -12,7 +12,7 @@ export class ConnectionError extends Error {}
 const CRLF2 = Buffer.from("\r\n\r\n");
 
 interface InFlight {
-  resolve: (a: Answer) => void;
+  resolve: (a: UserResponse) => void;
   reject: (e: Error) => void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -25,7 +25,7 @@ interface InFlight {
  * servers' accept queues (Bun.serve listens with a fixed backlog of 512): the SYNs dropped there
  * were retransmitted a second later, which put about a second of the load generator's own
  * making into most requests. undici, which could hold the connections, is replaced in Bun by a
- * stub. One request at a time per connection (no pipelining), answers with content-length or
+ * stub. One request at a time per connection (no pipelining), responses with content-length or
  * chunked bodies; `connection: close` from the server makes the next request reconnect.
  */
 export class UserConnection {
@@ -45,7 +45,7 @@ export class UserConnection {
     headers: Record<string, string>,
     body: string | undefined,
     timeoutMs: number,
-  ): Promise<Answer> {
+  ): Promise<UserResponse> {
     if (this.inflight) throw new Error("one request at a time per connection");
     const deadline = Date.now() + timeoutMs;
     const socket = this.socket ?? (await this.connect(timeoutMs));
@@ -54,7 +54,7 @@ export class UserConnection {
     for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
     if (payload) head += `content-length: ${payload.length}\r\n`;
     const bytes = payload ? Buffer.concat([Buffer.from(`${head}\r\n`), payload]) : Buffer.from(`${head}\r\n`);
-    return new Promise<Answer>((resolve, reject) => {
+    return new Promise<UserResponse>((resolve, reject) => {
       const timer = setTimeout(() => this.fail(new ConnectionError("request timed out")), Math.max(1, deadline - Date.now()));
       this.inflight = { resolve, reject, timer };
       this.write(socket, bytes);
@@ -88,7 +88,7 @@ export class UserConnection {
           conn.unsent = undefined;
           if (rest && s === conn.socket) conn.write(s, rest);
         },
-        // A socket this connection already let go of (answer with `connection: close`) is no news.
+        // A socket this connection already let go of (a response with `connection: close`) is no news.
         close(s) {
           if (s === conn.socket) conn.fail(new ConnectionError("connection reset: closed by the server"));
         },
@@ -128,7 +128,7 @@ export class UserConnection {
     f.reject(err);
   }
 
-  /** Completes the request in flight once its whole answer is in the buffer. */
+  /** Completes the request in flight once its whole response is in the buffer. */
   private parse(): void {
     const f = this.inflight;
     if (!f) return;
@@ -169,7 +169,7 @@ export class UserConnection {
   }
 }
 
-/** The body of a chunked answer starting at `from`, or undefined while it is incomplete. */
+/** The body of a chunked response starting at `from`, or undefined while it is incomplete. */
 function dechunk(buf: Buffer, from: number): Buffer | undefined {
   const parts: Buffer[] = [];
   let at = from;
@@ -177,7 +177,7 @@ function dechunk(buf: Buffer, from: number): Buffer | undefined {
     const eol = buf.indexOf("\r\n", at);
     if (eol < 0) return undefined;
     const size = parseInt(buf.toString("latin1", at, eol), 16);
-    if (Number.isNaN(size)) throw new ConnectionError("malformed chunked answer");
+    if (Number.isNaN(size)) throw new ConnectionError("malformed chunked response");
     const data = eol + 2;
     if (size === 0) return buf.length >= data + 2 ? Buffer.concat(parts) : undefined; // no trailers
     if (buf.length < data + size + 2) return undefined;

@@ -1,11 +1,10 @@
 const texts = new WeakMap<object, string>();
 
 /**
- * The JSON text of an answer many requests share: a list page that the domain's SingleFlight hands
- * to every request that asked while its query ran. Serialized once per page, not once per request:
- * a 50-run page is ~22 KB, and serializing it per request was 8 % of an API replica's CPU in the
- * 10k flow, where thousands of users ask for the same first page at once. A value must not change
- * after it was first serialized (pages are built once and never touched).
+ * The JSON text of a response many requests share: a list page that the core's SingleFlight hands
+ * to every request that asked while its query ran, serialized once per page, not once per request
+ * (cost: "Figures behind code comments" in bench/FINDINGS.md). A value must not change after it
+ * was first serialized (pages are built once and never touched).
  */
 export function sharedJson(value: object): string {
   let text = texts.get(value);

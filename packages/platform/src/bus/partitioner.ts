@@ -16,9 +16,8 @@ export function keyHash(key: string): number {
  * without a key, round robin over the partitions that have a leader.
  *
  * kafkajs's default hashes keys with a Java-compatible murmur2 that allocates a 64-bit `Long`
- * object per arithmetic step: under trigger load kafkajs took 28 % of the API's sampled CPU, 8 %
- * of it in that hash. Only this service produces to its topics, so nothing needs the Java
- * client's choice of partition.
+ * object per arithmetic step (its cost: bench/FINDINGS.md). Only this service produces to its
+ * topics, so nothing needs the Java client's choice of partition.
  */
 export const keyPartitioner: ICustomPartitioner = () => {
   let next = 0;
