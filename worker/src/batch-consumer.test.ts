@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLogger, type Config } from "@wf/domain";
-import { createKafka, waitForGroupCoordinator } from "@wf/domain/bus/kafka";
-import { Publisher } from "@wf/domain/bus/publisher";
-import { Cache } from "@wf/domain/cache/cache";
-import { newId } from "@wf/domain/ids";
-import { ExecutionStore } from "@wf/domain/runs/execution-store";
-import { encodeRunMessage } from "@wf/domain/runs/run";
-import { RunStore } from "@wf/domain/runs/store";
-import { createSql, type Sql } from "@wf/domain/sql/client";
-import type { StepSpec } from "@wf/domain/workflows/definition";
+import { newId } from "@wf/core/ids";
+import { encodeRunMessage } from "@wf/core/runs";
+import type { StepSpec } from "@wf/core/workflows";
+import { createKafka, Publisher, waitForGroupCoordinator } from "@wf/platform/bus";
+import { Cache } from "@wf/platform/cache";
+import type { Config } from "@wf/platform/config";
+import { createLogger } from "@wf/platform/observability";
+import { createSql, type Sql } from "@wf/platform/sql";
+import { ExecutionStore } from "@wf/services/execution";
+import { RunStore } from "@wf/services/runs";
 import type { Admin, Kafka, Producer } from "kafkajs";
 import { BatchConsumer } from "./batch-consumer.ts";
 import { RunExecutor } from "./run-executor.ts";
@@ -98,7 +98,11 @@ async function startWorker(config: Config): Promise<TestWorker> {
     stop: (graceMs) =>
       (stopped ??= (async () => {
         try {
-          await consumer.stop(graceMs, () => watch.size, () => watch.abortAll("shutdown"));
+          await consumer.stop(
+            graceMs,
+            () => watch.size,
+            () => watch.abortAll("shutdown"),
+          );
         } finally {
           watch.stop();
           consumers.delete(w);
@@ -196,8 +200,18 @@ describe("BatchConsumer", () => {
     // key, value, the reason it is refused, its offset
     const poison: Array<[string, string, string, string]> = [
       ["not-json", "{ not json", "bad message: message value is not JSON", "0"],
-      ["bad-id", JSON.stringify({ run_id: "nope", workflow_id: newId(), workflow_version: 1 }), "bad message: run_id is missing or not a UUID", "1"],
-      [unknownRun, encodeRunMessage({ run_id: unknownRun, workflow_id: newId(), workflow_version: 1 }), `run ${unknownRun} does not exist`, "2"],
+      [
+        "bad-id",
+        JSON.stringify({ run_id: "nope", workflow_id: newId(), workflow_version: 1 }),
+        "bad message: run_id is missing or not a UUID",
+        "1",
+      ],
+      [
+        unknownRun,
+        encodeRunMessage({ run_id: unknownRun, workflow_id: newId(), workflow_version: 1 }),
+        `run ${unknownRun} does not exist`,
+        "2",
+      ],
     ];
     await producer.send({ topic: config.runsTopic, acks: -1, messages: poison.map(([key, value]) => ({ key, value, partition: 0 })) });
     const [good] = await sendRuns(config, transform, [{ k: "after the poison" }]);
@@ -246,10 +260,15 @@ describe("BatchConsumer", () => {
     const config = await newTopic(1);
     const w = await startWorker(config);
     try {
-      await waitFor("the consumer to join its group", async () => {
-        const [g] = (await admin.describeGroups([config.workerGroupId])).groups;
-        return g?.state === "Stable" && g.members.length === 1;
-      }, 60_000, 200);
+      await waitFor(
+        "the consumer to join its group",
+        async () => {
+          const [g] = (await admin.describeGroups([config.workerGroupId])).groups;
+          return g?.state === "Stable" && g.members.length === 1;
+        },
+        60_000,
+        200,
+      );
       // A run whose owner died a moment ago: its lease, shorter than ours, is waited out before a claim.
       const id = await insertRun(sql, config.runsTopic, {
         status: "running",
@@ -259,7 +278,11 @@ describe("BatchConsumer", () => {
         leaseOwner: "a-dead-worker",
         leaseExpiresInMs: config.runLeaseMs - 200,
       });
-      await producer.send({ topic: config.runsTopic, acks: -1, messages: [{ key: id, value: encodeRunMessage({ run_id: id, workflow_id: newId(), workflow_version: 1 }), partition: 0 }] });
+      await producer.send({
+        topic: config.runsTopic,
+        acks: -1,
+        messages: [{ key: id, value: encodeRunMessage({ run_id: id, workflow_id: newId(), workflow_version: 1 }), partition: 0 }],
+      });
       await waitFor("the message to be fetched", async () => w.consumer.lag.has(`${config.runsTopic}/0`), 60_000);
       // Nothing is in flight (the run is not claimed yet): no grace is waited for, the lease wait is cut short.
       await w.stop(60_000);

@@ -1,16 +1,25 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Config } from "@wf/domain";
-import { Cache, cacheKeys } from "@wf/domain/cache/cache";
-import { createRedis } from "@wf/domain/cache/redis-client";
-import { newId } from "@wf/domain/ids";
-import { ExecutionStore } from "@wf/domain/runs/execution-store";
-import { toRun, type StepResult } from "@wf/domain/runs/run";
-import { RunStore } from "@wf/domain/runs/store";
-import { createSql, type Sql } from "@wf/domain/sql/client";
-import type { StepSpec } from "@wf/domain/workflows/definition";
+import { newId } from "@wf/core/ids";
+import { type StepResult, toRun } from "@wf/core/runs";
+import type { StepSpec } from "@wf/core/workflows";
+import { Cache, cacheKeys, createRedis } from "@wf/platform/cache";
+import type { Config } from "@wf/platform/config";
+import { createSql, type Sql } from "@wf/platform/sql";
+import { ExecutionStore } from "@wf/services/execution";
+import { RunStore } from "@wf/services/runs";
 import { RunExecutor, UnknownRun } from "./run-executor.ts";
 import { RunWatch } from "./run-watch.ts";
-import { deleteRuns, insertRun, migrated, recordingLogger, runState, testConfig, unique, waitFor, type StoredRun } from "./testing/stack.ts";
+import {
+  deleteRuns,
+  insertRun,
+  migrated,
+  recordingLogger,
+  runState,
+  type StoredRun,
+  testConfig,
+  unique,
+  waitFor,
+} from "./testing/stack.ts";
 
 // RunExecutor against the real PostgreSQL (through PgBouncer) and Redis, with a RunWatch polling
 // for cancellations and renewing leases as in a worker process. The http steps call a real server
@@ -41,7 +50,13 @@ let watch: RunWatch;
 const never = new AbortController().signal;
 
 beforeAll(async () => {
-  config = testConfig({ egressAllow: ["127.0.0.1"], runLeaseMs: LEASE_MS, cancelPollMs: 50, runCacheTtlS: CACHE_TTL_S, runTimeoutMs: 600_000 });
+  config = testConfig({
+    egressAllow: ["127.0.0.1"],
+    runLeaseMs: LEASE_MS,
+    cancelPollMs: 50,
+    runCacheTtlS: CACHE_TTL_S,
+    runTimeoutMs: 600_000,
+  });
   await migrated(config);
   sql = createSql(config);
   cache = new Cache(config);
@@ -106,7 +121,14 @@ describe("RunExecutor", () => {
 
     expect(await executor.execute(id, never)).toBe("done");
     const r = await row(id);
-    expect(r).toMatchObject({ status: "completed", output: { message: "done 7", level: "warn" }, error: null, executions: 1, lease_owner: null, lease_expires_at: null });
+    expect(r).toMatchObject({
+      status: "completed",
+      output: { message: "done 7", level: "warn" },
+      error: null,
+      executions: 1,
+      lease_owner: null,
+      lease_expires_at: null,
+    });
     expect(r.finished_at).not.toBeNull();
     expect(shape(r.steps)).toEqual([
       ["fetch", "completed", 1],
@@ -172,7 +194,10 @@ describe("RunExecutor", () => {
 
   test("a run already finished is skipped: no step runs and the row is left as it was", async () => {
     const tag = unique("finished");
-    const id = await store_({ status: "completed", definition: [{ name: "fetch", type: "http", config: { method: "GET", url: `${T}/ok/${tag}` } }] });
+    const id = await store_({
+      status: "completed",
+      definition: [{ name: "fetch", type: "http", config: { method: "GET", url: `${T}/ok/${tag}` } }],
+    });
     const before = await row(id);
     const { executor } = newExecutor();
 

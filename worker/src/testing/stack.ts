@@ -3,12 +3,13 @@
  * trigger would leave them (or as a worker would), and waiting for the real services to get there.
  * No service is faked: the tests run against the local stack (`infra/stack up`).
  */
-import { createLogger, loadConfig, type Config, type Logger } from "@wf/domain";
-import { newId } from "@wf/domain/ids";
-import type { RunStatus, StepResult } from "@wf/domain/runs/run";
-import { createSql, type Sql } from "@wf/domain/sql/client";
-import { migrate } from "@wf/domain/sql/migrate";
-import type { StepSpec } from "@wf/domain/workflows/definition";
+
+import { newId } from "@wf/core/ids";
+import type { RunStatus, StepResult } from "@wf/core/runs";
+import type { StepSpec } from "@wf/core/workflows";
+import { type Config, loadConfig } from "@wf/platform/config";
+import { createLogger, type Logger } from "@wf/platform/observability";
+import { createSql, migrate, type Sql } from "@wf/platform/sql";
 
 /** A unique name: each test has its own topics, consumer group, lease owner and rows. */
 export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
