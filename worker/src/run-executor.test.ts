@@ -362,6 +362,21 @@ describe("RunExecutor", () => {
     expect(hits.get(`/ok/${tag}`)).toBe(1);
   });
 
+  test("a shutdown that comes while the run is being claimed hands it back instead of running it to the end", async () => {
+    const definition: StepSpec[] = [{ name: "wait", type: "delay", config: { ms: 3_000 } }];
+    const id = await store_({ definition });
+    const shutdown = new AbortController();
+    // Aborted before execute() has claimed: the signal's event has fired by the time the run starts.
+    shutdown.abort("shutdown");
+    const { executor } = newExecutor();
+
+    expect(await executor.execute(id, shutdown.signal)).toBe("handed_back");
+    const r = await row(id);
+    expect(r).toMatchObject({ status: "running", finished_at: null });
+    expect(r.lease_lapsed).toBe(true);
+    expect(executor.stats).toEqual(stats({ handedBack: 1 }));
+  });
+
   test("a run another worker took over mid-run is left to it: the message is done, nothing is written", async () => {
     const id = await store_({ definition: [{ name: "wait", type: "delay", config: { ms: 60_000 } }] });
     const { executor, observed } = newExecutor();

@@ -92,6 +92,8 @@ export class RunExecutor {
     const ac = this.watch.add(runId);
     const onShutdown = () => ac.abort("shutdown");
     shutdown.addEventListener("abort", onShutdown, { once: true });
+    // A shutdown while the claim was in flight has fired its event already: the run is handed back.
+    if (shutdown.aborted) onShutdown();
     const timeout = setTimeout(() => ac.abort("timeout"), this.config.runTimeoutMs);
     try {
       const outcome = await executeRun(
@@ -124,7 +126,7 @@ export class RunExecutor {
             null,
             `run exceeded its time limit of ${this.config.runTimeoutMs} ms`,
           );
-          this.stats.failed++;
+          if (terminal) this.stats.failed++;
           return "done";
         default:
           // Cancelled, or no longer ours: keep what ran on a cancelled run, leave any other alone.
