@@ -29,7 +29,8 @@ const TARGET_FIGURES: Array<[name: string, unit: string, higherIsBetter: boolean
 
 const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
-function row(figure: string, unit: string, higherIsBetter: boolean, now: number, base: number): BaselineRow {
+/** One figure against its baseline value; shared by every bench that keeps a baseline. */
+export function compareFigure(figure: string, unit: string, higherIsBetter: boolean, now: number, base: number): BaselineRow {
   const changePct = base === 0 ? (now === 0 ? 0 : null) : ((now - base) / Math.abs(base)) * 100;
   // "same" only where the change would show as 0.0 %: no threshold of noise is claimed here.
   const moved = changePct === null || Math.abs(changePct) >= 0.05;
@@ -50,11 +51,11 @@ export function againstBaseline(now: Baseline, base: Baseline): BaselineRow[] {
     if (!n || !b) continue;
     for (const [name, unit, higher, key] of TARGET_FIGURES) {
       const [x, y] = [n[key], b[key]];
-      if (finite(x) && finite(y)) rows.push(row(`${LABEL[t]} ${name}`, unit, higher, x, y));
+      if (finite(x) && finite(y)) rows.push(compareFigure(`${LABEL[t]} ${name}`, unit, higher, x, y));
     }
   }
   if (finite(now.bun_node_throughput_ratio) && finite(base.bun_node_throughput_ratio))
-    rows.push(row("Bun/Node throughput", "×", true, now.bun_node_throughput_ratio, base.bun_node_throughput_ratio));
+    rows.push(compareFigure("Bun/Node throughput", "×", true, now.bun_node_throughput_ratio, base.bun_node_throughput_ratio));
   return rows;
 }
 

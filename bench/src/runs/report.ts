@@ -1,0 +1,209 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { BaselineRow } from "../baseline/against.ts";
+import { blockWriter, type ChartSpec } from "../report/blocks.ts";
+import { toHtml } from "../report/html.ts";
+import { toMarkdown } from "../report/markdown.ts";
+import type { Stats } from "../results.ts";
+import type { LoadStep, RunsResults } from "./results.ts";
+
+/** The targets of the execution-bench issue, on this 2-core machine with everything co-located. */
+export const RUN_TARGETS = { sequentialP50Ms: 4, sequentialP99Ms: 15, runsPerS: 5000 } as const;
+
+const n = (v: number) => v.toLocaleString("en-US");
+const ms = (v: number) => (v >= 100 ? n(Math.round(v)) : v.toFixed(1));
+const pcts = (s: Stats) => [ms(s.p50_ms), ms(s.p90_ms), ms(s.p99_ms), ms(s.max_ms)];
+const mark = (ok: boolean) => (ok ? "✅" : "❌");
+
+/** Whether each target of the issue is met by this run, in words. */
+export function targetLines(r: RunsResults): string[] {
+  const out: string[] = [];
+  const seq = r.sequential.find((s) => s.shape === "chain-3");
+  if (seq) {
+    const { p50_ms: p50, p99_ms: p99 } = seq.service_complete;
+    out.push(
+      `${mark(p50 <= RUN_TARGETS.sequentialP50Ms)} chain-3 one at a time, trigger → complete p50 ≤ ${RUN_TARGETS.sequentialP50Ms} ms: ${ms(p50)} ms`,
+    );
+    out.push(
+      `${mark(p99 <= RUN_TARGETS.sequentialP99Ms)} chain-3 one at a time, trigger → complete p99 ≤ ${RUN_TARGETS.sequentialP99Ms} ms: ${ms(p99)} ms`,
+    );
+  }
+  const best = Math.max(0, ...r.load.filter((l) => l.shape === "chain-3" && l.lost === 0).map((l) => l.completed_rps));
+  out.push(
+    `${mark(best >= RUN_TARGETS.runsPerS)} ≥ ${n(RUN_TARGETS.runsPerS)} runs/s of chain-3 with none lost: ${n(best)} runs/s at best`,
+  );
+  const lost = r.load.reduce((a, l) => a + l.lost, 0);
+  out.push(
+    `${mark(lost === 0 && r.audit.length === 0)} every accepted run terminal exactly once: ${lost} lost, ${r.audit.length} audit problem(s)`,
+  );
+  return out;
+}
+
+function loadRow(l: LoadStep): string[] {
+  return [
+    l.shape,
+    l.mode === "open" ? `${n(l.offered_rps ?? 0)}/s` : `closed, c${l.concurrency}`,
+    n(l.accepted),
+    n(l.completed_rps),
+    n(l.steps_per_s),
+    ...[l.service_start.p50_ms, l.service_complete.p50_ms, l.service_complete.p99_ms].map(ms),
+    ms(l.trigger_p99_ms),
+    String(l.lost),
+    String(l.duplicate_steps),
+  ];
+}
+
+function cpuRows(load: LoadStep[]): string[][] {
+  return load
+    .filter((l) => l.cpu)
+    .map((l) => {
+      const c = l.cpu!.per_run_us;
+      const stack = (["postgres", "pgbouncer", "kafka", "redis"] as const).map((k) => (c[k] === undefined ? "—" : n(c[k])));
+      return [
+        l.shape,
+        l.mode === "open" ? `${n(l.offered_rps ?? 0)}/s` : `c${l.concurrency}`,
+        n(c.machine),
+        n(c.api),
+        n(c.workers),
+        ...stack,
+        n(c.load_generator),
+        `${l.cpu!.machine_busy_pct}%`,
+      ];
+    });
+}
+
+function charts(r: RunsResults): ChartSpec[] {
+  const out: ChartSpec[] = [];
+  for (const shape of Object.keys(r.knee)) {
+    const open = r.load.filter((l) => l.shape === shape && l.mode === "open");
+    if (open.length < 2) continue;
+    const labels = open.map((l) => String(l.offered_rps));
+    out.push({
+      id: `rate-${shape}`,
+      title: `${shape}: completed runs/s and p99 trigger → complete, by offered rate`,
+      config: {
+        type: "line",
+        data: {
+          labels,
+          datasets: [
+            { label: "offered runs/s", data: open.map((l) => l.offered_rps), borderColor: "#adb5bd", yAxisID: "y" },
+            { label: "completed runs/s", data: open.map((l) => l.completed_rps), borderColor: "#e8590c", yAxisID: "y" },
+            { label: "p99 ms", data: open.map((l) => l.service_complete.p99_ms), borderColor: "#4c6ef5", yAxisID: "y1" },
+          ],
+        },
+        options: {
+          scales: { y: { beginAtZero: true, position: "left" }, y1: { beginAtZero: true, position: "right", type: "logarithmic" } },
+        },
+      },
+    });
+  }
+  return out;
+}
+
+export function buildRunsReport(r: RunsResults, against: BaselineRow[] | undefined) {
+  const w = blockWriter();
+  w.h1("Execution bench: how fast runs are executed");
+  w.p(
+    `Runs of trivial workflows (no I/O in their steps) executed by ${r.setup.worker_replicas} worker process(es) behind ${r.setup.api_replicas} API replica(s), on ${r.machine.cores} cores shared with PostgreSQL, PgBouncer, Redis, Kafka and the load generator (oha). Timings are the engine's own (created_at → started_at → finished_at) unless marked as the client's. Commit \`${r.commit ?? "unknown"}\`, ${r.started_at}.`,
+  );
+  w.h2("Targets", "targets");
+  w.list(targetLines(r));
+  w.h2("Against the baseline", "baseline");
+  if (!against) w.p("No baseline (`bench/baselines/runs.json`): write one with `bun run bench:runs --write-baseline`.");
+  else
+    w.table(
+      ["figure", "this run", "baseline", "change"],
+      against.map((a) => [
+        a.figure,
+        `${n(a.now)} ${a.unit}`,
+        `${n(a.base)} ${a.unit}`,
+        a.changePct === null
+          ? "—"
+          : `${a.changePct >= 0 ? "+" : ""}${a.changePct.toFixed(1)}%${a.direction === "worse" ? " **worse**" : ""}`,
+      ]),
+    );
+  w.h2("One at a time", "sequential");
+  w.p("Each run triggered only after the one before was seen completed by the client (polling `GET /api/v1/runs/{id}`).");
+  w.table(
+    ["shape", "runs", "measure", "p50 ms", "p90 ms", "p99 ms", "max ms"],
+    r.sequential.flatMap((s) => [
+      [s.shape, n(s.runs), "trigger → start (engine)", ...pcts(s.service_start)],
+      [s.shape, "", "trigger → complete (engine)", ...pcts(s.service_complete)],
+      [s.shape, "", "trigger → 202 (client)", ...pcts(s.client_accepted)],
+      [s.shape, "", "trigger → complete seen (client)", ...pcts(s.client_complete)],
+    ]),
+  );
+  w.h2("Under load", "load");
+  w.p(
+    "oha sends triggers closed loop (a fixed number of connections, each sending as soon as its last trigger was accepted) or open loop (a fixed arrival rate); every accepted run is then waited for. Completed runs/s counts completions from the first trigger to the last completion. Lost: accepted but never terminal. Duplicate steps: runs with a step executed more than once.",
+  );
+  w.table(
+    [
+      "shape",
+      "load",
+      "accepted",
+      "completed runs/s",
+      "steps/s",
+      "start p50 ms",
+      "complete p50 ms",
+      "complete p99 ms",
+      "trigger p99 ms",
+      "lost",
+      "dup. steps",
+    ],
+    r.load.map(loadRow),
+  );
+  const knees = Object.entries(r.knee).map(([s, k]) => `${s}: ${k === null ? "below the lowest rate tried" : `${n(k)} runs/s offered`}`);
+  w.p(
+    `The knee (the highest offered rate whose completions kept up, at least 95 % of it, with none lost and p99 under 1 s): ${knees.join("; ")}.`,
+  );
+  const ch = charts(r);
+  if (ch.length > 0) w.charts(ch);
+  w.h2("Where the CPU goes", "cpu");
+  w.p("CPU µs per completed run during each load step, from /proc: the whole machine, the API, the workers, each stack service, and oha.");
+  w.table(["shape", "load", "machine", "API", "workers", "PostgreSQL", "PgBouncer", "Kafka", "Redis", "oha", "busy"], cpuRows(r.load));
+  w.h2("The database's ceiling", "ceiling");
+  const best = r.load.filter((l) => l.database && l.lost === 0).sort((a, b) => b.completed_rps - a.completed_rps)[0];
+  if (r.ceiling.length === 0) w.p("Not measured (pgbench failed or is missing).");
+  for (const c of r.ceiling) {
+    // pgbench's transaction writes two rows (an insert and an update); the engine's rows per run say how many such a run costs.
+    const share =
+      best?.database && c.tps > 0
+        ? ` The best load step wrote ${best.database.rows_written_per_run} rows per run at ${n(best.completed_rps)} runs/s: **${Math.round((100 * best.completed_rps * best.database.rows_written_per_run) / (2 * c.tps))} %** of the rows pgbench wrote a second.`
+        : "";
+    w.p(
+      `pgbench, ${c.clients} clients for ${c.duration_s} s ${c.via === "pgbouncer" ? "through PgBouncer (the engine's path)" : "straight to PostgreSQL"}, a one-row insert then update in one transaction: **${n(c.tps)} tps**.${share}`,
+    );
+  }
+  w.table(
+    ["shape", "load", "commits per run", "rows written per run", "WAL bytes per run"],
+    r.load
+      .filter((l) => l.database)
+      .map((l) => [
+        l.shape,
+        l.mode === "open" ? `${n(l.offered_rps ?? 0)}/s` : `c${l.concurrency}`,
+        String(l.database!.commits_per_run),
+        String(l.database!.rows_written_per_run),
+        n(Math.round(l.database!.wal_bytes_per_run)),
+      ]),
+  );
+  w.h2("Audit", "audit");
+  w.p(r.audit.length === 0 ? "Every accepted run reached exactly one terminal state; no step ran twice." : r.audit.join(" "));
+  w.h2("Setup", "setup");
+  w.list([
+    `${r.machine.cores} cores (${r.machine.cpu_model}), ${r.machine.memory_gib} GiB, ${r.machine.os}`,
+    `API replicas ${r.setup.api_replicas}, worker processes ${r.setup.worker_replicas} × concurrency ${r.setup.worker_concurrency}, PostgreSQL through PgBouncer`,
+    `Versions: ${Object.entries(r.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+    ...r.shapes.map((s) => `${s.name} (${s.steps} steps): ${s.description}`),
+  ]);
+  return w.blocks;
+}
+
+export async function renderRunsReport(r: RunsResults, against: BaselineRow[] | undefined, dir: string): Promise<void> {
+  const blocks = buildRunsReport(r, against);
+  await mkdir(dir, { recursive: true });
+  await Bun.write(join(dir, "report.md"), toMarkdown(blocks));
+  await Bun.write(join(dir, "report.html"), toHtml(blocks, "Execution bench"));
+}
