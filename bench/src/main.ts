@@ -15,7 +15,7 @@ import type { FlowOutput } from "./flow/runner.ts";
 import { gitCommit } from "./git.ts";
 import { ensureOha, type OhaEndpoint, runOha } from "./oha/oha.ts";
 import { intOption, OptionError, optionsOrExit } from "./options.ts";
-import { assertPortFree, assertRunning, run, type Started, start, waitHttp } from "./processes.ts";
+import { assertPortFree, assertRunning, run, type Started, stackUp, start, waitHttp } from "./processes.ts";
 import type { Audit, BenchResults, FlowCpu, FlowRun, OhaRun, Target, WarmupRun } from "./results.ts";
 import { findStackPids, type StackPids, stackPorts } from "./stack-processes.ts";
 import { benchStore, recreateStore, vacuumStore, withDatabase } from "./store.ts";
@@ -98,20 +98,6 @@ let stackStarted: string[] = [];
 const baseConfig = loadConfig();
 const store = optionsOrExit(() => benchStore(baseConfig, process.env.BENCH_DATABASE || undefined, args.topology as "pgbouncer" | "direct"));
 const sharedEnv: Record<string, string> = { LOG_LEVEL: "warn", HTTP_IDLE_TIMEOUT_S: "255", ...store.env };
-
-const STACK_SERVICES = ["postgres", "pgbouncer", "redis", "kafka"];
-
-/** Starts what of the stack is not running; answers those services, the ones to stop at the end. */
-async function stackUp(): Promise<string[]> {
-  const status = await run([join(ROOT, "infra/stack"), "status"]).catch(() => "");
-  const down = STACK_SERVICES.filter((s) => !new RegExp(`^${s}\\s+running`, "m").test(status));
-  if (down.length > 0) {
-    log(`[bench] starting the local stack (infra/stack up ${down.join(" ")})`);
-    const p = Bun.spawn([join(ROOT, "infra/stack"), "up", ...down], { stdout: "inherit", stderr: "inherit" });
-    if ((await p.exited) !== 0) throw new Error(`infra/stack up ${down.join(" ")} failed (see above)`);
-  }
-  return down;
-}
 
 async function startTarget(t: Target): Promise<Started> {
   await assertPortFree(ports[t]);
@@ -246,7 +232,7 @@ async function main(): Promise<number> {
   // oha first: when it cannot be had, nothing has been started that would need stopping.
   const oha = args["skip-oha"] ? undefined : await ensureOha(log);
   mkdirSync(outDir, { recursive: true });
-  stackStarted = await stackUp();
+  stackStarted = await stackUp(ROOT, log);
   stackPids = findStackPids(stackPorts(baseConfig));
   const found = Object.entries(stackPids).map(([s, pid]) => `${s} ${pid}`);
   log(`[bench] CPU of the stack, by service, from: ${found.length > 0 ? found.join(", ") : "no service found on this machine"}`);

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { isPortServed } from "@wf/platform/process";
 import type { Subprocess } from "bun";
 
@@ -65,4 +66,18 @@ export async function run(cmd: string[], env: Record<string, string> = {}): Prom
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}:\n${out}\n${err}`);
   return out;
+}
+
+const STACK_SERVICES = ["postgres", "pgbouncer", "redis", "kafka"];
+
+/** Starts what of the local stack is not running; the services it started, for the caller to stop at the end. */
+export async function stackUp(root: string, log: (line: string) => void): Promise<string[]> {
+  const status = await run([join(root, "infra/stack"), "status"]).catch(() => "");
+  const down = STACK_SERVICES.filter((s) => !new RegExp(`^${s}\\s+running`, "m").test(status));
+  if (down.length > 0) {
+    log(`[bench] starting the local stack (infra/stack up ${down.join(" ")})`);
+    const p = Bun.spawn([join(root, "infra/stack"), "up", ...down], { stdout: "inherit", stderr: "inherit" });
+    if ((await p.exited) !== 0) throw new Error(`infra/stack up ${down.join(" ")} failed (see above)`);
+  }
+  return down;
 }

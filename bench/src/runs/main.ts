@@ -8,7 +8,7 @@ import { cpuBetween, cpuMark } from "../cpu.ts";
 import { gitCommit } from "../git.ts";
 import { ensureOha } from "../oha/oha.ts";
 import { intOption, OptionError, optionsOrExit } from "../options.ts";
-import { assertPortFree, run, type Started, start, waitHttp } from "../processes.ts";
+import { assertPortFree, run, type Started, stackUp, start, waitHttp } from "../processes.ts";
 import { findStackPids, stackPorts } from "../stack-processes.ts";
 import { benchStore, recreateStore } from "../store.ts";
 import { againstRunsBaseline, readRunsBaseline, writeRunsBaseline } from "./baseline.ts";
@@ -62,15 +62,6 @@ const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const outDir = join(ROOT, "bench/results", `${stamp}-runs`);
 const started: Started[] = [];
 
-async function stackUp(): Promise<void> {
-  const status = await run([join(ROOT, "infra/stack"), "status"]).catch(() => "");
-  const down = ["postgres", "pgbouncer", "redis", "kafka"].filter((s) => !new RegExp(`^${s}\\s+running`, "m").test(status));
-  if (down.length === 0) return;
-  log(`[runs] starting the local stack (infra/stack up ${down.join(" ")})`);
-  const p = Bun.spawn([join(ROOT, "infra/stack"), "up", ...down], { stdout: "inherit", stderr: "inherit" });
-  if ((await p.exited) !== 0) throw new Error(`infra/stack up ${down.join(" ")} failed (see above)`);
-}
-
 /** CPU per completed run between begin() and end(), by process group. */
 function cpuWindow(apiPid: number, workersPid: number, stackPids: ReturnType<typeof findStackPids>): Window {
   let before = cpuMark(apiPid, workersPid, stackPids);
@@ -110,7 +101,7 @@ async function main(): Promise<number> {
   const commit = await gitCommit(ROOT);
   const oha = await ensureOha(log);
   mkdirSync(outDir, { recursive: true });
-  await stackUp();
+  await stackUp(ROOT, log);
   const stackPids = findStackPids(stackPorts(baseConfig));
   log(`[runs] database ${store.database} and topic ${store.runsTopic}: created empty`);
   await recreateStore(baseConfig, store);
