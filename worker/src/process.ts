@@ -14,17 +14,17 @@ import { RunWatch } from "./run-watch.ts";
 const config = loadConfigOrExit("worker");
 
 const owner = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
-const services = createInfrastructure(config, "bun");
-const log = services.log.child({ worker: owner });
-const store = new ExecutionStore(services.sql, owner, config.runLeaseMs);
+const infra = createInfrastructure(config, "bun");
+const log = infra.log.child({ worker: owner });
+const store = new ExecutionStore(infra.sql, owner, config.runLeaseMs);
 const watch = new RunWatch(store, log, { pollMs: config.cancelPollMs, leaseMs: config.runLeaseMs });
-const { stepDuration } = registerWorkerMetrics(services.metrics.registry, () => ({ runs: executor.stats, lag: consumer.lag }));
-const executor = new RunExecutor(store, services.cache, watch, log, config, services.tracing, (type, status, seconds) =>
+const { stepDuration } = registerWorkerMetrics(infra.metrics.registry, () => ({ runs: executor.stats, lag: consumer.lag }));
+const executor = new RunExecutor(store, infra.cache, watch, log, config, infra.tracing, (type, status, seconds) =>
   stepDuration.observe({ type, status }, seconds),
 );
 const kafka = createKafka(config, log, `${config.kafkaClientId}-worker`);
-const consumer = new BatchConsumer(kafka, executor, services.publisher, log, config, services.tracing);
-const reconciler = new Reconciler(services.sql, services.publisher, log, {
+const consumer = new BatchConsumer(kafka, executor, infra.publisher, log, config, infra.tracing);
+const reconciler = new Reconciler(infra.sql, infra.publisher, log, {
   topic: config.runsTopic,
   intervalMs: config.reconcileIntervalMs,
   pendingStaleMs: config.pendingStaleMs,
@@ -32,7 +32,7 @@ const reconciler = new Reconciler(services.sql, services.publisher, log, {
   batchSize: config.outboxBatchSize,
 });
 
-await startOrExit(services, async () => {
+await startOrExit(infra, async () => {
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopic(admin, config.deadLetterTopic, 1, log);
@@ -42,7 +42,7 @@ await startOrExit(services, async () => {
   reconciler.start();
   await consumer.start();
 });
-const metricsServer = serveMetrics(services.metrics.registry, config.host, config.workerMetricsPort, config.replicaIndex, log);
+const metricsServer = serveMetrics(infra.metrics.registry, config.host, config.workerMetricsPort, config.replicaIndex, log);
 log.info("worker consuming", {
   topic: config.runsTopic,
   group: config.workerGroupId,
@@ -63,7 +63,7 @@ async function stop(signal: string): Promise<void> {
   );
   watch.stop();
   metricsServer?.stop();
-  await services.close();
+  await infra.close();
   log.info("worker stopped", { ...executor.stats, dead_lettered: consumer.stats.deadLettered });
   process.exit(0);
 }
