@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createSql, type Sql } from "@wf/platform/sql";
+import { findOha } from "../../bench/src/oha/oha.ts";
+import { pgbenchCeiling } from "../../bench/src/runs/ceiling.ts";
+import { ApiClient } from "../../bench/src/runs/client.ts";
+import { loadStep, type Window } from "../../bench/src/runs/load.ts";
+import { sequential } from "../../bench/src/runs/sequential.ts";
+import { CHAIN_3 } from "../../bench/src/runs/shapes.ts";
+import { startApi, type TestApi, unique } from "../support/api.ts";
+import { startWorkers, type WorkerGroup } from "../support/workers.ts";
+
+// The execution bench's pieces against the real API, workers and PostgreSQL, small enough for CI.
+let api: TestApi;
+let workers: WorkerGroup;
+let sql: Sql;
+let client: ApiClient;
+beforeAll(async () => {
+  api = await startApi();
+  workers = startWorkers(1, { KAFKA_RUNS_TOPIC: api.config.runsTopic, WORKER_GROUP_ID: unique("bench-runs-workers") });
+  sql = createSql(api.config, api.config.databaseDirectUrl, 2);
+  client = new ApiClient(api.url);
+});
+afterAll(async () => {
+  await workers.stopAll();
+  await sql.end();
+  await api.stop();
+});
+
+const noCpu: Window = { begin() {}, end: () => undefined };
+
+describe("bench:runs", () => {
+  test("runs one at a time: every run completes, the engine's timings are ordered and the client's enclose them", async () => {
+    const s = await sequential(client, sql, CHAIN_3, 20, () => {});
+    expect(s.not_completed).toBe(0);
+    expect(s.service_complete.count).toBe(20);
+    expect(s.service_start.p50_ms).toBeGreaterThanOrEqual(0);
+    expect(s.service_complete.p50_ms).toBeGreaterThanOrEqual(s.service_start.p50_ms);
+    // The client sent the trigger before the run was created and read the end after it was recorded.
+    expect(s.client_complete.p50_ms).toBeGreaterThanOrEqual(s.service_complete.p50_ms - 1);
+    expect(s.client_accepted.count).toBe(20);
+  }, 60_000);
+
+  const oha = findOha();
+  test.skipIf(!oha)(
+    "a closed-loop load step: every accepted run is found in PostgreSQL, terminal, with its steps run once",
+    async () => {
+      const l = await loadStep(oha!, client, sql, { shape: CHAIN_3, mode: "closed", concurrency: 8, durationS: 1, drainS: 60 }, noCpu);
+      expect(l.accepted).toBeGreaterThan(0);
+      expect(l.lost).toBe(0);
+      expect(l.failed).toBe(0);
+      expect(l.duplicate_steps).toBe(0);
+      expect(l.completed_rps).toBeGreaterThan(0);
+      // Three steps a run: steps/s is the completion rate three times over (each rounded on its own).
+      expect(Math.abs(l.steps_per_s - 3 * l.completed_rps)).toBeLessThanOrEqual(2);
+      expect(l.service_complete.count).toBeGreaterThanOrEqual(l.accepted);
+      expect(l.database?.rows_written_per_run).toBeGreaterThan(0);
+    },
+    120_000,
+  );
+
+  test("pgbench's ceiling is measured on the same PostgreSQL and its table is dropped after", async () => {
+    const c = await pgbenchCeiling(sql, api.config.databaseDirectUrl, { clients: 2, durationS: 1, via: "direct" });
+    expect(c.tps).toBeGreaterThan(0);
+    const [t] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'bench_ceiling'`;
+    expect(t?.n).toBe(0);
+  }, 60_000);
+});
