@@ -33,6 +33,12 @@ export interface PeerResult {
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
+function describe(processes: Record<string, number>): string {
+  return Object.entries(processes)
+    .map(([name, s]) => `${name}: ${s}`)
+    .join(", ");
+}
+
 function cpuPerRun(cpu: CpuUsage, runs: number): number {
   return runs > 0 ? round2(((cpu.peer_s + (cpu.database_s ?? 0)) * 1000) / runs) : 0;
 }
@@ -100,7 +106,7 @@ export async function measurePeer(peer: Peer, o: PeersOptions, log: (line: strin
     log(
       `${peer.name}: oha ${r.completed_per_s} completed runs/s (${r.completed} in ${r.elapsed_s} s; cut at deadline ${r.cut_at_deadline}` +
         `${failures.length ? `; failures ${failures.join(", ")}` : ""}) trigger->complete p50 ${r.p50_ms} p90 ${r.p90_ms} p99 ${r.p99_ms} max ${r.max_ms} ms;` +
-        ` CPU peer ${cpu.peer_s} s${cpu.database_s !== undefined ? `, its database ${cpu.database_s} s` : ""}, machine ${cpu.machine_s} s; load ${cpu.load1}`,
+        ` CPU peer ${cpu.peer_s} s (${describe(cpu.processes)})${cpu.database_s !== undefined ? `, its database ${cpu.database_s} s` : ""}, machine ${cpu.machine_s} s; load ${cpu.load1}`,
     );
   }
   return result;
