@@ -15,6 +15,9 @@ import { againstRunsBaseline, readRunsBaseline, writeRunsBaseline } from "./base
 import { pgbenchCeiling } from "./ceiling.ts";
 import { ApiClient } from "./client.ts";
 import { type LoadSpec, loadStep, type Window } from "./load.ts";
+import { measurePeer, type PeerResult } from "./peers/measure.ts";
+import { isPeerName, PEER_NAMES, type PeerName } from "./peers/peer.ts";
+import { createPeer } from "./peers/registry.ts";
 import { renderRunsReport, targetLines } from "./report.ts";
 import type { LoadStep, RunCpu, RunsResults } from "./results.ts";
 import { sequential } from "./sequential.ts";
@@ -35,6 +38,8 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "5" },
     concurrency: { type: "string", default: "64" },
     "write-baseline": { type: "boolean", default: false },
+    // restate, dbos, graphile-worker, a list of them, or all: measured after our engine, on the same box.
+    peers: { type: "string" },
   },
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -51,6 +56,13 @@ const opts = optionsOrExit(() => {
     workers: envInt("BENCH_WORKER_REPLICAS", 2, 1, 64),
     port: envInt("BENCH_BUN_PORT", 3000, 1, 65535),
     drainS: envInt("BENCH_RUNS_DRAIN_S", 120, 1, 3600),
+    peers: ((): PeerName[] => {
+      if (args.peers === undefined) return [];
+      const names = args.peers === "all" ? [...PEER_NAMES] : args.peers.split(",").map((p) => p.trim());
+      const bad = names.filter((p) => !isPeerName(p));
+      if (bad.length > 0) throw new OptionError(`--peers takes ${PEER_NAMES.join(", ")} or all, got ${bad.join(", ")}`);
+      return names.filter(isPeerName);
+    })(),
   };
 });
 
@@ -92,6 +104,30 @@ function cpuWindow(apiPid: number, workersPid: number, stackPids: ReturnType<typ
 
 const showLoad = (l: LoadStep) =>
   `[runs] ${l.shape} ${l.mode === "open" ? `${l.offered_rps}/s offered` : `closed c${l.concurrency}`}: ${l.accepted} accepted, ${l.completed_rps} runs/s completed (${l.steps_per_s} steps/s), complete p50 ${l.service_complete.p50_ms} ms p99 ${l.service_complete.p99_ms} ms, lost ${l.lost}${l.cpu ? `; ${l.cpu.per_run_us.machine} µs of machine CPU per run` : ""}`;
+
+/**
+ * One peer: as many runs one at a time as our engine did, then oha at its connections with no rate
+ * it could reach (so a closed loop, as ours), against its synchronous trigger (2xx = completed).
+ */
+async function measureOnePeer(name: PeerName): Promise<PeerResult> {
+  const peer = createPeer(name);
+  const o = {
+    peers: [name],
+    sequential: opts.sequentialRuns,
+    warmup: 50,
+    rate: 1_000_000,
+    seconds: opts.seconds * 2,
+    connections: opts.concurrency,
+  };
+  try {
+    return await measurePeer(peer, o, (line) => log(`[peers] ${line}`), new AbortController().signal);
+  } catch (err) {
+    log(`[peers] ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    return { peer: name, version: peer.version, started_s: 0, load_at_start: [0, 0, 0], error: String(err) };
+  } finally {
+    await peer.stop();
+  }
+}
 
 /** An open-loop step kept up when nearly all it offered completed, none was lost, and p99 stayed under a second. */
 const keptUp = (l: LoadStep) => l.lost === 0 && l.completed_rps >= 0.95 * (l.offered_rps ?? 0) && l.service_complete.p99_ms < 1000;
@@ -181,6 +217,13 @@ async function main(): Promise<number> {
     }
     for (const s of seq) if (s.not_completed > 0) audit.push(`${s.shape} one at a time: ${s.not_completed} run(s) did not complete.`);
 
+    // The peers after our engine, with our API and workers stopped: each has the machine to itself.
+    const peers: PeerResult[] = [];
+    if (opts.peers.length > 0) {
+      for (const s of started.splice(0).reverse()) await s.stop();
+      for (const name of opts.peers) peers.push(await measureOnePeer(name));
+    }
+
     const ceiling = [];
     for (const [via, url, clients] of [
       ["pgbouncer", store.url, opts.concurrency],
@@ -222,6 +265,7 @@ async function main(): Promise<number> {
       ceiling,
       knee,
       audit,
+      ...(peers.length > 0 && { peers }),
     };
     await Bun.write(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     const base = readRunsBaseline();

@@ -106,4 +106,40 @@ describe("execution bench report", () => {
     // 1,500 runs/s × 6 rows over 9,000 tps × 2 rows
     expect(text).toContain("**50 %**");
   });
+
+  test("peers measured in the same run are shown beside this engine, with the ratios", () => {
+    const peer = {
+      peer: "restate",
+      version: "1.7.12",
+      started_s: 2,
+      load_at_start: [1, 1, 1] as [number, number, number],
+      sequential: {
+        runs: 100,
+        failed: 0,
+        accepted: stat(1, 2),
+        completed: stat(10, 20),
+        runs_per_s: 90,
+        cpu_ms_per_run: 11,
+        cpu: {} as never,
+      },
+      oha: {
+        command: "oha",
+        elapsed_s: 10,
+        requests: 3000,
+        completed: 3000,
+        completed_per_s: 300,
+        failures: {},
+        cut_at_deadline: 0,
+        p50_ms: 200,
+        p90_ms: 250,
+        p99_ms: 300,
+        max_ms: 400,
+        cpu: {} as never,
+        cpu_ms_per_run: 5,
+      },
+    };
+    const text = JSON.stringify(buildRunsReport(results({ peers: [peer] }), undefined));
+    // ours: client p50 5 ms, closed loop 2,700 runs/s
+    expect(text).toContain('"restate","1.7.12","10.0","20.0","300","2.0×","9.0×"');
+  });
 });

@@ -100,6 +100,56 @@ function charts(r: RunsResults): ChartSpec[] {
   return out;
 }
 
+/** Published figures for the same 3-step trivial workflow (a public cross-engine harness; other hardware). */
+export const PUBLISHED_PEERS: Array<{ engine: string; p50_ms: number; runs_per_s: number }> = [
+  { engine: "Restate", p50_ms: 4.1, runs_per_s: 2057 },
+  { engine: "Windmill", p50_ms: 103, runs_per_s: 152 },
+  { engine: "Temporal", p50_ms: 119, runs_per_s: 39 },
+  { engine: "Inngest", p50_ms: 260, runs_per_s: 90 },
+];
+
+function peersSection(w: ReturnType<typeof blockWriter>, r: RunsResults): void {
+  const ours = r.sequential.find((s) => s.shape === "chain-3");
+  const closed = r.load.find((l) => l.shape === "chain-3" && l.mode === "closed");
+  const ratio = (a: number, b: number) => (a > 0 && b > 0 ? `${(a / b).toFixed(1)}×` : "—");
+  if (r.peers && r.peers.length > 0) {
+    w.p(
+      `The same 3-step workflow on peer engines installed from their own packages, measured in this run after ours with our API and workers stopped, with the same load generator: one at a time as the client sees it (${n(r.setup.sequential_runs)} runs), then oha at ${closed ? closed.concurrency : "the same"} connections against each engine's synchronous trigger (a 2xx is a completed run). How each is run: \`bench/src/runs/peers/README.md\`.`,
+    );
+    const rows = [
+      [
+        "this engine",
+        "—",
+        ours ? ms(ours.client_complete.p50_ms) : "—",
+        ours ? ms(ours.client_complete.p99_ms) : "—",
+        closed ? n(closed.completed_rps) : "—",
+        "",
+        "",
+      ],
+      ...r.peers.map((p) => [
+        p.peer,
+        p.version,
+        p.sequential ? ms(p.sequential.completed.p50_ms) : (p.error ?? "—"),
+        p.sequential ? ms(p.sequential.completed.p99_ms) : "—",
+        p.oha ? n(Math.round(p.oha.completed_per_s)) : (p.oha_skipped ?? "—"),
+        ours && p.sequential ? ratio(p.sequential.completed.p50_ms, ours.client_complete.p50_ms) : "—",
+        closed && p.oha ? ratio(closed.completed_rps, p.oha.completed_per_s) : "—",
+      ]),
+    ];
+    w.table(
+      ["engine", "version", "one at a time p50 ms", "p99 ms", "runs/s (closed loop)", "our latency advantage", "our throughput advantage"],
+      rows,
+    );
+  } else w.p("No peer measured in this run (`--peers all` measures Restate, DBOS and graphile-worker on this box).");
+  w.p(
+    "Published figures for the same workflow, from a public cross-engine harness on other hardware (for orientation, not comparable figure for figure):",
+  );
+  w.table(
+    ["engine", "p50 ms", "runs/s"],
+    PUBLISHED_PEERS.map((p) => [p.engine, ms(p.p50_ms), n(p.runs_per_s)]),
+  );
+}
+
 export function buildRunsReport(r: RunsResults, against: BaselineRow[] | undefined) {
   const w = blockWriter();
   w.h1("Execution bench: how fast runs are executed");
@@ -187,6 +237,8 @@ export function buildRunsReport(r: RunsResults, against: BaselineRow[] | undefin
         n(Math.round(l.database!.wal_bytes_per_run)),
       ]),
   );
+  w.h2("Peers", "peers");
+  peersSection(w, r);
   w.h2("Audit", "audit");
   w.p(r.audit.length === 0 ? "Every accepted run reached exactly one terminal state; no step ran twice." : r.audit.join(" "));
   w.h2("Setup", "setup");

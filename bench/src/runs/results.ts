@@ -3,6 +3,7 @@
  * run execution, from which its report is rendered. Latencies are milliseconds.
  */
 import type { Stats } from "../results.ts";
+import type { PeerResult } from "./peers/measure.ts";
 
 /** A workflow shape the bench runs: its steps, and how many each run executes. */
 export interface ShapeInfo {
@@ -95,4 +96,6 @@ export interface RunsResults {
   knee: Record<string, number | null>;
   /** Each audit's problems; empty when every accepted run reached exactly one terminal state. */
   audit: string[];
+  /** Peer engines measured in the same run with the same workload and load generator (--peers). */
+  peers?: PeerResult[];
 }
