@@ -3,6 +3,7 @@ import { createSql, type Sql } from "@wf/platform/sql";
 import { findOha } from "../../bench/src/oha/oha.ts";
 import { pgbenchCeiling } from "../../bench/src/runs/ceiling.ts";
 import { ApiClient } from "../../bench/src/runs/client.ts";
+import { kafkaHop } from "../../bench/src/runs/kafka-hop.ts";
 import { loadStep, type Window } from "../../bench/src/runs/load.ts";
 import { sequential } from "../../bench/src/runs/sequential.ts";
 import { CHAIN_3 } from "../../bench/src/runs/shapes.ts";
@@ -63,5 +64,12 @@ describe("bench:runs", () => {
     expect(c.tps).toBeGreaterThan(0);
     const [t] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'bench_ceiling'`;
     expect(t?.n).toBe(0);
+  }, 60_000);
+
+  test("Kafka's floor: each of the messages sent one at a time is received, after its send began", async () => {
+    const { hop, ack } = await kafkaHop(api.config, 10);
+    expect(hop.count).toBe(10);
+    expect(ack.count).toBe(10);
+    expect(hop.min_ms).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -14,6 +14,7 @@ import { benchStore, recreateStore } from "../store.ts";
 import { againstRunsBaseline, readRunsBaseline, writeRunsBaseline } from "./baseline.ts";
 import { pgbenchCeiling } from "./ceiling.ts";
 import { ApiClient } from "./client.ts";
+import { kafkaHop } from "./kafka-hop.ts";
 import { type LoadSpec, loadStep, type Window } from "./load.ts";
 import { measurePeer, type PeerResult } from "./peers/measure.ts";
 import { isPeerName, PEER_NAMES, type PeerName } from "./peers/peer.ts";
@@ -224,6 +225,13 @@ async function main(): Promise<number> {
       for (const name of opts.peers) peers.push(await measureOnePeer(name));
     }
 
+    log("[runs] Kafka: one message at a time, producer to consumer");
+    const hop = await kafkaHop(baseConfig, 200).catch((err) => {
+      log(`[runs] Kafka hop not measured: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    });
+    if (hop) log(`[runs] Kafka hop p50 ${hop.hop.p50_ms} ms, p90 ${hop.hop.p90_ms} ms (the producer's ack p50 ${hop.ack.p50_ms} ms)`);
+
     const ceiling = [];
     for (const [via, url, clients] of [
       ["pgbouncer", store.url, opts.concurrency],
@@ -262,6 +270,7 @@ async function main(): Promise<number> {
       shapes: SHAPES.map(({ name, steps, description }) => ({ name, steps, description })),
       sequential: seq,
       load,
+      ...(hop && { kafka_hop: hop }),
       ceiling,
       knee,
       audit,

@@ -212,6 +212,12 @@ export function buildRunsReport(r: RunsResults, against: BaselineRow[] | undefin
   w.h2("Where the CPU goes", "cpu");
   w.p("CPU µs per completed run during each load step, from /proc: the whole machine, the API, the workers, each stack service, and oha.");
   w.table(["shape", "load", "machine", "API", "workers", "PostgreSQL", "PgBouncer", "Kafka", "Redis", "oha", "busy"], cpuRows(r.load));
+  w.h2("Kafka's floor", "kafka");
+  if (r.kafka_hop)
+    w.p(
+      `One message at a time from a kafkajs producer (acks -1, as the API sends) to a kafkajs consumer's batch handler (as the workers receive): **${ms(r.kafka_hop.hop.p50_ms)} ms** p50, ${ms(r.kafka_hop.hop.p90_ms)} p90, ${ms(r.kafka_hop.hop.p99_ms)} p99; the producer's ack came after ${ms(r.kafka_hop.ack.p50_ms)} ms p50. No run that crosses Kafka starts sooner than this after its trigger is committed.`,
+    );
+  else w.p("Not measured in this run.");
   w.h2("The database's ceiling", "ceiling");
   const best = r.load.filter((l) => l.database && l.lost === 0).sort((a, b) => b.completed_rps - a.completed_rps)[0];
   if (r.ceiling.length === 0) w.p("Not measured (pgbench failed or is missing).");

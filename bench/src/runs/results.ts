@@ -90,6 +90,8 @@ export interface RunsResults {
   shapes: ShapeInfo[];
   sequential: SequentialRun[];
   load: LoadStep[];
+  /** One message at a time through Kafka as the API sends and the workers consume: the floor of trigger → start. */
+  kafka_hop?: { hop: Stats; ack: Stats };
   /** pgbench through PgBouncer (the engine's path) and straight to PostgreSQL. */
   ceiling: Ceiling[];
   /** The highest offered rate whose completions kept up (≥ 95 % of offered, nothing lost), per shape. */
