@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { BaselineRow } from "../baseline/against.ts";
 import { blockWriter, type ChartSpec } from "../report/blocks.ts";
+import { int, inUnit, ms } from "../report/format.ts";
 import { toHtml } from "../report/html.ts";
 import { toMarkdown } from "../report/markdown.ts";
 import type { Stats } from "../results.ts";
@@ -10,8 +11,6 @@ import type { LoadStep, RunsResults } from "./results.ts";
 /** The targets of the execution-bench issue, on this 2-core machine with everything co-located. */
 export const RUN_TARGETS = { sequentialP50Ms: 4, sequentialP99Ms: 15, runsPerS: 5000 } as const;
 
-const n = (v: number) => v.toLocaleString("en-US");
-const ms = (v: number) => (v >= 100 ? n(Math.round(v)) : v.toFixed(1));
 const pcts = (s: Stats) => [ms(s.p50_ms), ms(s.p90_ms), ms(s.p99_ms), ms(s.max_ms)];
 const mark = (ok: boolean) => (ok ? "✅" : "❌");
 
@@ -30,7 +29,7 @@ export function targetLines(r: RunsResults): string[] {
   }
   const best = Math.max(0, ...r.load.filter((l) => l.shape === "chain-3" && l.lost === 0).map((l) => l.completed_rps));
   out.push(
-    `${mark(best >= RUN_TARGETS.runsPerS)} ≥ ${n(RUN_TARGETS.runsPerS)} runs/s of chain-3 with none lost: ${n(best)} runs/s at best`,
+    `${mark(best >= RUN_TARGETS.runsPerS)} ≥ ${int(RUN_TARGETS.runsPerS)} runs/s of chain-3 with none lost: ${int(best)} runs/s at best`,
   );
   const lost = r.load.reduce((a, l) => a + l.lost, 0);
   out.push(
@@ -42,10 +41,10 @@ export function targetLines(r: RunsResults): string[] {
 function loadRow(l: LoadStep): string[] {
   return [
     l.shape,
-    l.mode === "open" ? `${n(l.offered_rps ?? 0)}/s` : `closed, c${l.concurrency}`,
-    n(l.accepted),
-    n(l.completed_rps),
-    n(l.steps_per_s),
+    l.mode === "open" ? `${int(l.offered_rps ?? 0)}/s` : `closed, c${l.concurrency}`,
+    int(l.accepted),
+    int(l.completed_rps),
+    int(l.steps_per_s),
     ...[l.service_start.p50_ms, l.service_complete.p50_ms, l.service_complete.p99_ms].map(ms),
     ms(l.trigger_p99_ms),
     String(l.lost),
@@ -58,15 +57,15 @@ function cpuRows(load: LoadStep[]): string[][] {
     .filter((l) => l.cpu)
     .map((l) => {
       const c = l.cpu!.per_run_us;
-      const stack = (["postgres", "pgbouncer", "kafka", "redis"] as const).map((k) => (c[k] === undefined ? "—" : n(c[k])));
+      const stack = (["postgres", "pgbouncer", "kafka", "redis"] as const).map((k) => (c[k] === undefined ? "—" : int(c[k])));
       return [
         l.shape,
-        l.mode === "open" ? `${n(l.offered_rps ?? 0)}/s` : `c${l.concurrency}`,
-        n(c.machine),
-        n(c.api),
-        n(c.workers),
+        l.mode === "open" ? `${int(l.offered_rps ?? 0)}/s` : `c${l.concurrency}`,
+        int(c.machine),
+        int(c.api),
+        int(c.workers),
         ...stack,
-        n(c.load_generator),
+        int(c.load_generator),
         `${l.cpu!.machine_busy_pct}%`,
       ];
     });
@@ -114,7 +113,7 @@ function peersSection(w: ReturnType<typeof blockWriter>, r: RunsResults): void {
   const ratio = (a: number, b: number) => (a > 0 && b > 0 ? `${(a / b).toFixed(1)}×` : "—");
   if (r.peers && r.peers.length > 0) {
     w.p(
-      `The same 3-step workflow on peer engines installed from their own packages, measured in this run after ours with our API and workers stopped, with the same load generator: one at a time as the client sees it (${n(r.setup.sequential_runs)} runs), then oha at ${closed ? closed.concurrency : "the same"} connections against each engine's synchronous trigger (a 2xx is a completed run). How each is run: \`bench/src/runs/peers/README.md\`.`,
+      `The same 3-step workflow on peer engines installed from their own packages, measured in this run after ours with our API and workers stopped, with the same load generator: one at a time as the client sees it (${int(r.setup.sequential_runs)} runs), then oha at ${closed ? closed.concurrency : "the same"} connections against each engine's synchronous trigger (a 2xx is a completed run). How each is run: \`bench/src/runs/peers/README.md\`.`,
     );
     const rows = [
       [
@@ -122,7 +121,7 @@ function peersSection(w: ReturnType<typeof blockWriter>, r: RunsResults): void {
         "—",
         ours ? ms(ours.client_complete.p50_ms) : "—",
         ours ? ms(ours.client_complete.p99_ms) : "—",
-        closed ? n(closed.completed_rps) : "—",
+        closed ? int(closed.completed_rps) : "—",
         "",
         "",
       ],
@@ -131,7 +130,7 @@ function peersSection(w: ReturnType<typeof blockWriter>, r: RunsResults): void {
         p.version,
         p.sequential ? ms(p.sequential.completed.p50_ms) : (p.error ?? "—"),
         p.sequential ? ms(p.sequential.completed.p99_ms) : "—",
-        p.oha ? n(Math.round(p.oha.completed_per_s)) : (p.oha_skipped ?? "—"),
+        p.oha ? int(p.oha.completed_per_s) : (p.oha_skipped ?? "—"),
         ours && p.sequential ? ratio(p.sequential.completed.p50_ms, ours.client_complete.p50_ms) : "—",
         closed && p.oha ? ratio(closed.completed_rps, p.oha.completed_per_s) : "—",
       ]),
@@ -146,7 +145,7 @@ function peersSection(w: ReturnType<typeof blockWriter>, r: RunsResults): void {
   );
   w.table(
     ["engine", "p50 ms", "runs/s"],
-    PUBLISHED_PEERS.map((p) => [p.engine, ms(p.p50_ms), n(p.runs_per_s)]),
+    PUBLISHED_PEERS.map((p) => [p.engine, ms(p.p50_ms), int(p.runs_per_s)]),
   );
 }
 
@@ -165,8 +164,8 @@ export function buildRunsReport(r: RunsResults, against: BaselineRow[] | undefin
       ["figure", "this run", "baseline", "change"],
       against.map((a) => [
         a.figure,
-        `${n(a.now)} ${a.unit}`,
-        `${n(a.base)} ${a.unit}`,
+        `${inUnit(a.now, a.unit)} ${a.unit}`,
+        `${inUnit(a.base, a.unit)} ${a.unit}`,
         a.changePct === null
           ? "—"
           : `${a.changePct >= 0 ? "+" : ""}${a.changePct.toFixed(1)}%${a.direction === "worse" ? " **worse**" : ""}`,
@@ -177,7 +176,7 @@ export function buildRunsReport(r: RunsResults, against: BaselineRow[] | undefin
   w.table(
     ["shape", "runs", "measure", "p50 ms", "p90 ms", "p99 ms", "max ms"],
     r.sequential.flatMap((s) => [
-      [s.shape, n(s.runs), "trigger → start (engine)", ...pcts(s.service_start)],
+      [s.shape, int(s.runs), "trigger → start (engine)", ...pcts(s.service_start)],
       [s.shape, "", "trigger → complete (engine)", ...pcts(s.service_complete)],
       [s.shape, "", "trigger → 202 (client)", ...pcts(s.client_accepted)],
       [s.shape, "", "trigger → complete seen (client)", ...pcts(s.client_complete)],
@@ -203,7 +202,7 @@ export function buildRunsReport(r: RunsResults, against: BaselineRow[] | undefin
     ],
     r.load.map(loadRow),
   );
-  const knees = Object.entries(r.knee).map(([s, k]) => `${s}: ${k === null ? "below the lowest rate tried" : `${n(k)} runs/s offered`}`);
+  const knees = Object.entries(r.knee).map(([s, k]) => `${s}: ${k === null ? "below the lowest rate tried" : `${int(k)} runs/s offered`}`);
   w.p(
     `The knee (the highest offered rate whose completions kept up, at least 95 % of it, with none lost and p99 under 1 s): ${knees.join("; ")}.`,
   );
@@ -225,10 +224,10 @@ export function buildRunsReport(r: RunsResults, against: BaselineRow[] | undefin
     // pgbench's transaction writes two rows (an insert and an update); the engine's rows per run say how many such a run costs.
     const share =
       best?.database && c.tps > 0
-        ? ` The best load step wrote ${best.database.rows_written_per_run} rows per run at ${n(best.completed_rps)} runs/s: **${Math.round((100 * best.completed_rps * best.database.rows_written_per_run) / (2 * c.tps))} %** of the rows pgbench wrote a second.`
+        ? ` The best load step wrote ${best.database.rows_written_per_run} rows per run at ${int(best.completed_rps)} runs/s: **${Math.round((100 * best.completed_rps * best.database.rows_written_per_run) / (2 * c.tps))} %** of the rows pgbench wrote a second.`
         : "";
     w.p(
-      `pgbench, ${c.clients} clients for ${c.duration_s} s ${c.via === "pgbouncer" ? "through PgBouncer (the engine's path)" : "straight to PostgreSQL"}, a one-row insert then update in one transaction: **${n(c.tps)} tps**.${share}`,
+      `pgbench, ${c.clients} clients for ${c.duration_s} s ${c.via === "pgbouncer" ? "through PgBouncer (the engine's path)" : "straight to PostgreSQL"}, a one-row insert then update in one transaction: **${int(c.tps)} tps**.${share}`,
     );
   }
   w.table(
@@ -237,10 +236,10 @@ export function buildRunsReport(r: RunsResults, against: BaselineRow[] | undefin
       .filter((l) => l.database)
       .map((l) => [
         l.shape,
-        l.mode === "open" ? `${n(l.offered_rps ?? 0)}/s` : `c${l.concurrency}`,
+        l.mode === "open" ? `${int(l.offered_rps ?? 0)}/s` : `c${l.concurrency}`,
         String(l.database!.commits_per_run),
         String(l.database!.rows_written_per_run),
-        n(Math.round(l.database!.wal_bytes_per_run)),
+        int(l.database!.wal_bytes_per_run),
       ]),
   );
   w.h2("Peers", "peers");
