@@ -1,5 +1,6 @@
 import type { Sql } from "@wf/platform/sql";
 import { stats } from "../flow/stats.ts";
+import { waitForNone } from "../flow/wait-for-none.ts";
 import type { Stats } from "../results.ts";
 
 /** The runs of one workflow as the engine recorded them: the bench reads its timings from there. */
@@ -17,16 +18,17 @@ export interface RunTimings {
   lastFinishedMs: number;
 }
 
-/** Waits until none of the workflow's runs is pending or running; the runs still open at the deadline. */
-export async function waitForTerminal(sql: Sql, workflowId: string, deadlineS: number): Promise<number> {
-  const deadline = Date.now() + deadlineS * 1000;
-  for (;;) {
-    const [row] = await sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM runs WHERE workflow_id = ${workflowId}::uuid AND status IN ('pending', 'running')`;
-    const open = row?.n ?? 0;
-    if (open === 0 || Date.now() > deadline) return open;
-    await Bun.sleep(100);
-  }
+/**
+ * Waits until none of the workflow's runs is pending or running; the runs still open at the
+ * deadline. Every 100 ms: the load step's CPU window closes when this returns.
+ */
+export function waitForTerminal(sql: Sql, workflowId: string, deadlineS: number): Promise<number> {
+  const open = async () =>
+    (
+      await sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM runs WHERE workflow_id = ${workflowId}::uuid AND status IN ('pending', 'running')`
+    )[0]?.n ?? 0;
+  return waitForNone(open, deadlineS, undefined, 100);
 }
 
 /**
