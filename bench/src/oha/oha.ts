@@ -35,34 +35,75 @@ interface OhaJson {
 
 const ms = (s: number | null | undefined) => Math.round((s ?? 0) * 1000 * 100) / 100;
 
-/** Turns oha's JSON into an OhaRun; throws on output that is not oha's summary. */
-export function parseOha(
-  json: string,
-  meta: Pick<OhaRun, "target" | "round" | "endpoint" | "method" | "concurrency" | "duration_s">,
-): OhaRun {
+/** oha's JSON output read once, for every bench that runs oha. Latencies in ms. */
+export interface OhaSummary {
+  elapsed_s: number;
+  requests_per_s: number;
+  status_codes: Record<string, number>;
+  /** oha's errors, without the requests it cut at the deadline. */
+  errors: Record<string, number>;
+  /** Requests still in flight when `-z` ended, cut by oha itself ("aborted due to deadline"). */
+  cut_at_deadline: number;
+  /** Answers and errors: every request but those cut at the deadline. */
+  requests: number;
+  /** 2xx answers (oha's own successRate counts a 404 or a 500 as a success). */
+  ok: number;
+  p50_ms: number;
+  p90_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/** Reads oha's JSON; throws on output that is not oha's summary. */
+export function readOha(json: string): OhaSummary {
   const o = JSON.parse(json) as OhaJson;
   if (!o.summary || typeof o.summary.requestsPerSec !== "number" || !o.latencyPercentiles)
-    throw new Error("not oha JSON output: summary.requestsPerSec or latencyPercentiles is missing");
+    throw new Error("not oha's JSON output: summary.requestsPerSec or latencyPercentiles is missing");
   const codes = o.statusCodeDistribution ?? {};
-  // Requests still in flight when the fixed duration ends are cut by oha itself ("aborted due to
-  // deadline"): an artifact of -z, not an answer of the server, so not counted as errors.
-  const errors = Object.fromEntries(Object.entries(o.errorDistribution ?? {}).filter(([k]) => !k.includes("deadline")));
-  const requests = Object.values(codes).reduce((a, b) => a + b, 0) + Object.values(errors).reduce((a, b) => a + b, 0);
-  // oha's own successRate counts every HTTP answer, a 404 or a 500 included: the report's success
-  // is the share answered 2xx.
-  const ok = Object.entries(codes).reduce((a, [code, n]) => (code.startsWith("2") ? a + n : a), 0);
+  // Requests still in flight when the fixed duration ends are an artifact of -z, not an answer of
+  // the server, so not counted as errors.
+  const errors: Record<string, number> = {};
+  let cut = 0;
+  for (const [k, n] of Object.entries(o.errorDistribution ?? {})) {
+    if (k.includes("deadline")) cut += n;
+    else errors[k] = n;
+  }
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
   return {
-    ...meta,
-    requests,
-    rps: Math.round(o.summary.requestsPerSec * 10) / 10,
-    success_rate: requests > 0 ? ok / requests : 0,
+    elapsed_s: o.summary.total,
+    requests_per_s: o.summary.requestsPerSec,
+    status_codes: codes,
+    errors,
+    cut_at_deadline: cut,
+    requests: sum(codes) + sum(errors),
+    ok: Object.entries(codes).reduce((a, [code, n]) => (code.startsWith("2") ? a + n : a), 0),
     p50_ms: ms(o.latencyPercentiles.p50),
     p90_ms: ms(o.latencyPercentiles.p90),
     p95_ms: ms(o.latencyPercentiles.p95),
     p99_ms: ms(o.latencyPercentiles.p99),
     max_ms: ms(o.summary.slowest),
-    status_codes: codes,
-    errors,
+  };
+}
+
+/** Turns oha's JSON into an OhaRun; throws on output that is not oha's summary. */
+export function parseOha(
+  json: string,
+  meta: Pick<OhaRun, "target" | "round" | "endpoint" | "method" | "concurrency" | "duration_s">,
+): OhaRun {
+  const o = readOha(json);
+  return {
+    ...meta,
+    requests: o.requests,
+    rps: Math.round(o.requests_per_s * 10) / 10,
+    success_rate: o.requests > 0 ? o.ok / o.requests : 0,
+    p50_ms: o.p50_ms,
+    p90_ms: o.p90_ms,
+    p95_ms: o.p95_ms,
+    p99_ms: o.p99_ms,
+    max_ms: o.max_ms,
+    status_codes: o.status_codes,
+    errors: o.errors,
   };
 }
 

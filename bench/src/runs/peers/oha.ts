@@ -2,7 +2,7 @@
  * oha against a peer's synchronous trigger: every request starts one run and is answered once that
  * run has completed, so oha's latency is trigger -> complete and its 2xx answers are completed runs.
  */
-import { findOha } from "../../oha/oha.ts";
+import { findOha, readOha } from "../../oha/oha.ts";
 import type { Peer } from "./peer.ts";
 
 export interface OhaLoad {
@@ -31,48 +31,22 @@ export interface OhaResult {
   max_ms: number;
 }
 
-/** What this module reads of `oha --output-format json` (times in seconds), as oha 1.16 writes it. */
-interface OhaJson {
-  summary: { total: number; slowest: number | null; requestsPerSec: number };
-  latencyPercentiles: Record<string, number | null>;
-  statusCodeDistribution: Record<string, number>;
-  errorDistribution: Record<string, number>;
-}
-
-const ms = (s: number | null | undefined) => Math.round((s ?? 0) * 100_000) / 100;
-
 export function parseOhaJson(text: string, command: string): OhaResult {
-  const o = JSON.parse(text) as OhaJson;
-  if (!o.summary || typeof o.summary.total !== "number" || !o.latencyPercentiles)
-    throw new Error("not oha's JSON output: summary.total or latencyPercentiles is missing");
-  const codes = o.statusCodeDistribution ?? {};
-  const failures: Record<string, number> = {};
-  let completed = 0;
-  for (const [code, n] of Object.entries(codes)) {
-    if (code.startsWith("2")) completed += n;
-    else failures[`http_${code}`] = n;
-  }
-  let answered = completed + Object.values(failures).reduce((a, b) => a + b, 0);
-  let cut = 0;
-  for (const [error, n] of Object.entries(o.errorDistribution ?? {})) {
-    if (error.includes("deadline")) cut += n;
-    else {
-      failures[error] = n;
-      answered += n;
-    }
-  }
+  const o = readOha(text);
+  const failures: Record<string, number> = { ...o.errors };
+  for (const [code, n] of Object.entries(o.status_codes)) if (!code.startsWith("2")) failures[`http_${code}`] = n;
   return {
     command,
-    elapsed_s: Math.round(o.summary.total * 1000) / 1000,
-    requests: answered,
-    completed,
-    completed_per_s: o.summary.total > 0 ? Math.round((completed / o.summary.total) * 10) / 10 : 0,
+    elapsed_s: Math.round(o.elapsed_s * 1000) / 1000,
+    requests: o.requests,
+    completed: o.ok,
+    completed_per_s: o.elapsed_s > 0 ? Math.round((o.ok / o.elapsed_s) * 10) / 10 : 0,
     failures,
-    cut_at_deadline: cut,
-    p50_ms: ms(o.latencyPercentiles.p50),
-    p90_ms: ms(o.latencyPercentiles.p90),
-    p99_ms: ms(o.latencyPercentiles.p99),
-    max_ms: ms(o.summary.slowest),
+    cut_at_deadline: o.cut_at_deadline,
+    p50_ms: o.p50_ms,
+    p90_ms: o.p90_ms,
+    p99_ms: o.p99_ms,
+    max_ms: o.max_ms,
   };
 }
 
