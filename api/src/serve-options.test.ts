@@ -5,7 +5,7 @@ import { serveOptions } from "./serve-options.ts";
 describe("serveOptions", () => {
   const config = { host: "127.0.0.1", port: 0, idleTimeoutS: 7 };
 
-  test("takes the interface, port and idle timeout from the config, and the body cut-off of json-body.ts", () => {
+  test("takes the interface, port and idle timeout from the config, and the body cut-off of http/request-body.ts", () => {
     expect(serveOptions(config)).toMatchObject({ hostname: "127.0.0.1", port: 0, idleTimeout: 7, maxRequestBodySize: SERVER_BODY_CUTOFF });
   });
 

@@ -11,8 +11,8 @@ export const serveOptions = (config: Pick<Config, "host" | "port" | "idleTimeout
   idleTimeout: config.idleTimeoutS,
   // Elysia turns Bun.serve's development mode on whenever NODE_ENV is not "production". It only
   // renders stack traces for errors that escape the error handler, which an API must never send,
-  // and in 10k flows it cost the API about 4 µs of CPU per request (bench/FINDINGS.md).
+  // and it costs CPU on every request (measured: "Bun.serve's development mode" in bench/FINDINGS.md).
   development: false,
-  // Out of the way: json-body.ts answers an oversized body with a problem+json 413 itself.
+  // Out of the way: http/request-body.ts answers an oversized body with a problem+json 413 itself.
   maxRequestBodySize: SERVER_BODY_CUTOFF,
 });

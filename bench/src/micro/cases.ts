@@ -148,7 +148,7 @@ const workflowResponse = validator(WorkflowSchema);
 const runPageResponse = validator(t.Object({ items: t.Array(RunSchema), next_cursor: t.Nullable(t.String()) }));
 const workflowInputTypeBox = TypeCompiler.Compile(WorkflowInput);
 
-// Breakers as services.ts builds them for PostgreSQL (with its query-time bound) and for Redis (none).
+// Breakers as createInfrastructure (packages/platform/src/infrastructure.ts) builds them for PostgreSQL (with its query-time bound) and for Redis (none).
 const outage = () => false;
 const BOUNDED = new Breaker("postgres", { failures: 5, openMs: 5000, timeoutMs: 5000 }, outage);
 const UNBOUNDED = new Breaker("redis", { failures: 5, openMs: 5000 }, outage);

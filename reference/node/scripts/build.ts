@@ -39,6 +39,6 @@ if (!built.success) {
   for (const l of built.logs) console.error(l);
   process.exit(1);
 }
-// The domain reads its SQL migrations next to the module that applies them.
+// The platform reads its SQL migrations next to the module that applies them (sql/migrate.ts).
 cpSync(join(root, "../../packages/platform/src/sql/migrations"), join(dist, "migrations"), { recursive: true });
 console.log(`[node-reference] built ${built.outputs.length} file(s) into ${dist}`);

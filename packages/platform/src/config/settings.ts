@@ -111,8 +111,8 @@ export const settings = {
   redisUrl: setting("REDIS_URL", "redis://127.0.0.1:6379", url("redis:", "rediss:"), "Redis for the read cache."),
   redisCommandTimeoutMs: setting(
     "REDIS_COMMAND_TIMEOUT_MS",
-    // Not tighter: under a 10k-user flow on 2 cores the event loop alone delays replies past 250 ms,
-    // and five such "timeouts" opened Redis's circuit and sent every read to PostgreSQL for 5 s.
+    // Not tighter: under a 10k-user flow on 2 cores the busy event loop reads Redis's replies late,
+    // and a tighter bound opened Redis's circuit with Redis up (bench/FINDINGS.md, "What moved the figures").
     "1000",
     int(10, 60_000),
     "A cache command slower than this counts as a cache error and the request falls back to PostgreSQL.",
