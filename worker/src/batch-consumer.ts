@@ -5,6 +5,7 @@ import type { Span, Tracing } from "@wf/platform/observability";
 import { errorFields, type Logger } from "@wf/platform/observability";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import pLimit from "p-limit";
+import { OffsetCommitter } from "./offset-committer.ts";
 import { type Handled, type RunExecutor, UnknownRun } from "./run-executor.ts";
 
 const RETRY_MAX_MS = 5000;
@@ -14,13 +15,14 @@ const HEARTBEAT_MS = 1000;
 /**
  * The Kafka side of a worker. Messages of a batch run concurrently (runs are independent), at most
  * `workerConcurrency` per process; an offset is resolved only once every message before it in the
- * partition is finished, and committed after that, so a crash redelivers anything unfinished
+ * partition is finished, and committed after that (by the OffsetCommitter), so a crash redelivers anything unfinished
  * (at-least-once) and a redelivered finished run is a no-op. A message that cannot be processed
  * goes to the dead-letter topic with its reason instead of blocking the partition.
  */
 export class BatchConsumer {
   private readonly consumer: Consumer;
   private readonly limit: ReturnType<typeof pLimit>;
+  private readonly offsets: OffsetCommitter;
   private readonly shutdown = new AbortController();
   private readonly active = new Set<Promise<unknown>>();
   private stopping = false;
@@ -44,6 +46,18 @@ export class BatchConsumer {
       allowAutoTopicCreation: false,
     });
     this.limit = pLimit(config.workerConcurrency);
+    this.offsets = new OffsetCommitter(
+      (offsets) => this.consumer.commitOffsets(offsets),
+      config.workerCommitIntervalMs,
+      (err) => log.warn("committing offsets failed; retrying", errorFields(err)),
+    );
+    // What kafkajs's auto-commit did at these moments: commit before a rebalance moves partitions
+    // away, and forget those the new assignment does not include.
+    this.consumer.on(this.consumer.events.REBALANCING, () => void this.offsets.flush());
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      const owned = payload.memberAssignment;
+      this.offsets.retain((topic, partition) => owned[topic]?.includes(partition) ?? false);
+    });
   }
 
   async start(): Promise<void> {
@@ -51,7 +65,7 @@ export class BatchConsumer {
     await this.consumer.subscribe({ topic: this.config.runsTopic, fromBeginning: true });
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      autoCommitInterval: 1000,
+      autoCommit: false,
       partitionsConsumedConcurrently: 64,
       eachBatch: (payload) => this.track(this.onBatch(payload)),
     });
@@ -75,7 +89,9 @@ export class BatchConsumer {
     const done = new Array<boolean>(msgs.length).fill(false);
     let next = 0;
     const advance = () => {
+      const from = next;
       while (next < msgs.length && done[next]) resolveOffset(msgs[next++]!.offset);
+      if (next > from) this.offsets.finished(batch.topic, batch.partition, msgs[next - 1]!.offset);
     };
     // A batch lasts as long as its longest run (a delay step, a slow http call, a lease to wait
     // out): the heartbeat goes on a clock, or a batch longer than the session timeout gets this
@@ -98,7 +114,18 @@ export class BatchConsumer {
     } finally {
       clearInterval(clock);
     }
-    await commitOffsetsIfNecessary();
+    // Stopping: the consumer leaves the group once its batches are over, so this is the last
+    // moment its commits are accepted, and only through the batch (kafkajs's consumer-wide commit
+    // does nothing once stop() is called).
+    if (this.stopping)
+      await this.offsets.flush((offsets) =>
+        commitOffsetsIfNecessary({
+          topics: [...new Set(offsets.map((o) => o.topic))].map((topic) => ({
+            topic,
+            partitions: offsets.filter((o) => o.topic === topic).map(({ partition, offset }) => ({ partition, offset })),
+          })),
+        }),
+      );
   }
 
   /** With tracing, the message's processing is a span continuing the trace of the trigger that sent it. */
@@ -178,12 +205,15 @@ export class BatchConsumer {
   async stop(graceMs: number, inflight: () => number, handBack: () => void): Promise<void> {
     this.stopping = true;
     const deadline = Date.now() + graceMs;
+    // What finished before now, committed while still a member; batches in flight commit as they end.
+    await this.offsets.flush();
     const stopping = this.consumer.stop();
     while (inflight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     this.shutdown.abort("shutdown");
     handBack();
     await Promise.allSettled([...this.active]);
     await stopping;
+    this.offsets.close();
     await this.consumer.disconnect();
   }
 }

@@ -146,6 +146,12 @@ export const settings = {
 
   workerReplicas: setting("WORKER_REPLICAS", "3", int(1, 64), "Worker processes `bun run worker` starts (one consumer group)."),
   workerConcurrency: setting("WORKER_CONCURRENCY", "64", int(1, 10_000), "Runs one worker process executes at once."),
+  workerCommitIntervalMs: setting(
+    "WORKER_COMMIT_INTERVAL_MS",
+    "1000",
+    int(10, 60_000),
+    "How often a worker commits the Kafka offsets of the messages it finished (off the fetch path; a crash redelivers at most this much, as no-ops).",
+  ),
   workerMetricsPort: setting(
     "WORKER_METRICS_PORT",
     "9400",
