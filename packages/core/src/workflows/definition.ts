@@ -78,8 +78,25 @@ export type Step =
   | { name: string; type: "transform"; config: TransformConfig; retry?: Retry }
   | { name: string; type: "log"; config: LogConfig; retry?: Retry };
 
+export const ON_ERROR = ["fail", "continue"] as const;
+export type OnError = (typeof ON_ERROR)[number];
+
+/** The graph fields a step may carry (Version 2); a v1 step has none of them. */
+export interface StepFlow {
+  /** Steps that must be over before this one starts. Absent: the previous step; `[]`: none. */
+  needs?: string[];
+  /** A CEL condition; false skips the step (and the steps that need only skipped steps). */
+  if?: string;
+  /** A CEL expression yielding a list: the step runs once per item. */
+  for_each?: string;
+  /** How many items of a `for_each` run at once. */
+  concurrency?: number;
+  /** `continue`: a failure of this step does not fail the run. */
+  on_error?: OnError;
+}
+
 /** A step as stored and shown: its config typed by `type` once validated (see `Step`). */
-export interface StepSpec {
+export interface StepSpec extends StepFlow {
   name: string;
   type: StepType;
   config: Record<string, unknown>;
