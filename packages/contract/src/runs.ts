@@ -1,13 +1,20 @@
-import { DEFAULT_MAX_INPUT_BYTES, RUN_STATUSES } from "@wf/core/runs";
+import { DEFAULT_MAX_INPUT_BYTES, RUN_STATUSES, STEP_STATUSES } from "@wf/core/runs";
 import { t } from "elysia";
 import { integer, oneOf, responseOnly } from "./types.ts";
 import { PageQuery } from "./workflows.ts";
 
 const Timestamp = t.String({ format: "date-time" });
 
+const ItemResult = t.Object({
+  status: oneOf([...STEP_STATUSES]),
+  attempts: integer({ minimum: 0 }),
+  output: t.Optional(t.Unknown()),
+  error: t.Optional(t.String()),
+});
+
 const StepResult = t.Object({
   name: t.String(),
-  status: oneOf(["pending", "running", "completed", "failed", "skipped", "cancelled"]),
+  status: oneOf([...STEP_STATUSES]),
   attempts: integer({ minimum: 0 }),
   started_at: t.Nullable(Timestamp),
   finished_at: t.Nullable(Timestamp),
@@ -17,6 +24,11 @@ const StepResult = t.Object({
     }),
   ),
   error: t.Optional(t.String({ description: "Why the step failed, on a failed step only" })),
+  items: t.Optional(
+    t.Array(ItemResult, {
+      description: "A for_each step's items, in item order, while it runs or once it failed; a completed one has its items' outputs as its output",
+    }),
+  ),
 });
 
 export const Run = responseOnly(

@@ -1,7 +1,9 @@
-import type { StepResult } from "../runs/run.ts";
+import { compileExpression } from "../expressions/index.ts";
+import type { ItemResult, StepResult } from "../runs/run.ts";
 import { renderDeep, type Scope } from "../templates/template.ts";
 import { asStep, type HttpConfig, type Step, type StepSpec } from "../workflows/definition.ts";
 import { backoffMs } from "./backoff.ts";
+import { buildGraph, type ConditionResult, type Graph, planSteps } from "./planner.ts";
 import { StepFailure } from "./step-failure.ts";
 
 /** Why a run's signal was aborted; the engine reports it back as the outcome. */
@@ -49,7 +51,14 @@ export type RunOutcome =
 
 const iso = (d: Date) => d.toISOString();
 
-async function runStep(step: Step, scope: Scope, deps: EngineDeps, signal: AbortSignal, runId: string): Promise<unknown> {
+/** The most items a `for_each` may yield, and how many run at once unless the step says. */
+export const MAX_ITEMS = 1000;
+export const DEFAULT_ITEM_CONCURRENCY = 10;
+
+/** What templates read: v1's `steps.<name>` is the step's output; a `for_each` item adds `item` and `index`. */
+type StepScope = Scope & { item?: unknown; index?: number };
+
+async function runStep(step: Step, scope: StepScope, deps: EngineDeps, signal: AbortSignal, runId: string): Promise<unknown> {
   switch (step.type) {
     case "http":
       return deps.http(renderDeep(step.config, scope) as HttpConfig, signal);
@@ -67,86 +76,274 @@ async function runStep(step: Step, scope: Scope, deps: EngineDeps, signal: Abort
   }
 }
 
-/** The first steps of `prior` that match the plan and completed, so a resumed run skips them. */
-function resumeFrom(plan: RunPlan): StepResult[] {
-  const done: StepResult[] = [];
-  for (const [i, spec] of plan.steps.entries()) {
-    const p = plan.prior[i];
-    if (!p || p.name !== spec.name || p.status !== "completed") break;
-    done.push(p);
+/** How a step (or one item of it) ended after its attempts. */
+type Attempted = { ok: true; output: unknown } | { ok: false; failure: StepFailure } | { ok: "stopped" };
+
+/** A step's attempts with exponential backoff; `record` gets the attempt count as it goes. */
+async function attempt(
+  step: Step,
+  record: { attempts: number },
+  body: () => Promise<unknown>,
+  deps: EngineDeps,
+  signal: AbortSignal,
+  runId: string,
+): Promise<Attempted> {
+  const maxAttempts = step.retry?.max_attempts ?? 1;
+  for (let n = 1; ; n++) {
+    record.attempts = n;
+    try {
+      return { ok: true, output: (await body()) ?? null };
+    } catch (err) {
+      if (signal.aborted) return { ok: "stopped" };
+      const failure = err instanceof StepFailure ? err : new StepFailure(err instanceof Error ? err.message : String(err));
+      if (!failure.retryable || n >= maxAttempts) return { ok: false, failure };
+      const wait = backoffMs(step.retry?.backoff_ms ?? 0, n, deps.random);
+      deps.log("debug", "step attempt failed; retrying", {
+        run_id: runId,
+        step: step.name,
+        attempt: n,
+        wait_ms: wait,
+        error: failure.message,
+      });
+      try {
+        await deps.sleep(wait, signal);
+      } catch {
+        return { ok: "stopped" };
+      }
+    }
   }
-  return done;
+}
+
+const OVER = new Set(["completed", "failed", "skipped"]);
+
+/**
+ * What an earlier attempt at this run recorded, by step: a step over is not run again; a `for_each`
+ * cut short keeps its finished items. Steps in flight when it stopped start over.
+ */
+function resume(plan: RunPlan): { results: (StepResult | undefined)[]; items: (ItemResult[] | undefined)[] } {
+  const prior = new Map(plan.prior.map((r) => [r.name, r]));
+  const results: (StepResult | undefined)[] = [];
+  const items: (ItemResult[] | undefined)[] = [];
+  plan.steps.forEach((spec, i) => {
+    const p = prior.get(spec.name);
+    if (p && OVER.has(p.status)) results[i] = p;
+    else if (p?.items && spec.for_each !== undefined) items[i] = p.items;
+  });
+  return { results, items };
+}
+
+/** What CEL expressions see of the steps: `steps.<name>.output|status|error`. */
+function expressionSteps(graph: Graph, results: readonly (StepResult | undefined)[]): Record<string, unknown> {
+  const steps: Record<string, unknown> = {};
+  results.forEach((r, i) => {
+    if (r && OVER.has(r.status)) steps[graph.steps[i]!.name] = { output: r.output ?? null, status: r.status, error: r.error ?? null };
+  });
+  return steps;
 }
 
 /**
- * Executes a run's steps in order with per-step retries (exponential backoff with jitter), and
- * records each step's status, attempts, timings and output or error. Knows nothing of Kafka or SQL:
- * persistence is the checkpoint callback, cancellation and time limits arrive through `signal`.
+ * Executes a run's steps as a graph: a step starts as soon as every step it needs is over (so
+ * independent steps run at the same time), `if` may skip it, `for_each` runs it once per item, and
+ * a failure fails the run (stopping the steps in flight) unless the step says `on_error: continue`.
+ * Each step has its retries (exponential backoff with jitter); each records its status, attempts,
+ * timings and output or error. Knows nothing of Kafka or SQL: persistence is the checkpoint
+ * callback, cancellation and time limits arrive through `signal`.
  */
 export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Checkpoint, signal: AbortSignal): Promise<RunOutcome> {
   const now = deps.now ?? (() => new Date());
-  const results: StepResult[] = resumeFrom(plan);
-  const scope: Scope = { input: plan.input, steps: {} };
-  for (const r of results) scope.steps[r.name] = r.output;
-  let lastOutput: unknown = results.at(-1)?.output ?? null;
-  const stopped = (): RunOutcome => ({ status: "stopped", reason: (signal.reason as StopReason) ?? "shutdown", steps: results });
+  const graph = buildGraph(plan.steps);
+  const { results, items: priorItems } = resume(plan);
+  const scope: StepScope = { input: plan.input, steps: {} };
+  results.forEach((r, i) => {
+    if (r?.status === "completed") scope.steps[graph.steps[i]!.name] = r.output;
+  });
+  // Stops the steps in flight: the run's own signal, or a step failing the run.
+  const stop = new AbortController();
+  const follow = () => stop.abort(signal.reason);
+  if (signal.aborted) follow();
+  else signal.addEventListener("abort", follow, { once: true });
+  const recorded = () => results.filter((r): r is StepResult => r !== undefined);
 
-  for (let i = results.length; i < plan.steps.length; i++) {
-    const step = asStep(plan.steps[i]!);
-    if (signal.aborted) return stopped();
-    const maxAttempts = step.retry?.max_attempts ?? 1;
-    const record: StepResult = { name: step.name, status: "running", attempts: 0, started_at: iso(now()), finished_at: null };
-    results[i] = record;
-    const stepOver = deps.stepStarted?.(step, record);
+  // Checkpoints go out one at a time; asks made while one is queued share it (it takes the state
+  // as of when it starts).
+  let saving: Promise<boolean> = Promise.resolve(true);
+  let queued: Promise<boolean> | undefined;
+  let refused = false;
+  let crash: unknown;
+  const save = () => {
+    queued ??= saving.then(async (ok) => {
+      queued = undefined;
+      if (!ok || stop.signal.aborted) return ok;
+      if (await checkpoint(recorded())) return true;
+      refused = true;
+      stop.abort("checkpoint_refused");
+      return false;
+    });
+    saving = queued.catch((err) => {
+      crash ??= err;
+      stop.abort("checkpoint_failed");
+      return false;
+    });
+  };
+
+  let failedStep: number | undefined;
+  let failure: string | undefined;
+  const fail = (i: number, message: string) => {
+    if ((graph.steps[i]!.on_error ?? "fail") !== "fail") return;
+    if (failedStep === undefined) [failedStep, failure] = [i, message];
+    stop.abort("step_failed");
+  };
+  const condition = (i: number): ConditionResult => {
+    const source = graph.steps[i]!.if!;
+    const compiled = compileExpression(source);
+    if (!compiled.ok) return { error: `if: ${compiled.message}` };
     try {
-      for (let attempt = 1; ; attempt++) {
-        record.attempts = attempt;
-        try {
-          lastOutput = await runStep(step, scope, deps, signal, plan.runId);
-          Object.assign(record, { status: "completed", finished_at: iso(now()), output: lastOutput ?? null });
-          break;
-        } catch (err) {
-          if (signal.aborted) {
-            Object.assign(record, { status: "cancelled", finished_at: iso(now()), error: `stopped: ${String(signal.reason)}` });
-            return stopped();
-          }
-          const failure = err instanceof StepFailure ? err : new StepFailure(err instanceof Error ? err.message : String(err));
-          if (!failure.retryable || attempt >= maxAttempts) {
-            Object.assign(record, { status: "failed", finished_at: iso(now()), error: failure.message });
-            if (failure.output !== undefined) record.output = failure.output;
-            return {
-              status: "failed",
-              error: `step "${step.name}" failed after ${attempt} attempt(s): ${failure.message}`,
-              steps: results,
-            };
-          }
-          const wait = backoffMs(step.retry?.backoff_ms ?? 0, attempt, deps.random);
-          deps.log("debug", "step attempt failed; retrying", {
-            run_id: plan.runId,
-            step: step.name,
-            attempt,
-            wait_ms: wait,
-            error: failure.message,
-          });
-          try {
-            await deps.sleep(wait, signal);
-          } catch {
-            Object.assign(record, { status: "cancelled", finished_at: iso(now()), error: `stopped: ${String(signal.reason)}` });
-            return stopped();
-          }
+      const v = compiled.expression.evaluate({ input: plan.input, steps: expressionSteps(graph, results) });
+      return typeof v === "boolean" ? v : { error: `if must yield a bool, got ${JSON.stringify(v)}` };
+    } catch (err) {
+      return { error: `if: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  };
+
+  /** Every other step is over: what this one records is saved by the run's terminal write. */
+  const lastToFinish = (i: number) => graph.steps.every((_, j) => j === i || OVER.has(results[j]?.status ?? "pending"));
+
+  const execute = async (i: number, record: StepResult): Promise<void> => {
+    const step = asStep(graph.steps[i]!);
+    const done = (a: Attempted) => {
+      if (a.ok === true) {
+        Object.assign(record, { status: "completed", finished_at: iso(now()), output: a.output });
+        scope.steps[step.name] = a.output;
+      } else if (a.ok === "stopped") {
+        Object.assign(record, { status: "cancelled", finished_at: iso(now()), error: `stopped: ${String(stop.signal.reason)}` });
+      } else {
+        Object.assign(record, { status: "failed", finished_at: iso(now()), error: a.failure.message });
+        if (a.failure.output !== undefined) record.output = a.failure.output;
+        fail(i, `step "${step.name}" failed after ${record.attempts} attempt(s): ${a.failure.message}`);
+      }
+    };
+    if (graph.steps[i]!.for_each === undefined) {
+      done(await attempt(step, record, () => runStep(step, scope, deps, stop.signal, plan.runId), deps, stop.signal, plan.runId));
+    } else {
+      done(await fanOut(i, step, record));
+    }
+    if (record.status === "completed" && step.type === "http" && !lastToFinish(i)) save();
+  };
+
+  /** A `for_each` step: its items, at most `concurrency` at a time; its output, theirs in item order. */
+  const fanOut = async (i: number, step: Step, record: StepResult): Promise<Attempted> => {
+    const spec = graph.steps[i]!;
+    const compiled = compileExpression(spec.for_each!);
+    let list: unknown;
+    try {
+      if (!compiled.ok) throw new Error(compiled.message);
+      list = compiled.expression.evaluate({ input: plan.input, steps: expressionSteps(graph, results) });
+    } catch (err) {
+      return { ok: false, failure: new StepFailure(`for_each: ${err instanceof Error ? err.message : String(err)}`, false) };
+    }
+    if (!Array.isArray(list))
+      return { ok: false, failure: new StepFailure(`for_each must yield a list, got ${JSON.stringify(list)}`, false) };
+    if (list.length > MAX_ITEMS)
+      return { ok: false, failure: new StepFailure(`for_each yielded ${list.length} items; at most ${MAX_ITEMS} are allowed`, false) };
+    const prior = priorItems[i];
+    const items: ItemResult[] = list.map((_, k) => (prior?.[k]?.status === "completed" ? prior[k]! : { status: "pending", attempts: 0 }));
+    record.items = items;
+    const itemStop = new AbortController();
+    const onStop = () => itemStop.abort(stop.signal.reason);
+    stop.signal.addEventListener("abort", onStop, { once: true });
+    let failed: { k: number; failure: StepFailure } | undefined;
+    let next = 0;
+    const lane = async () => {
+      while (next < items.length && !itemStop.signal.aborted) {
+        const k = next++;
+        const item = items[k]!;
+        if (item.status === "completed") continue;
+        item.status = "running";
+        const itemScope: StepScope = { ...scope, item: list[k], index: k };
+        const a = await attempt(
+          step,
+          item,
+          () => runStep(step, itemScope, deps, itemStop.signal, plan.runId),
+          deps,
+          itemStop.signal,
+          plan.runId,
+        );
+        if (a.ok === true) {
+          Object.assign(item, { status: "completed", output: a.output });
+          if (step.type === "http") save();
+        } else if (a.ok === "stopped") item.status = "cancelled";
+        else {
+          Object.assign(item, { status: "failed", error: a.failure.message });
+          failed ??= { k, failure: a.failure };
+          itemStop.abort("item_failed");
         }
       }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(spec.concurrency ?? DEFAULT_ITEM_CONCURRENCY, items.length) }, lane));
     } finally {
-      stepOver?.();
+      stop.signal.removeEventListener("abort", onStop);
     }
-    scope.steps[step.name] = lastOutput;
-    // Recorded before going on only after a step that acts on the world (http), so a resumed run
-    // never repeats it; delay, transform and log are cheaper to redo than to write down each time.
-    const last = i === plan.steps.length - 1;
-    if (!last && step.type === "http" && !(await checkpoint(results)))
-      return { status: "stopped", reason: "checkpoint_refused", steps: results };
+    record.attempts = items.reduce((m, it) => Math.max(m, it.attempts), 0);
+    if (failed) return { ok: false, failure: new StepFailure(`item ${failed.k}: ${failed.failure.message}`, false) };
+    if (stop.signal.aborted) return { ok: "stopped" };
+    delete record.items;
+    return { ok: true, output: items.map((it) => it.output ?? null) };
+  };
+
+  const inFlight = new Map<number, Promise<void>>();
+  const start = (i: number) => {
+    const record: StepResult = { name: graph.steps[i]!.name, status: "running", attempts: 0, started_at: iso(now()), finished_at: null };
+    results[i] = record;
+    const over = deps.stepStarted?.(asStep(graph.steps[i]!), record);
+    inFlight.set(
+      i,
+      execute(i, record)
+        .catch((err) => {
+          crash ??= err;
+          stop.abort("crashed");
+        })
+        .finally(() => {
+          over?.();
+          inFlight.delete(i);
+        }),
+    );
+  };
+
+  try {
+    for (;;) {
+      if (!stop.signal.aborted) {
+        const next = planSteps(graph, results, condition);
+        const at = iso(now());
+        for (const { step: i } of next.skipped)
+          results[i] = { name: graph.steps[i]!.name, status: "skipped", attempts: 0, started_at: null, finished_at: at };
+        for (const { step: i, error } of next.broken) {
+          results[i] = { name: graph.steps[i]!.name, status: "failed", attempts: 0, started_at: null, finished_at: at, error };
+          fail(i, `step "${graph.steps[i]!.name}" failed: ${error}`);
+        }
+        if (next.outcome === "failed" && failedStep === undefined) {
+          // Recorded as failed by an earlier attempt at this run.
+          const i = next.failedStep!;
+          fail(i, `step "${graph.steps[i]!.name}" failed: ${results[i]?.error ?? "unknown error"}`);
+        }
+        if (!stop.signal.aborted) for (const i of next.ready) start(i);
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
+    }
+    await saving;
+  } finally {
+    signal.removeEventListener("abort", follow);
   }
-  return { status: "completed", output: lastOutput ?? null, steps: results };
+  if (crash !== undefined) throw crash;
+  const steps = recorded();
+  if (signal.aborted) return { status: "stopped", reason: (signal.reason as StopReason) ?? "shutdown", steps };
+  if (refused) return { status: "stopped", reason: "checkpoint_refused", steps };
+  if (failedStep !== undefined) return { status: "failed", error: failure!, steps };
+  const output = graph.sequential
+    ? (results.at(-1)?.output ?? null)
+    : Object.fromEntries(graph.leaves.map((i) => [graph.steps[i]!.name, results[i]?.output ?? null]));
+  return { status: "completed", output, steps };
 }
 
 /** A sleep that rejects when the signal aborts, for EngineDeps. */

@@ -4,7 +4,16 @@ export const RUN_STATUSES = ["pending", "running", "completed", "failed", "cance
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const TERMINAL: ReadonlySet<RunStatus> = new Set(["completed", "failed", "cancelled"]);
 
-export type StepStatus = "pending" | "running" | "completed" | "failed" | "skipped" | "cancelled";
+export const STEP_STATUSES = ["pending", "running", "waiting", "completed", "failed", "skipped", "cancelled"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** One item of a `for_each` step. */
+export interface ItemResult {
+  status: StepStatus;
+  attempts: number;
+  output?: unknown;
+  error?: string;
+}
 
 export interface StepResult {
   name: string;
@@ -14,6 +23,8 @@ export interface StepResult {
   finished_at: string | null;
   output?: unknown;
   error?: string;
+  /** A `for_each` step's items while it runs, or once it failed: a resumed run redoes only the unfinished ones. */
+  items?: ItemResult[];
 }
 
 /** A run as the API shows it. */
