@@ -584,7 +584,7 @@ describe("Grafana dashboard and datasource", () => {
   }));
   registerApiMetrics(metrics.registry, () => ({ relay: { relayed: 1, failures: 1 }, access: { limited: 1, limiterErrors: 1 } }));
   registerWorkerMetrics(metrics.registry, () => ({
-    runs: { completed: 1, failed: 1, cancelled: 1, handedBack: 1 },
+    runs: { completed: 1, failed: 1, cancelled: 1, handedBack: 1, parked: 1 },
     lag: new Map([["workflow-runs/0", 1]]),
   })).stepDuration.observe({ type: "http", status: "completed" }, 0.1);
   const dashboard = JSON.parse(read("infra/grafana/dashboards/workflow-service.json"));

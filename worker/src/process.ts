@@ -5,6 +5,7 @@ import { createInfrastructure } from "@wf/platform/infrastructure";
 import { registerWorkerMetrics } from "@wf/platform/observability";
 import { startOrExit } from "@wf/platform/process";
 import { ExecutionStore, Reconciler } from "@wf/services/execution";
+import { Timers } from "@wf/services/timers";
 import { BatchConsumer } from "./batch-consumer.ts";
 import { serveMetrics } from "./metrics-server.ts";
 import { RunExecutor } from "./run-executor.ts";
@@ -31,6 +32,11 @@ const reconciler = new Reconciler(infra.sql, infra.publisher, log, {
   leaseMs: config.runLeaseMs,
   batchSize: config.outboxBatchSize,
 });
+const timers = new Timers(infra.sql, infra.publisher, log, {
+  topic: config.runsTopic,
+  pollMs: config.timerPollMs,
+  batchSize: config.outboxBatchSize,
+});
 
 await startOrExit(infra, async () => {
   const admin = kafka.admin();
@@ -40,6 +46,7 @@ await startOrExit(infra, async () => {
   await admin.disconnect();
   watch.start();
   reconciler.start();
+  timers.start();
   await consumer.start();
 });
 const metricsServer = serveMetrics(infra.metrics.registry, config.host, config.workerMetricsPort, config.replicaIndex, log);
@@ -56,6 +63,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   log.info("worker draining", { signal, in_flight: watch.size });
   reconciler.stop();
+  timers.stop();
   await consumer.stop(
     config.shutdownTimeoutMs,
     () => watch.size,

@@ -96,7 +96,7 @@ const cached = async (id: string) => {
   return v === null ? null : JSON.parse(v);
 };
 const shape = (steps: StepResult[]) => steps.map((s) => [s.name, s.status, s.attempts]);
-const stats = (o: Partial<RunExecutor["stats"]>) => ({ completed: 0, failed: 0, cancelled: 0, handedBack: 0, skipped: 0, ...o });
+const stats = (o: Partial<RunExecutor["stats"]>) => ({ completed: 0, failed: 0, cancelled: 0, handedBack: 0, skipped: 0, parked: 0, ...o });
 const stepDone = (name: string, output: unknown): StepResult => ({
   name,
   status: "completed",

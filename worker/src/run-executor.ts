@@ -20,7 +20,7 @@ export class UnknownRun extends Error {}
  * no query; a terminal state cannot go stale).
  */
 export class RunExecutor {
-  readonly stats = { completed: 0, failed: 0, cancelled: 0, handedBack: 0, skipped: 0 };
+  readonly stats = { completed: 0, failed: 0, cancelled: 0, handedBack: 0, skipped: 0, parked: 0 };
   private readonly engine: EngineDeps;
 
   constructor(
@@ -38,6 +38,7 @@ export class RunExecutor {
     this.engine = {
       http: (c, signal) => runHttpStep(c, policy, limits, signal),
       sleep: abortableSleep,
+      parkAfterMs: config.parkAfterMs,
       log: (level, message, fields) => log[level](message, fields),
       stepStarted: (step, record) => {
         const t0 = performance.now();
@@ -111,6 +112,10 @@ export class RunExecutor {
         const error = outcome.status === "failed" ? outcome.error : null;
         terminal = await this.store.finish(runId, outcome.status, outcome.steps, output, error);
         if (terminal) this.stats[outcome.status]++;
+        return "done";
+      }
+      if (outcome.status === "parked") {
+        if (await this.store.park(runId, outcome.steps, outcome.wakeAt)) this.stats.parked++;
         return "done";
       }
       switch (outcome.reason) {

@@ -5,11 +5,22 @@ import { PageQuery } from "./workflows.ts";
 
 const Timestamp = t.String({ format: "date-time" });
 
+const StepWait = t.Object(
+  {
+    until: t.Optional(Timestamp),
+    signal: t.Optional(t.String()),
+    child_run_id: t.Optional(t.String({ format: "uuid" })),
+    retry: t.Optional(t.Boolean()),
+  },
+  { description: "What a waiting step waits for: its due time, a signal, a child run, or the backoff before its next attempt" },
+);
+
 const ItemResult = t.Object({
   status: oneOf([...STEP_STATUSES]),
   attempts: integer({ minimum: 0 }),
   output: t.Optional(t.Unknown()),
   error: t.Optional(t.String()),
+  wait: t.Optional(StepWait),
 });
 
 const StepResult = t.Object({
@@ -26,9 +37,11 @@ const StepResult = t.Object({
   error: t.Optional(t.String({ description: "Why the step failed, on a failed step only" })),
   items: t.Optional(
     t.Array(ItemResult, {
-      description: "A for_each step's items, in item order, while it runs or once it failed; a completed one has its items' outputs as its output",
+      description:
+        "A for_each step's items, in item order, while it runs or once it failed; a completed one has its items' outputs as its output",
     }),
   ),
+  wait: t.Optional(StepWait),
 });
 
 export const Run = responseOnly(

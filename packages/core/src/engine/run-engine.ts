@@ -1,28 +1,21 @@
 import { compileExpression } from "../expressions/index.ts";
 import type { ItemResult, StepResult } from "../runs/run.ts";
-import { renderDeep, type Scope } from "../templates/template.ts";
-import { asStep, type HttpConfig, type Step, type StepSpec } from "../workflows/definition.ts";
-import { backoffMs } from "./backoff.ts";
+import { asStep, type Step, type StepSpec } from "../workflows/definition.ts";
+import { type AttemptContext, type Attempted, attempt } from "./attempts.ts";
 import { buildGraph, type ConditionResult, type Graph, planSteps } from "./planner.ts";
 import { StepFailure } from "./step-failure.ts";
+import { runStep, type StepDeps, type StepScope } from "./steps.ts";
 
 /** Why a run's signal was aborted; the engine reports it back as the outcome. */
 export type StopReason = "cancelled" | "shutdown" | "lease_lost" | "timeout";
 
-/** What an http step records as its output. */
-export interface HttpStepOutput {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-export interface EngineDeps {
-  http(config: HttpConfig, signal: AbortSignal): Promise<HttpStepOutput>;
+export interface EngineDeps extends StepDeps {
   /** Resolves after `ms`, rejects as soon as `signal` aborts. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
-  log(level: "debug" | "info" | "warn" | "error", message: string, fields: Record<string, unknown>): void;
   random?: () => number;
   now?: () => Date;
+  /** A wait longer than this parks the run instead of holding the worker; absent, nothing parks. */
+  parkAfterMs?: number;
   /**
    * Called as a step starts; what it returns is called once the step is over, `record` then final
    * (completed, failed or cancelled). Tracing hooks in here; absent, the engine pays nothing.
@@ -47,6 +40,8 @@ export interface RunPlan {
 export type RunOutcome =
   | { status: "completed"; output: unknown; steps: StepResult[] }
   | { status: "failed"; error: string; steps: StepResult[] }
+  /** Nothing left to do but wait: resume at `wakeAt` (null: only when what it waits for arrives). */
+  | { status: "parked"; wakeAt: Date | null; steps: StepResult[] }
   | { status: "stopped"; reason: StopReason | "checkpoint_refused"; steps: StepResult[] };
 
 const iso = (d: Date) => d.toISOString();
@@ -55,81 +50,27 @@ const iso = (d: Date) => d.toISOString();
 export const MAX_ITEMS = 1000;
 export const DEFAULT_ITEM_CONCURRENCY = 10;
 
-/** What templates read: v1's `steps.<name>` is the step's output; a `for_each` item adds `item` and `index`. */
-type StepScope = Scope & { item?: unknown; index?: number };
-
-async function runStep(step: Step, scope: StepScope, deps: EngineDeps, signal: AbortSignal, runId: string): Promise<unknown> {
-  switch (step.type) {
-    case "http":
-      return deps.http(renderDeep(step.config, scope) as HttpConfig, signal);
-    case "delay":
-      await deps.sleep(step.config.ms, signal);
-      return { waited_ms: step.config.ms };
-    case "transform":
-      return renderDeep(step.config.output, scope);
-    case "log": {
-      const message = String(renderDeep(step.config.message, scope) ?? "");
-      const level = step.config.level ?? "info";
-      deps.log(level, message, { run_id: runId, step: step.name });
-      return { message, level };
-    }
-  }
-}
-
-/** How a step (or one item of it) ended after its attempts. */
-type Attempted = { ok: true; output: unknown } | { ok: false; failure: StepFailure } | { ok: "stopped" };
-
-/** A step's attempts with exponential backoff; `record` gets the attempt count as it goes. */
-async function attempt(
-  step: Step,
-  record: { attempts: number },
-  body: () => Promise<unknown>,
-  deps: EngineDeps,
-  signal: AbortSignal,
-  runId: string,
-): Promise<Attempted> {
-  const maxAttempts = step.retry?.max_attempts ?? 1;
-  for (let n = 1; ; n++) {
-    record.attempts = n;
-    try {
-      return { ok: true, output: (await body()) ?? null };
-    } catch (err) {
-      if (signal.aborted) return { ok: "stopped" };
-      const failure = err instanceof StepFailure ? err : new StepFailure(err instanceof Error ? err.message : String(err));
-      if (!failure.retryable || n >= maxAttempts) return { ok: false, failure };
-      const wait = backoffMs(step.retry?.backoff_ms ?? 0, n, deps.random);
-      deps.log("debug", "step attempt failed; retrying", {
-        run_id: runId,
-        step: step.name,
-        attempt: n,
-        wait_ms: wait,
-        error: failure.message,
-      });
-      try {
-        await deps.sleep(wait, signal);
-      } catch {
-        return { ok: "stopped" };
-      }
-    }
-  }
-}
-
 const OVER = new Set(["completed", "failed", "skipped"]);
 
+/** The earlier of two wake-up times, null being "no time" (woken by an event only). */
+const earliest = (a: Date | null, b: Date | null) => (a === null ? b : b === null || a <= b ? a : b);
+
 /**
- * What an earlier attempt at this run recorded, by step: a step over is not run again; a `for_each`
- * cut short keeps its finished items. Steps in flight when it stopped start over.
+ * What an earlier attempt at this run recorded, by step: a step over is not run again, a waiting
+ * one goes on waiting, a `for_each` cut short keeps its finished and waiting items. Steps in
+ * flight when it stopped start over.
  */
-function resume(plan: RunPlan): { results: (StepResult | undefined)[]; items: (ItemResult[] | undefined)[] } {
+function resume(plan: RunPlan): { results: (StepResult | undefined)[]; carried: (StepResult | undefined)[] } {
   const prior = new Map(plan.prior.map((r) => [r.name, r]));
   const results: (StepResult | undefined)[] = [];
-  const items: (ItemResult[] | undefined)[] = [];
+  const carried: (StepResult | undefined)[] = [];
   plan.steps.forEach((spec, i) => {
     const p = prior.get(spec.name);
-    if (p && OVER.has(p.status)) results[i] = p;
-    else if (p?.items && spec.for_each !== undefined) items[i] = p.items;
+    if (!p) return;
+    if (OVER.has(p.status)) results[i] = p;
+    else if (p.status === "waiting" || (p.items && spec.for_each !== undefined)) carried[i] = p;
   });
-  return { results, items };
+  return { results, carried };
 }
 
 /** What CEL expressions see of the steps: `steps.<name>.output|status|error`. */
@@ -141,18 +82,21 @@ function expressionSteps(graph: Graph, results: readonly (StepResult | undefined
   return steps;
 }
 
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 /**
  * Executes a run's steps as a graph: a step starts as soon as every step it needs is over (so
  * independent steps run at the same time), `if` may skip it, `for_each` runs it once per item, and
  * a failure fails the run (stopping the steps in flight) unless the step says `on_error: continue`.
  * Each step has its retries (exponential backoff with jitter); each records its status, attempts,
- * timings and output or error. Knows nothing of Kafka or SQL: persistence is the checkpoint
- * callback, cancellation and time limits arrive through `signal`.
+ * timings and output or error. A wait longer than `parkAfterMs` leaves the step `waiting`, and once
+ * nothing else can go on the run is `parked` until its earliest wake-up. Knows nothing of Kafka or
+ * SQL: persistence is the checkpoint callback, cancellation and time limits arrive through `signal`.
  */
 export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Checkpoint, signal: AbortSignal): Promise<RunOutcome> {
   const now = deps.now ?? (() => new Date());
   const graph = buildGraph(plan.steps);
-  const { results, items: priorItems } = resume(plan);
+  const { results, carried } = resume(plan);
   const scope: StepScope = { input: plan.input, steps: {} };
   results.forEach((r, i) => {
     if (r?.status === "completed") scope.steps[graph.steps[i]!.name] = r.output;
@@ -162,6 +106,15 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
   const follow = () => stop.abort(signal.reason);
   if (signal.aborted) follow();
   else signal.addEventListener("abort", follow, { once: true });
+  const ctx: AttemptContext = {
+    sleep: deps.sleep,
+    log: deps.log,
+    random: deps.random,
+    now,
+    parkAfterMs: deps.parkAfterMs ?? Number.POSITIVE_INFINITY,
+    signal: stop.signal,
+    runId: plan.runId,
+  };
   const recorded = () => results.filter((r): r is StepResult => r !== undefined);
 
   // Checkpoints go out one at a time; asks made while one is queued share it (it takes the state
@@ -188,70 +141,77 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
 
   let failedStep: number | undefined;
   let failure: string | undefined;
-  const fail = (i: number, message: string) => {
+  let wakeAt: Date | null = null;
+  let parked = false;
+  const fail = (i: number, why: string) => {
     if ((graph.steps[i]!.on_error ?? "fail") !== "fail") return;
-    if (failedStep === undefined) [failedStep, failure] = [i, message];
+    if (failedStep === undefined) [failedStep, failure] = [i, why];
     stop.abort("step_failed");
   };
-  const condition = (i: number): ConditionResult => {
-    const source = graph.steps[i]!.if!;
+  const evaluate = (source: string, what: string): unknown => {
     const compiled = compileExpression(source);
-    if (!compiled.ok) return { error: `if: ${compiled.message}` };
+    if (!compiled.ok) throw new Error(`${what}: ${compiled.message}`);
     try {
-      const v = compiled.expression.evaluate({ input: plan.input, steps: expressionSteps(graph, results) });
+      return compiled.expression.evaluate({ input: plan.input, steps: expressionSteps(graph, results) });
+    } catch (err) {
+      throw new Error(`${what}: ${message(err)}`);
+    }
+  };
+  const condition = (i: number): ConditionResult => {
+    try {
+      const v = evaluate(graph.steps[i]!.if!, "if");
       return typeof v === "boolean" ? v : { error: `if must yield a bool, got ${JSON.stringify(v)}` };
     } catch (err) {
-      return { error: `if: ${err instanceof Error ? err.message : String(err)}` };
+      return { error: message(err) };
     }
   };
 
   /** Every other step is over: what this one records is saved by the run's terminal write. */
   const lastToFinish = (i: number) => graph.steps.every((_, j) => j === i || OVER.has(results[j]?.status ?? "pending"));
 
-  const execute = async (i: number, record: StepResult): Promise<void> => {
-    const step = asStep(graph.steps[i]!);
-    const done = (a: Attempted) => {
-      if (a.ok === true) {
-        Object.assign(record, { status: "completed", finished_at: iso(now()), output: a.output });
-        scope.steps[step.name] = a.output;
-      } else if (a.ok === "stopped") {
-        Object.assign(record, { status: "cancelled", finished_at: iso(now()), error: `stopped: ${String(stop.signal.reason)}` });
-      } else {
-        Object.assign(record, { status: "failed", finished_at: iso(now()), error: a.failure.message });
-        if (a.failure.output !== undefined) record.output = a.failure.output;
-        fail(i, `step "${step.name}" failed after ${record.attempts} attempt(s): ${a.failure.message}`);
-      }
-    };
-    if (graph.steps[i]!.for_each === undefined) {
-      done(await attempt(step, record, () => runStep(step, scope, deps, stop.signal, plan.runId), deps, stop.signal, plan.runId));
+  const settle = (i: number, record: StepResult, a: Attempted) => {
+    const step = graph.steps[i]!;
+    if (a.ok === true) {
+      Object.assign(record, { status: "completed", finished_at: iso(now()), output: a.output });
+      scope.steps[step.name] = a.output;
+    } else if (a.ok === "parked") {
+      record.status = "waiting";
+      wakeAt = parked ? earliest(wakeAt, a.until) : a.until;
+      parked = true;
+    } else if (a.ok === "stopped") {
+      Object.assign(record, { status: "cancelled", finished_at: iso(now()), error: `stopped: ${String(stop.signal.reason)}` });
     } else {
-      done(await fanOut(i, step, record));
+      Object.assign(record, { status: "failed", finished_at: iso(now()), error: a.failure.message });
+      if (a.failure.output !== undefined) record.output = a.failure.output;
+      fail(i, `step "${step.name}" failed after ${record.attempts} attempt(s): ${a.failure.message}`);
     }
-    if (record.status === "completed" && step.type === "http" && !lastToFinish(i)) save();
   };
 
   /** A `for_each` step: its items, at most `concurrency` at a time; its output, theirs in item order. */
   const fanOut = async (i: number, step: Step, record: StepResult): Promise<Attempted> => {
     const spec = graph.steps[i]!;
-    const compiled = compileExpression(spec.for_each!);
     let list: unknown;
     try {
-      if (!compiled.ok) throw new Error(compiled.message);
-      list = compiled.expression.evaluate({ input: plan.input, steps: expressionSteps(graph, results) });
+      list = evaluate(spec.for_each!, "for_each");
     } catch (err) {
-      return { ok: false, failure: new StepFailure(`for_each: ${err instanceof Error ? err.message : String(err)}`, false) };
+      return { ok: false, failure: new StepFailure(message(err), false) };
     }
     if (!Array.isArray(list))
       return { ok: false, failure: new StepFailure(`for_each must yield a list, got ${JSON.stringify(list)}`, false) };
     if (list.length > MAX_ITEMS)
       return { ok: false, failure: new StepFailure(`for_each yielded ${list.length} items; at most ${MAX_ITEMS} are allowed`, false) };
-    const prior = priorItems[i];
-    const items: ItemResult[] = list.map((_, k) => (prior?.[k]?.status === "completed" ? prior[k]! : { status: "pending", attempts: 0 }));
+    const prior = record.items;
+    const items: ItemResult[] = list.map((_, k) => {
+      const p = prior?.[k];
+      return p && (p.status === "completed" || p.status === "waiting") ? p : { status: "pending", attempts: 0 };
+    });
     record.items = items;
     const itemStop = new AbortController();
     const onStop = () => itemStop.abort(stop.signal.reason);
     stop.signal.addEventListener("abort", onStop, { once: true });
+    const itemCtx: AttemptContext = { ...ctx, signal: itemStop.signal };
     let failed: { k: number; failure: StepFailure } | undefined;
+    let until: Date | null | undefined;
     let next = 0;
     const lane = async () => {
       while (next < items.length && !itemStop.signal.aborted) {
@@ -260,17 +220,13 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
         if (item.status === "completed") continue;
         item.status = "running";
         const itemScope: StepScope = { ...scope, item: list[k], index: k };
-        const a = await attempt(
-          step,
-          item,
-          () => runStep(step, itemScope, deps, itemStop.signal, plan.runId),
-          deps,
-          itemStop.signal,
-          plan.runId,
-        );
+        const a = await attempt(step, item, () => runStep(step, itemScope, item, deps, itemCtx), itemCtx);
         if (a.ok === true) {
           Object.assign(item, { status: "completed", output: a.output });
           if (step.type === "http") save();
+        } else if (a.ok === "parked") {
+          item.status = "waiting";
+          until = until === undefined ? a.until : earliest(until, a.until);
         } else if (a.ok === "stopped") item.status = "cancelled";
         else {
           Object.assign(item, { status: "failed", error: a.failure.message });
@@ -287,13 +243,25 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
     record.attempts = items.reduce((m, it) => Math.max(m, it.attempts), 0);
     if (failed) return { ok: false, failure: new StepFailure(`item ${failed.k}: ${failed.failure.message}`, false) };
     if (stop.signal.aborted) return { ok: "stopped" };
+    if (until !== undefined) return { ok: "parked", until };
     delete record.items;
     return { ok: true, output: items.map((it) => it.output ?? null) };
   };
 
+  const execute = async (i: number, record: StepResult): Promise<void> => {
+    const step = asStep(graph.steps[i]!);
+    if (graph.steps[i]!.for_each === undefined)
+      settle(i, record, await attempt(step, record, () => runStep(step, scope, record, deps, ctx), ctx));
+    else settle(i, record, await fanOut(i, step, record));
+    if (record.status === "completed" && step.type === "http" && !lastToFinish(i)) save();
+  };
+
   const inFlight = new Map<number, Promise<void>>();
   const start = (i: number) => {
-    const record: StepResult = { name: graph.steps[i]!.name, status: "running", attempts: 0, started_at: iso(now()), finished_at: null };
+    const before = carried[i];
+    const record: StepResult = before
+      ? { ...before, status: "running" }
+      : { name: graph.steps[i]!.name, status: "running", attempts: 0, started_at: iso(now()), finished_at: null };
     results[i] = record;
     const over = deps.stepStarted?.(asStep(graph.steps[i]!), record);
     inFlight.set(
@@ -340,6 +308,7 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
   if (signal.aborted) return { status: "stopped", reason: (signal.reason as StopReason) ?? "shutdown", steps };
   if (refused) return { status: "stopped", reason: "checkpoint_refused", steps };
   if (failedStep !== undefined) return { status: "failed", error: failure!, steps };
+  if (parked) return { status: "parked", wakeAt, steps };
   const output = graph.sequential
     ? (results.at(-1)?.output ?? null)
     : Object.fromEntries(graph.leaves.map((i) => [graph.steps[i]!.name, results[i]?.output ?? null]));

@@ -7,12 +7,21 @@ export const TERMINAL: ReadonlySet<RunStatus> = new Set(["completed", "failed", 
 export const STEP_STATUSES = ["pending", "running", "waiting", "completed", "failed", "skipped", "cancelled"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
+/** What a `waiting` step (or item) waits for: its due time, a signal, a child run, or a retry's backoff. */
+export interface StepWait {
+  until?: string;
+  signal?: string;
+  child_run_id?: string;
+  retry?: boolean;
+}
+
 /** One item of a `for_each` step. */
 export interface ItemResult {
   status: StepStatus;
   attempts: number;
   output?: unknown;
   error?: string;
+  wait?: StepWait;
 }
 
 export interface StepResult {
@@ -25,6 +34,7 @@ export interface StepResult {
   error?: string;
   /** A `for_each` step's items while it runs, or once it failed: a resumed run redoes only the unfinished ones. */
   items?: ItemResult[];
+  wait?: StepWait;
 }
 
 /** A run as the API shows it. */

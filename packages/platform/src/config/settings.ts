@@ -181,6 +181,18 @@ export const settings = {
     int(1000, 86_400_000),
     "A run pending this long with no message waiting is published again (its message was lost).",
   ),
+  parkAfterMs: setting(
+    "PARK_AFTER_MS",
+    "5000",
+    int(0, 3_600_000),
+    "A wait longer than this (a delay, a retry backoff, a signal, a child run) parks the run in PostgreSQL and frees the worker; shorter ones wait in the worker.",
+  ),
+  timerPollMs: setting(
+    "TIMER_POLL_MS",
+    "100",
+    int(10, 60_000),
+    "How often each worker's timer service looks for parked runs that are due (their delay is over, or what they wait for arrived).",
+  ),
   shutdownTimeoutMs: setting(
     "WORKER_SHUTDOWN_TIMEOUT_MS",
     "10000",

@@ -31,7 +31,7 @@ export const IDLE_SOURCES: MetricSources & ApiSources = {
 
 /** What only a worker process knows; see `registerWorkerMetrics`. */
 export interface WorkerSources {
-  runs: { completed: number; failed: number; cancelled: number; handedBack: number };
+  runs: { completed: number; failed: number; cancelled: number; handedBack: number; parked: number };
   /** Messages behind the partition's high watermark, per "topic/partition", as of the last batch. */
   lag: ReadonlyMap<string, number>;
 }
@@ -143,7 +143,7 @@ export type Metrics = ProcessMetrics & ReturnType<typeof registerApiMetrics>;
 export function registerWorkerMetrics(registry: Registry, sources: () => WorkerSources) {
   new Counter({
     name: "runs_finished_total",
-    help: "Runs this worker brought to a terminal state, and runs it handed back on shutdown.",
+    help: "Runs this worker brought to a terminal state, runs it handed back on shutdown, and runs it parked (waiting, no worker held).",
     labelNames: ["status"],
     registers: [registry],
     collect() {
@@ -154,6 +154,7 @@ export function registerWorkerMetrics(registry: Registry, sources: () => WorkerS
         failed: r.failed,
         cancelled: r.cancelled,
         handed_back: r.handedBack,
+        parked: r.parked,
       }))
         this.inc({ status }, n);
     },

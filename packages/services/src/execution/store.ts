@@ -71,7 +71,7 @@ export class ExecutionStore {
   private async claimMany(ids: readonly string[]): Promise<(ClaimedRun | undefined)[]> {
     const rows = await this.sql<ClaimedRun[]>`
       UPDATE runs SET status = 'running', started_at = COALESCE(started_at, now()), updated_at = now(),
-             lease_owner = ${this.owner}, lease_expires_at = ${this.lease()}, executions = executions + 1
+             lease_owner = ${this.owner}, lease_expires_at = ${this.lease()}, executions = executions + 1, wake_at = NULL
       WHERE id = ANY(${pgArray(ids)}::uuid[]) AND (status = 'pending' OR (status = 'running' AND lease_expires_at < now()))
       RETURNING id, workflow_id, definition, input, steps, executions`;
     const claimed = new Map(rows.map((r) => [r.id, r]));
@@ -110,13 +110,29 @@ export class ExecutionStore {
     // A JSON null becomes SQL NULL in jsonb_to_recordset: an output of null is stored as jsonb null.
     const rows = await this.sql<RunRow[]>`
       UPDATE runs SET status = b.status, steps = b.steps, output = COALESCE(b.output, 'null'::jsonb), error = b.error,
-             finished_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
+             finished_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL, wake_at = NULL
       FROM jsonb_to_recordset(${this.sql.json(items as never)}::jsonb)
         AS b(id uuid, status text, steps jsonb, output jsonb, error text)
       WHERE runs.id = b.id AND runs.status = 'running' AND runs.lease_owner = ${this.owner}
       RETURNING ${this.sql.unsafe(RETURNED_RUN)}`;
     const done = new Map(rows.map((r) => [r.id, r]));
     return items.map((f) => done.get(f.id));
+  }
+
+  /**
+   * Parks a run this worker owns: no lease owner and no lease expiry, so nobody holds it, with its
+   * wake-up time. A wake-up asked for while it ran (a signal came) is kept if it is earlier. False
+   * when the run was cancelled or taken over first.
+   */
+  async park(id: string, steps: StepResult[], wakeAt: Date | null): Promise<boolean> {
+    const rows = await this.sql`
+      UPDATE runs SET steps = ${this.sql.json(steps as never)}, updated_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+             wake_at = CASE WHEN wake_at IS NULL THEN ${wakeAt}::timestamptz
+                            WHEN ${wakeAt}::timestamptz IS NULL THEN wake_at
+                            ELSE LEAST(wake_at, ${wakeAt}::timestamptz) END
+      WHERE id = ${id}::uuid AND status = 'running' AND lease_owner = ${this.owner}
+      RETURNING 1`;
+    return rows.length > 0;
   }
 
   /** After a cancel: keeps the step results of the part that ran, for the record. */

@@ -1,0 +1,96 @@
+import type { RunStatus } from "../runs/run.ts";
+import { renderDeep, type Scope } from "../templates/template.ts";
+import type { HttpConfig, Step } from "../workflows/definition.ts";
+import { type AttemptContext, type Attempting, Park, waitUntil } from "./attempts.ts";
+import { StepFailure } from "./step-failure.ts";
+
+/** What an http step records as its output. */
+export interface HttpStepOutput {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** A child run as the parent's step sees it. */
+export interface ChildRun {
+  status: RunStatus;
+  output: unknown;
+  error: string | null;
+}
+
+/**
+ * What waits on the world need: signals and child runs. Each call names its wait with a `key`
+ * stable across redeliveries (run, step, attempt, item), so a redo finds the signal it took or the
+ * child it started, instead of taking or starting another.
+ */
+export interface WaitDeps {
+  takeSignal(name: string, key: string): Promise<{ payload: unknown } | undefined>;
+  startChild(workflowId: string, input: unknown, key: string): Promise<string>;
+  childRun(id: string): Promise<ChildRun | undefined>;
+}
+
+export interface StepDeps {
+  http(config: HttpConfig, signal: AbortSignal): Promise<HttpStepOutput>;
+  log(level: "debug" | "info" | "warn" | "error", message: string, fields: Record<string, unknown>): void;
+  waits?: WaitDeps;
+}
+
+/** What templates read: v1's `steps.<name>` is the step's output; a `for_each` item adds `item` and `index`. */
+export type StepScope = Scope & { item?: unknown; index?: number };
+
+/** One attempt at a step's body. A long delay (or a wait on the world, later) returns a Park. */
+export async function runStep(step: Step, scope: StepScope, record: Attempting, deps: StepDeps, ctx: AttemptContext): Promise<unknown> {
+  switch (step.type) {
+    case "http":
+      return deps.http(renderDeep(step.config, scope) as HttpConfig, ctx.signal);
+    case "delay": {
+      const until = record.wait?.until ? new Date(record.wait.until) : new Date(ctx.now().getTime() + step.config.ms);
+      return (await waitUntil(until, record, ctx)) ?? { waited_ms: step.config.ms };
+    }
+    case "transform":
+      return renderDeep(step.config.output, scope);
+    case "log": {
+      const message = String(renderDeep(step.config.message, scope) ?? "");
+      const level = step.config.level ?? "info";
+      deps.log(level, message, { run_id: ctx.runId, step: step.name });
+      return { message, level };
+    }
+  }
+}
+
+const needWaits = (deps: StepDeps): WaitDeps => {
+  if (!deps.waits) throw new StepFailure("this engine cannot wait for signals or child runs", false);
+  return deps.waits;
+};
+
+/**
+ * A signal wait: the signal's payload if one came (before or during the wait), else park until it
+ * does or the timeout is over; past the timeout the attempt fails.
+ */
+export async function waitForSignal(
+  signal: string,
+  deadline: Date | null,
+  key: string,
+  record: Attempting,
+  deps: StepDeps,
+  ctx: AttemptContext,
+): Promise<unknown> {
+  const got = await needWaits(deps).takeSignal(signal, key);
+  if (got) return got.payload;
+  if (deadline && deadline.getTime() <= ctx.now().getTime()) throw new StepFailure(`no signal "${signal}" came in time`);
+  record.wait = { signal, ...(deadline && { until: deadline.toISOString() }) };
+  return new Park(deadline);
+}
+
+/** A child run: started once per attempt (by `key`), waited for parked; its output is the step's. */
+export async function runChild(workflowId: string, input: unknown, key: string, record: Attempting, deps: StepDeps): Promise<unknown> {
+  const waits = needWaits(deps);
+  const id = record.wait?.child_run_id ?? (await waits.startChild(workflowId, input, key));
+  const child = await waits.childRun(id);
+  if (!child) throw new StepFailure(`child run ${id} does not exist`, false);
+  if (child.status === "completed") return child.output;
+  if (child.status === "failed" || child.status === "cancelled")
+    throw new StepFailure(`child run ${id} ${child.status}${child.error ? `: ${child.error}` : ""}`);
+  record.wait = { child_run_id: id };
+  return new Park(null);
+}

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
+import { startWorkers, type WorkerGroup } from "../support/workers.ts";
+
+// Version 2's engine through real workers: steps as a graph, and waits that park the run in
+// PostgreSQL instead of holding a worker. The http target counts calls per path.
+const hits = new Map<string, number>();
+const target = Bun.serve({
+  hostname: "127.0.0.2",
+  port: 0,
+  fetch(req) {
+    const path = new URL(req.url).pathname;
+    const n = (hits.get(path) ?? 0) + 1;
+    hits.set(path, n);
+    const [, kind, , failures] = path.split("/");
+    if (kind === "flaky" && n <= Number(failures)) return new Response("try again", { status: 503 });
+    return Response.json({ path, n });
+  },
+});
+const T = `http://127.0.0.2:${target.port}`;
+
+let api: TestApi;
+let workers: WorkerGroup;
+let env: Record<string, string>;
+beforeAll(async () => {
+  api = await startApi();
+  env = {
+    KAFKA_RUNS_TOPIC: api.config.runsTopic,
+    KAFKA_DEAD_LETTER_TOPIC: `${api.config.runsTopic}.dlq`,
+    WORKER_GROUP_ID: unique("waits"),
+    EGRESS_ALLOW: "127.0.0.2",
+    RUN_LEASE_MS: "3000",
+    RECONCILE_INTERVAL_MS: "1000",
+    // One run at a time per worker: a wait that held its worker would hold up every other run.
+    WORKER_CONCURRENCY: "1",
+    PARK_AFTER_MS: "200",
+    TIMER_POLL_MS: "50",
+  };
+  workers = startWorkers(1, env);
+});
+afterAll(async () => {
+  await workers?.stopAll("SIGKILL");
+  await api.stop();
+  target.stop(true);
+});
+
+const createWorkflow = async (steps: unknown[]) => {
+  const r = await call(api.url, "POST", "/api/v1/workflows", { name: unique("wf"), steps });
+  expect(r.status).toBe(201);
+  return r.body.id as string;
+};
+const trigger = async (workflowId: string, input: unknown = {}) => {
+  const r = await call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId, input });
+  expect(r.status).toBe(202);
+  return r.body.run_id as string;
+};
+
+type Row = {
+  status: string;
+  lease_owner: string | null;
+  wake_at: Date | null;
+  output: unknown;
+  steps: { name: string; status: string; attempts: number; started_at: string; finished_at: string | null; wait?: { until?: string } }[];
+};
+const row = async (id: string) =>
+  (await api.services.sql<Row[]>`SELECT status, lease_owner, wake_at, output, steps FROM runs WHERE id = ${id}::uuid`)[0]!;
+const finished = (id: string, timeoutMs = 30_000) =>
+  waitFor(
+    `run ${id} to finish`,
+    async () => ((r) => (["completed", "failed", "cancelled"].includes(r.status) ? r : undefined))(await row(id)),
+    timeoutMs,
+    50,
+  );
+const parked = (id: string) =>
+  waitFor(
+    `run ${id} to park`,
+    async () => ((r) => (r.status === "running" && r.lease_owner === null && r.wake_at ? r : undefined))(await row(id)),
+    20_000,
+    50,
+  );
+
+describe("durable waits and graphs, through real workers", () => {
+  test("a delay longer than PARK_AFTER_MS parks the run: the worker is free for other runs, and the run completes when due", async () => {
+    const tag = unique("park");
+    const slow = await createWorkflow([
+      { name: "before", type: "http", config: { method: "GET", url: `${T}/hit/${tag}-{{input.k}}` } },
+      { name: "pause", type: "delay", config: { ms: 2_000 } },
+      { name: "after", type: "transform", config: { output: "{{steps.before.body.n}}" } },
+    ]);
+    const quick = await createWorkflow([{ name: "only", type: "transform", config: { output: "quick" } }]);
+    const waiting = await Promise.all([0, 1, 2].map((k) => trigger(slow, { k })));
+    for (const id of waiting) {
+      const r = await parked(id);
+      expect(r.steps.map((s) => [s.name, s.status])).toEqual([
+        ["before", "completed"],
+        ["pause", "waiting"],
+      ]);
+      expect(Date.parse(r.steps[1]!.wait!.until!)).toBe(r.wake_at!.getTime());
+    }
+    // The one worker runs one run at a time: it only gets to this one because the others hold nothing.
+    const q = await finished(await trigger(quick));
+    expect(q).toMatchObject({ status: "completed", output: "quick" });
+    for (const id of waiting) expect((await row(id)).status).toBe("running");
+
+    for (const [k, id] of waiting.entries()) {
+      const r = await finished(id);
+      expect(r.status).toBe("completed");
+      expect(r.output).toBe(1);
+      const pause = r.steps[1]!;
+      expect(Date.parse(pause.finished_at!) - Date.parse(pause.started_at)).toBeGreaterThanOrEqual(2_000);
+      expect(hits.get(`/hit/${tag}-${k}`)).toBe(1);
+    }
+  });
+
+  test("a parked run resumes after every worker was killed -9 and new ones started; its recorded step does not run again", async () => {
+    const tag = unique("kill");
+    const wf = await createWorkflow([
+      { name: "before", type: "http", config: { method: "GET", url: `${T}/hit/${tag}` } },
+      { name: "pause", type: "delay", config: { ms: 3_000 } },
+      { name: "after", type: "http", config: { method: "GET", url: `${T}/hit/${tag}-after` } },
+    ]);
+    const id = await trigger(wf);
+    await parked(id);
+    await workers.stopAll("SIGKILL");
+    workers = startWorkers(1, env);
+    const r = await finished(id);
+    expect(r.status).toBe("completed");
+    expect(hits.get(`/hit/${tag}`)).toBe(1);
+    expect(hits.get(`/hit/${tag}-after`)).toBe(1);
+  });
+
+  test("a retry backoff longer than PARK_AFTER_MS parks the run between attempts", async () => {
+    const tag = unique("flaky");
+    const wf = await createWorkflow([
+      {
+        name: "call",
+        type: "http",
+        config: { method: "GET", url: `${T}/flaky/${tag}/1` },
+        retry: { max_attempts: 3, backoff_ms: 1_000 },
+      },
+    ]);
+    const id = await trigger(wf);
+    const p = await parked(id);
+    expect(p.steps[0]).toMatchObject({ name: "call", status: "waiting", attempts: 1, wait: { retry: true } });
+    const r = await finished(id);
+    expect(r.status).toBe("completed");
+    expect(r.steps[0]).toMatchObject({ status: "completed", attempts: 2 });
+    expect(hits.get(`/flaky/${tag}/1`)).toBe(2);
+  });
+
+  test("a diamond's two middle steps run at the same time; the run's output holds its leaf's", async () => {
+    const wf = await createWorkflow([
+      { name: "start", type: "transform", config: { output: "{{input.x}}" } },
+      { name: "left", type: "delay", config: { ms: 150 }, needs: ["start"] },
+      { name: "right", type: "delay", config: { ms: 150 }, needs: ["start"] },
+      { name: "join", type: "transform", config: { output: { x: "{{steps.start}}" } }, needs: ["left", "right"] },
+    ]);
+    const r = await finished(await trigger(wf, { x: 7 }));
+    expect(r).toMatchObject({ status: "completed", output: { join: { x: 7 } } });
+    const [, left, right, join] = r.steps;
+    expect(right!.started_at < left!.finished_at!).toBe(true);
+    expect(left!.started_at < right!.finished_at!).toBe(true);
+    expect(join!.started_at >= left!.finished_at! && join!.started_at >= right!.finished_at!).toBe(true);
+  });
+});
