@@ -16,6 +16,9 @@ afterAll(async () => {
   await Promise.all([bun?.stop(), node?.stop()]);
 });
 
+/** The Bun API's own operations (CONTRACT.md, Version 2): the Node reference keeps the v1 API. */
+const BUN_ONLY = ["GET /api/v1/workflows/{id}/versions", "GET /api/v1/workflows/{id}/versions/{version}"];
+
 interface Req {
   method: string;
   path: string;
@@ -184,5 +187,24 @@ describe("parity: Bun API and Node reference", () => {
         );
     }
     expect(diffs).toEqual([]);
+  });
+
+  test("the Node reference publishes the Bun API's document, less the Bun-only operations", async () => {
+    type Doc = { paths: Record<string, Record<string, unknown>>; components: unknown };
+    const [b, n] = (await Promise.all([bun, node].map(async (api) => (await fetch(`${api.url}/swagger/json`)).json()))) as [Doc, Doc];
+    const ops = (doc: Doc) =>
+      Object.entries(doc.paths).flatMap(([path, m]) => Object.keys(m).map((method) => `${method.toUpperCase()} ${path}`));
+    for (const op of BUN_ONLY) expect(ops(b)).toContain(op);
+    expect(ops(n).sort()).toEqual(
+      ops(b)
+        .filter((op) => !BUN_ONLY.includes(op))
+        .sort(),
+    );
+    // What both serve, both document alike.
+    for (const op of ops(n)) {
+      const [method, path] = op.split(" ") as [string, string];
+      expect({ op, doc: n.paths[path]![method.toLowerCase()] }).toEqual({ op, doc: b.paths[path]![method.toLowerCase()] });
+    }
+    expect(n.components).toEqual(b.components);
   });
 });

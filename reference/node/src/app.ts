@@ -25,7 +25,7 @@ import {
 import { errorFields } from "@wf/platform/observability";
 import type { ApiServices } from "@wf/services/api-services";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { fastifyPath, type OpenApiDoc, routeSchemas } from "./contract.ts";
+import { fastifyPath, type OpenApiDoc, routeSchemas, servedDocument } from "./contract.ts";
 import { traceHeaders, traceRequests } from "./request-tracing.ts";
 
 export interface ServiceInfo {
@@ -179,8 +179,16 @@ export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApi
   });
   app.setNotFoundHandler(unmatched);
 
-  const route = (method: "GET" | "POST" | "PUT" | "DELETE", path: string, handler: (req: FastifyRequest, reply: FastifyReply) => unknown) =>
+  // The operations of the document this server serves: it publishes only those (see servedDocument).
+  const served = new Set<string>();
+  const route = (
+    method: "GET" | "POST" | "PUT" | "DELETE",
+    path: string,
+    handler: (req: FastifyRequest, reply: FastifyReply) => unknown,
+  ) => {
+    served.add(`${method} ${path}`);
     app.route({ method, url: fastifyPath(path), schema: routeSchemas(doc, path, method), handler: handler as never });
+  };
   type Q = Record<string, never>;
   // A list page is shared by the requests that asked while its query ran: its text is too (as on Bun).
   const sendShared = (reply: FastifyReply, page: object) =>
@@ -219,7 +227,7 @@ export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApi
   route("GET", "/api/v1/runs", async (req, reply) => sendShared(reply, await runs.list(req.query as Q)));
   route("POST", "/api/v1/runs/{id}/cancel", async (req) => runs.cancel((req.params as { id: string }).id));
 
-  const published = JSON.stringify(doc);
+  const published = JSON.stringify(servedDocument(doc, served));
   app.get("/swagger", async (_req, reply) => reply.header("content-type", "text/html; charset=utf-8").send(SWAGGER_HTML(info.name)));
   app.get("/swagger/json", async (_req, reply) => reply.header("content-type", "application/json").send(published));
   app.get("/swagger/assets/:file", async (req, reply) => {

@@ -58,3 +58,17 @@ export function routeSchemas(doc: OpenApiDoc, path: string, method: string): Rou
 
 /** `/api/v1/runs/{id}` → `/api/v1/runs/:id` */
 export const fastifyPath = (openapiPath: string) => openapiPath.replace(/\{(\w+)\}/g, ":$1");
+
+/**
+ * The document without the operations this server does not serve: the Bun API's Version 2
+ * endpoints are its own, and a document listing them here would promise routes that answer 404.
+ * `served` holds "METHOD /openapi/path" entries.
+ */
+export function servedDocument(doc: OpenApiDoc, served: ReadonlySet<string>): OpenApiDoc {
+  const paths: OpenApiDoc["paths"] = {};
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    const kept = Object.entries(ops).filter(([method]) => served.has(`${method.toUpperCase()} ${path}`));
+    if (kept.length > 0) paths[path] = Object.fromEntries(kept);
+  }
+  return { ...doc, paths };
+}

@@ -1,3 +1,4 @@
+import { WorkflowVersion, WorkflowVersionPage } from "@wf/contract/workflow-versions";
 import { Workflow, WorkflowInput, WorkflowPage } from "@wf/contract/workflows";
 import { Elysia } from "elysia";
 
@@ -6,4 +7,6 @@ export const workflowModels = new Elysia({ name: "workflows.model" }).model({
   "workflow.input": WorkflowInput,
   workflow: Workflow,
   "workflow.page": WorkflowPage,
+  "workflow.version": WorkflowVersion,
+  "workflow.version.page": WorkflowVersionPage,
 });

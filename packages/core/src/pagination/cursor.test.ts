@@ -28,4 +28,30 @@ describe("CursorCodec", () => {
     for (const bad of ["", "x", "not a cursor!", c.slice(1), `${c}A`, new CursorCodec("another-secret-value").encode(pos, "workflows")])
       expect(codec.decode(bad, "workflows")).toBeNull();
   });
+
+  describe("sequence cursors", () => {
+    test("round-trip a number within their scope, and only there", () => {
+      for (const n of [0, 1, 2_147_483_647, Number.MAX_SAFE_INTEGER])
+        expect(codec.decodeSequence(codec.encodeSequence(n, "v:a"), "v:a")).toBe(n);
+      expect(codec.decodeSequence(codec.encodeSequence(3, "v:a"), "v:b")).toBeNull();
+    });
+
+    test("reject every single-character alteration, garbage, and position cursors", () => {
+      const c = codec.encodeSequence(7, "v:a");
+      for (let i = 0; i < c.length; i++) {
+        const swapped = c[i] === "A" ? "B" : "A";
+        expect(codec.decodeSequence(c.slice(0, i) + swapped + c.slice(i + 1), "v:a")).toBeNull();
+      }
+      for (const bad of [
+        "",
+        "x",
+        c.slice(1),
+        `${c}A`,
+        codec.encode(pos, "v:a"),
+        new CursorCodec("another-secret-value").encodeSequence(7, "v:a"),
+      ])
+        expect(codec.decodeSequence(bad, "v:a")).toBeNull();
+      expect(codec.decode(c, "v:a")).toBeNull();
+    });
+  });
 });

@@ -13,15 +13,23 @@ export interface PageRequest {
   cursor?: string;
 }
 
+const invalidCursor = () =>
+  badRequest("cursor is not valid for this list", [{ path: "/cursor", message: "cursor was not issued by this list or was altered" }]);
+
 /** Decodes the cursor of a request, or fails with a 400-kind error naming the parameter. */
 export function startAfter(codec: CursorCodec, req: PageRequest, scope: string): Position | undefined {
   if (req.cursor === undefined || req.cursor === "") return undefined;
   const pos = codec.decode(req.cursor, scope);
-  if (!pos)
-    throw badRequest("cursor is not valid for this list", [
-      { path: "/cursor", message: "cursor was not issued by this list or was altered" },
-    ]);
+  if (!pos) throw invalidCursor();
   return pos;
+}
+
+/** As `startAfter`, for a list ordered by an integer key, newest (largest) first. */
+export function startAfterSequence(codec: CursorCodec, req: PageRequest, scope: string): number | undefined {
+  if (req.cursor === undefined || req.cursor === "") return undefined;
+  const n = codec.decodeSequence(req.cursor, scope);
+  if (n === null) throw invalidCursor();
+  return n;
 }
 
 /**
@@ -42,4 +50,19 @@ export function toPage<R extends { id: string; created_at: Date }, T>(
     items: kept.map(map),
     next_cursor: more && last ? codec.encode({ createdAt: last.created_at, id: last.id }, scope) : null,
   };
+}
+
+/** As `toPage`, for a list ordered by an integer key: the cursor holds the last row's key. */
+export function toSequencePage<R, T>(
+  rows: R[],
+  limit: number,
+  codec: CursorCodec,
+  scope: string,
+  key: (row: R) => number,
+  map: (row: R) => T,
+): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  const last = kept[kept.length - 1];
+  return { items: kept.map(map), next_cursor: more && last ? codec.encodeSequence(key(last), scope) : null };
 }

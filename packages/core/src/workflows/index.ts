@@ -1,2 +1,3 @@
 export * from "./definition.ts";
+export * from "./version.ts";
 export * from "./workflow.ts";

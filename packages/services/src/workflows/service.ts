@@ -1,15 +1,27 @@
 import { invalid, notFound } from "@wf/core/errors";
 import { isUuid, newId } from "@wf/core/ids";
 import type { CursorCodec } from "@wf/core/pagination";
-import { PAGE_LIMIT, type Page, type PageRequest, SingleFlight, startAfter, toPage } from "@wf/core/pagination";
+import {
+  PAGE_LIMIT,
+  type Page,
+  type PageRequest,
+  SingleFlight,
+  startAfter,
+  startAfterSequence,
+  toPage,
+  toSequencePage,
+} from "@wf/core/pagination";
 import {
   type DefinitionLimits,
+  parseVersion,
   toWorkflow,
+  toWorkflowVersion,
   validateDefinition,
   type Workflow,
   type WorkflowDefinition,
   type WorkflowInput,
   type WorkflowRow,
+  type WorkflowVersion,
 } from "@wf/core/workflows";
 import { type Cache, cacheKeys } from "@wf/platform/cache";
 import { StatementBatcher } from "@wf/platform/sql";
@@ -88,6 +100,28 @@ export class WorkflowService {
     const row = await this.store.replace(id, def, new Date());
     if (!row) throw notFound("workflow", id);
     return this.remember(toWorkflow(row));
+  }
+
+  /** A workflow's versions, newest first. A cursor pages one workflow's versions only. */
+  async versions(id: string, req: PageRequest): Promise<Page<WorkflowVersion>> {
+    if (!isUuid(id)) throw notFound("workflow", id);
+    const limit = req.limit ?? PAGE_LIMIT.default;
+    const scope = `workflow-versions:${id}`;
+    const before = startAfterSequence(this.cursors, req, scope);
+    const rows = await this.store.listVersions(id, limit, before);
+    if (!rows) throw notFound("workflow", id);
+    return toSequencePage(rows, limit, this.cursors, scope, (r) => r.version, toWorkflowVersion);
+  }
+
+  /** One version; `version` as the path spells it, so that a malformed number is a 404 like a malformed id. */
+  async version(id: string, version: string): Promise<WorkflowVersion> {
+    if (!isUuid(id)) throw notFound("workflow", id);
+    const n = parseVersion(version);
+    // A malformed number still asks whether the workflow exists: the answer says which one is missing.
+    const row = await this.store.getVersion(id, n ?? 0);
+    if (row === undefined) throw notFound("workflow", id);
+    if (row === null) throw notFound(`workflow ${id} version`, version);
+    return toWorkflowVersion(row);
   }
 
   async remove(id: string): Promise<void> {

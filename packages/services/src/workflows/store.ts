@@ -1,20 +1,29 @@
 import type { Position } from "@wf/core/pagination";
-import type { WorkflowDefinition, WorkflowRow } from "@wf/core/workflows";
+import type { WorkflowDefinition, WorkflowRow, WorkflowVersionRow } from "@wf/core/workflows";
 import type { Sql } from "@wf/platform/sql";
 
 const COLUMNS = "id, name, description, steps, version, created_at, updated_at";
+const VERSION_COLUMNS = "workflow_id, version, name, description, steps, created_at";
 
 export class WorkflowStore {
   constructor(private readonly sql: Sql) {}
 
-  /** Any number of new workflows in one statement (one jsonb parameter holds them all). */
+  /**
+   * Any number of new workflows, each with its version 1, in one statement (one jsonb parameter
+   * holds them all): atomic without a transaction, one round trip.
+   */
   async insertMany(rows: readonly WorkflowRow[]): Promise<void> {
     const batch = rows.map((r) => ({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() }));
     await this.sql`
-      INSERT INTO workflows (id, name, description, steps, version, created_at, updated_at)
-      SELECT id, name, description, steps, version, created_at, updated_at
-      FROM jsonb_to_recordset(${this.sql.json(batch as never)}::jsonb)
-        AS r(id uuid, name text, description text, steps jsonb, version int, created_at timestamptz, updated_at timestamptz)`;
+      WITH r AS (
+        SELECT * FROM jsonb_to_recordset(${this.sql.json(batch as never)}::jsonb)
+          AS r(id uuid, name text, description text, steps jsonb, version int, created_at timestamptz, updated_at timestamptz)
+      ), w AS (
+        INSERT INTO workflows (id, name, description, steps, version, created_at, updated_at)
+        SELECT id, name, description, steps, version, created_at, updated_at FROM r
+      )
+      INSERT INTO workflow_versions (workflow_id, version, name, description, steps, created_at)
+      SELECT id, version, name, description, steps, created_at FROM r`;
   }
 
   async get(id: string): Promise<WorkflowRow | undefined> {
@@ -29,18 +38,62 @@ export class WorkflowStore {
       ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`;
   }
 
+  /** The new definition and its version row in one statement; undefined when the workflow does not exist. */
   async replace(id: string, def: WorkflowDefinition, now: Date): Promise<WorkflowRow | undefined> {
     const [row] = await this.sql<WorkflowRow[]>`
-      UPDATE workflows
-      SET name = ${def.name}, description = ${def.description ?? null}, steps = ${this.sql.json(def.steps as never)},
-          version = version + 1, updated_at = ${now}
-      WHERE id = ${id}::uuid
-      RETURNING ${this.sql.unsafe(COLUMNS)}`;
+      WITH w AS (
+        UPDATE workflows
+        SET name = ${def.name}, description = ${def.description ?? null}, steps = ${this.sql.json(def.steps as never)},
+            version = version + 1, updated_at = ${now}
+        WHERE id = ${id}::uuid
+        RETURNING ${this.sql.unsafe(COLUMNS)}
+      ), v AS (
+        INSERT INTO workflow_versions (workflow_id, version, name, description, steps, created_at)
+        SELECT id, version, name, description, steps, updated_at FROM w
+      )
+      SELECT * FROM w`;
     return row;
   }
 
+  /**
+   * The workflow and its versions, in one statement. A replace that commits while this one waits
+   * for the workflow's row lock leaves its version row behind, unseen by this statement's snapshot;
+   * reads find versions through the workflows row, so no answer ever shows it.
+   */
   async delete(id: string): Promise<boolean> {
-    const rows = await this.sql`DELETE FROM workflows WHERE id = ${id}::uuid RETURNING id`;
+    const rows = await this.sql`
+      WITH v AS (DELETE FROM workflow_versions WHERE workflow_id = ${id}::uuid)
+      DELETE FROM workflows WHERE id = ${id}::uuid RETURNING id`;
     return rows.length > 0;
+  }
+
+  /**
+   * A page of a workflow's versions, newest first, below `before` when given; undefined when the
+   * workflow does not exist (an existing one past its last version gives an empty page).
+   */
+  async listVersions(id: string, limit: number, before?: number): Promise<WorkflowVersionRow[] | undefined> {
+    const below = before === undefined ? this.sql`` : this.sql`AND version < ${before}`;
+    const rows = await this.sql<(WorkflowVersionRow | { [K in keyof WorkflowVersionRow]: null })[]>`
+      SELECT v.* FROM workflows w
+      LEFT JOIN LATERAL (
+        SELECT ${this.sql.unsafe(VERSION_COLUMNS)} FROM workflow_versions
+        WHERE workflow_id = w.id ${below}
+        ORDER BY version DESC LIMIT ${limit + 1}
+      ) v ON true
+      WHERE w.id = ${id}::uuid`;
+    if (rows.length === 0) return undefined;
+    return rows.filter((r): r is WorkflowVersionRow => r.version !== null);
+  }
+
+  /** null: the workflow exists, not this version of it; undefined: no such workflow. */
+  async getVersion(id: string, version: number): Promise<WorkflowVersionRow | null | undefined> {
+    const [row] = await this.sql<(WorkflowVersionRow | { [K in keyof WorkflowVersionRow]: null })[]>`
+      SELECT v.* FROM workflows w
+      LEFT JOIN LATERAL (
+        SELECT ${this.sql.unsafe(VERSION_COLUMNS)} FROM workflow_versions WHERE workflow_id = w.id AND version = ${version}
+      ) v ON true
+      WHERE w.id = ${id}::uuid`;
+    if (!row) return undefined;
+    return row.version === null ? null : (row as WorkflowVersionRow);
   }
 }
