@@ -291,3 +291,20 @@ describe("evaluateList", () => {
     expect(() => evaluateList(compiled("input.items"), vars, 2)).toThrow(new ExpressionError("yields 3 items, more than the 2 allowed"));
   });
 });
+
+describe("conversion of deep results", () => {
+  test("a change deep down is copied once per level, not once per path", () => {
+    let v = "[9007199254740991]";
+    for (let i = 0; i < 30; i++) v = `{'a': ${v}, 'b': 1}`;
+    const c = compileExpression(v);
+    if (!c.ok) throw new Error(c.message);
+    const start = performance.now();
+    let out = c.expression.evaluate({}) as Record<string, unknown>;
+    expect(performance.now() - start).toBeLessThan(500);
+    for (let i = 0; i < 30; i++) {
+      expect(out.b).toBe(1);
+      out = out.a as Record<string, unknown>;
+    }
+    expect(out).toEqual([Number.MAX_SAFE_INTEGER] as unknown as Record<string, unknown>);
+  });
+});

@@ -95,14 +95,24 @@ export function toJson(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Duration) return durationText(value);
   if (!isPlainObject(value)) throw new NotJson(`a ${describeCel(value)} is not a JSON value`);
-  let changed = Object.getPrototypeOf(value) === null;
-  const entries = Object.entries(value).map(([k, v]) => {
+  // Most results are read from the variables and already plain: copied only from the first change.
+  const record = value as Record<string, unknown>;
+  let entries: Array<[string, unknown]> | undefined = Object.getPrototypeOf(value) === null ? [] : undefined;
+  let i = 0;
+  for (const k in record) {
+    const v = record[k];
     const x = toJson(v);
-    if (x !== v) changed = true;
-    return [k, x] as const;
-  });
+    if (entries) entries.push([k, x]);
+    else if (x !== v) {
+      entries = Object.keys(record)
+        .slice(0, i)
+        .map((key): [string, unknown] => [key, record[key]]);
+      entries.push([k, x]);
+    }
+    i++;
+  }
   // fromEntries defines own properties, so a "__proto__" key stays data.
-  return changed ? Object.fromEntries(entries) : value;
+  return entries ? Object.fromEntries(entries) : value;
 }
 
 function describeCel(value: object): string {
