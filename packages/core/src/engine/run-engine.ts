@@ -1,4 +1,4 @@
-import { compileExpression } from "../expressions/index.ts";
+import { type Compiled, compileCondition, compileList, evaluateCondition, evaluateList } from "../expressions/index.ts";
 import type { ItemResult, StepResult } from "../runs/run.ts";
 import { asStep, type Step, type StepSpec } from "../workflows/definition.ts";
 import { type AttemptContext, type Attempted, attempt } from "./attempts.ts";
@@ -148,19 +148,19 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
     if (failedStep === undefined) [failedStep, failure] = [i, why];
     stop.abort("step_failed");
   };
-  const evaluate = (source: string, what: string): unknown => {
-    const compiled = compileExpression(source);
+  /** Runs `use` on the compiled expression; any error comes back prefixed with the field's name. */
+  const expression = <T>(compiled: Compiled, what: string, use: (e: Compiled & { ok: true }) => T): T => {
     if (!compiled.ok) throw new Error(`${what}: ${compiled.message}`);
     try {
-      return compiled.expression.evaluate({ input: plan.input, steps: expressionSteps(graph, results) });
+      return use(compiled);
     } catch (err) {
       throw new Error(`${what}: ${message(err)}`);
     }
   };
+  const variables = () => ({ input: plan.input, steps: expressionSteps(graph, results) });
   const condition = (i: number): ConditionResult => {
     try {
-      const v = evaluate(graph.steps[i]!.if!, "if");
-      return typeof v === "boolean" ? v : { error: `if must yield a bool, got ${JSON.stringify(v)}` };
+      return expression(compileCondition(graph.steps[i]!.if!), "if", (c) => evaluateCondition(c.expression, variables()));
     } catch (err) {
       return { error: message(err) };
     }
@@ -190,16 +190,12 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
   /** A `for_each` step: its items, at most `concurrency` at a time; its output, theirs in item order. */
   const fanOut = async (i: number, step: Step, record: StepResult): Promise<Attempted> => {
     const spec = graph.steps[i]!;
-    let list: unknown;
+    let list: unknown[];
     try {
-      list = evaluate(spec.for_each!, "for_each");
+      list = expression(compileList(spec.for_each!), "for_each", (c) => evaluateList(c.expression, variables(), MAX_ITEMS));
     } catch (err) {
       return { ok: false, failure: new StepFailure(message(err), false) };
     }
-    if (!Array.isArray(list))
-      return { ok: false, failure: new StepFailure(`for_each must yield a list, got ${JSON.stringify(list)}`, false) };
-    if (list.length > MAX_ITEMS)
-      return { ok: false, failure: new StepFailure(`for_each yielded ${list.length} items; at most ${MAX_ITEMS} are allowed`, false) };
     const prior = record.items;
     const items: ItemResult[] = list.map((_, k) => {
       const p = prior?.[k];
