@@ -22,6 +22,12 @@ export class WorkflowStore {
     return row;
   }
 
+  /** Which of these ids are workflows: one query, whatever their number. */
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    const rows = await this.sql<{ id: string }[]>`SELECT id FROM workflows WHERE id = ANY(${ids as string[]}::uuid[])`;
+    return new Set(rows.map((r) => r.id));
+  }
+
   list(limit: number, after?: Position): Promise<WorkflowRow[]> {
     const where = after ? this.sql`WHERE (created_at, id) < (${after.createdAt}, ${after.id}::uuid)` : this.sql``;
     return this.sql<WorkflowRow[]>`
