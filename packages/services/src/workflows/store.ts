@@ -1,6 +1,6 @@
 import type { Position } from "@wf/core/pagination";
 import type { WorkflowDefinition, WorkflowRow } from "@wf/core/workflows";
-import type { Sql } from "@wf/platform/sql";
+import { pgArray, type Sql } from "@wf/platform/sql";
 
 const COLUMNS = "id, name, description, steps, version, created_at, updated_at";
 
@@ -24,7 +24,7 @@ export class WorkflowStore {
 
   /** Which of these ids are workflows: one query, whatever their number. */
   async existing(ids: readonly string[]): Promise<Set<string>> {
-    const rows = await this.sql<{ id: string }[]>`SELECT id FROM workflows WHERE id = ANY(${ids as string[]}::uuid[])`;
+    const rows = await this.sql<{ id: string }[]>`SELECT id FROM workflows WHERE id = ANY(${pgArray(ids)}::uuid[])`;
     return new Set(rows.map((r) => r.id));
   }
 
