@@ -116,6 +116,10 @@ describe("Version 2 errors: a 422 with the path of each problem", () => {
     await expectInvalid([{ name: "a", type: "wait_for_signal", config: { signal: "no spaces" } }], "/steps/0/config/signal");
     await expectInvalid([{ name: "a", type: "wait_for_signal", config: { signal: "ok", timeout_ms: 0 } }], "/steps/0/config/timeout_ms");
     await expectInvalid([{ name: "a", type: "wait_for_signal", config: {} }], "/steps/0/config/signal");
+    // A replace is answered alike.
+    const wf = (await create([delay("a")])).body.id as string;
+    const put = await call(api.url, "PUT", `/api/v1/workflows/${wf}`, { name: "p", steps: [{ name: "a", type: "log", config: {} }] });
+    expect([put.status, errorsOf(put.body)]).toEqual([422, [{ path: "/steps/0/config/message", message: "message must be a string" }]]);
   });
 
   test("a workflow step naming no existing workflow is a 422 at its workflow_id, on create and replace", async () => {
