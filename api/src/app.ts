@@ -1,4 +1,5 @@
 import { RouteTable } from "@wf/http";
+import { definitionLimits } from "@wf/platform/config";
 import type { ApiServices } from "@wf/services/api-services";
 import { Elysia } from "elysia";
 import { docsController } from "./features/docs/controller.ts";
@@ -7,6 +8,7 @@ import { metricsController } from "./features/metrics/controller.ts";
 import { runsController } from "./features/runs/controller.ts";
 import { type ServiceInfo, serviceInfoController } from "./features/service-info/controller.ts";
 import { workflowsController } from "./features/workflows/controller.ts";
+import { workflowBodyErrors } from "./features/workflows/model.ts";
 import { handleError } from "./http/errors.ts";
 import { jsonBody } from "./http/request-body.ts";
 import { accessGuard, requestContext, requestTracing } from "./http/request-hooks.ts";
@@ -25,7 +27,7 @@ export function createApp(services: ApiServices, info: ServiceInfo) {
       .use(requestTracing(services.tracing))
       .use(accessGuard(services.access))
       .use(jsonBody(services.config.bodyLimitBytes, services.config.jsonMaxDepth))
-      .onError({ as: "global" }, handleError(services.log, allRoutes))
+      .onError({ as: "global" }, handleError(services.log, allRoutes, [workflowBodyErrors(definitionLimits(services.config))]))
       .use(docsController(info))
       .use(serviceInfoController(info))
       .use(healthController(services))

@@ -15,13 +15,26 @@ import { ParseError, ValidationError } from "elysia";
 import { pathOf } from "./request-hooks.ts";
 import { type SetHeaders, takeHeaders } from "./responses.ts";
 
-function fromValidation(err: ValidationError): Problem {
+/**
+ * A body schema whose failures are better told by a function of the body than by the schema's own
+ * errors (a union's failure names no field: see @wf/contract/workflow-errors).
+ */
+export interface BodyErrors {
+  schema: unknown;
+  explain(body: unknown, schemaErrors: FieldError[]): FieldError[];
+}
+
+function fromValidation(err: ValidationError, bodyErrors: readonly BodyErrors[]): Problem {
   const errors: FieldError[] = err.all.map((e) => ({
     path: "path" in e && typeof e.path === "string" ? e.path : "",
     message: "summary" in e && typeof e.summary === "string" ? e.summary : e.message,
   }));
   switch (err.type) {
-    case "body":
+    case "body": {
+      const schema = (err.validator as { schema?: unknown } | undefined)?.schema;
+      const explained = bodyErrors.find((b) => b.schema === schema);
+      return validationProblem("body", explained ? explained.explain(err.value, errors) : errors);
+    }
     case "params":
       return validationProblem(err.type, errors);
     case "response":
@@ -37,11 +50,11 @@ function fromValidation(err: ValidationError): Problem {
  * The Elysia side of the one error mapping: Elysia's own error types here, everything shared in
  * @wf/http. Anything not recognised is an internal error: logged by the caller, sent without details.
  */
-export function toProblem(err: unknown, elysiaCode?: string | number): Problem {
+export function toProblem(err: unknown, elysiaCode?: string | number, bodyErrors: readonly BodyErrors[] = []): Problem {
   // Elysia wraps what a parser throws in its ParseError; ours carry their own status.
   const shared = sharedProblem(err instanceof ParseError ? (err.cause ?? err) : err);
   if (shared) return shared;
-  if (err instanceof ValidationError) return fromValidation(err);
+  if (err instanceof ValidationError) return fromValidation(err, bodyErrors);
   if (elysiaCode === "NOT_FOUND") return routeNotFound;
   if (elysiaCode === "PARSE") return malformedJsonProblem();
   return internalProblem;
@@ -59,11 +72,11 @@ interface ErrorContext {
  * logged. `routes` is asked only for requests the router did not match.
  */
 export const handleError =
-  (log: Logger, routes: () => RouteTable) =>
+  (log: Logger, routes: () => RouteTable, bodyErrors: readonly BodyErrors[] = []) =>
   ({ error: thrown, code, set, request }: ErrorContext): Response => {
     // Not found by the router may be a served path asked with another method: a 405.
     const error = (code === "NOT_FOUND" && routes().methodNotAllowed(request.method, pathOf(request.url))) || thrown;
-    const p = toProblem(error, code);
+    const p = toProblem(error, code, bodyErrors);
     if (p.status >= 500) log.error("unhandled error", { ...errorFields(error), path: pathOf(request.url) });
     const headers = { ...takeHeaders(set.headers, PROBLEM_CONTENT_TYPE), ...problemHeaders(p, error) };
     set.status = p.status;

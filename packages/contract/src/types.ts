@@ -1,4 +1,4 @@
-import { type IntegerOptions, type TInteger, Type } from "@sinclair/typebox";
+import { type IntegerOptions, type TInteger, type TObject, type TUnion, Type } from "@sinclair/typebox";
 import { type TSchema, t } from "elysia";
 
 /**
@@ -24,3 +24,29 @@ export const integer = (options?: IntegerOptions): TInteger => Type.Integer(opti
  * `noValidate` is Elysia's own switch for this.
  */
 export const responseOnly = <T extends TSchema>(schema: T): T => Object.assign(schema, { noValidate: true });
+
+/** The value a variant's discriminating property accepts: a literal, or a union of one literal (`oneOf`). */
+const soleValue = (schema: TSchema | undefined): unknown => schema?.const ?? (schema?.anyOf as TSchema[] | undefined)?.[0]?.const;
+
+/**
+ * A union of objects told apart by one property, for OpenAPI a `oneOf` with a `discriminator` whose
+ * mapping names one component per variant (what client generators build their types from). TypeBox
+ * checks it as `anyOf`: the variants exclude each other by that property, so anyOf and oneOf accept
+ * the same values. The document fixes of the API (docs/document-fixes.ts) write the variants out as
+ * the components the mapping names and the union as `oneOf`.
+ */
+export function discriminatedUnion<V extends TObject[]>(
+  propertyName: string,
+  variants: [...V],
+  component: (value: string) => string,
+): TUnion<V> {
+  const mapping: Record<string, string> = {};
+  for (const variant of variants) {
+    const value = soleValue(variant.properties[propertyName]);
+    // A variant that does not carry its own value would make the mapping lie.
+    if (typeof value !== "string" || !variant.required?.includes(propertyName) || value in mapping)
+      throw new Error(`each variant must require its own value of ${propertyName}`);
+    mapping[value] = `#/components/schemas/${component(value)}`;
+  }
+  return t.Union(variants, { discriminator: { propertyName, mapping } }) as TUnion<V>;
+}

@@ -1,7 +1,17 @@
+import type { TObject, TProperties, TUnsafe } from "@sinclair/typebox";
 import { PAGE_LIMIT } from "@wf/core/pagination";
-import { DEFAULT_MAX_STRING_LENGTH, HTTP_METHODS, LIMITS, LOG_LEVELS, STEP_NAME_PATTERN, STEP_TYPES } from "@wf/core/workflows";
+import {
+  DEFAULT_MAX_STRING_LENGTH,
+  HTTP_METHODS,
+  LIMITS,
+  LOG_LEVELS,
+  ON_ERROR,
+  STEP_NAME_PATTERN,
+  type StepSpec,
+  type StepType,
+} from "@wf/core/workflows";
 import { t } from "elysia";
-import { integer, oneOf, responseOnly } from "./types.ts";
+import { discriminatedUnion, integer, oneOf, responseOnly } from "./types.ts";
 
 const Retry = t.Object(
   {
@@ -11,27 +21,107 @@ const Retry = t.Object(
   { additionalProperties: false, description: "Attempts of this step, with exponential backoff and jitter between them." },
 );
 
-// The config's fields depend on `type`; the core's validator checks them (and placeholders) and
-// responds 422 with a path per problem, which a JSON Schema union cannot do legibly.
-const StepConfig = t.Record(t.String(), t.Unknown(), {
-  description: [
-    `http: {method: ${HTTP_METHODS.join("|")}, url, headers?: {string: string}, body?: any, timeout_ms?: 1..${LIMITS.maxHttpTimeoutMs}}`,
-    `delay: {ms: 0..${LIMITS.maxDelayMs}}`,
-    "transform: {output: any JSON, with placeholders}",
-    `log: {message, level?: ${LOG_LEVELS.join("|")}}`,
-    "Strings may hold {{input.<path>}} and {{steps.<earlier step>.<path>}} placeholders.",
-    `No string or key may exceed WORKFLOW_MAX_STRING_LENGTH characters (${DEFAULT_MAX_STRING_LENGTH} by default) or hold NUL or an unpaired surrogate; numbers must fit a double.`,
-  ].join("\n"),
-});
+const StepName = (description?: string) =>
+  t.String({ pattern: STEP_NAME_PATTERN, minLength: 1, maxLength: LIMITS.maxStepNameLength, ...(description ? { description } : {}) });
 
-export const Step = t.Object(
-  {
-    name: t.String({ pattern: STEP_NAME_PATTERN, minLength: 1, maxLength: LIMITS.maxStepNameLength }),
-    type: oneOf([...STEP_TYPES]),
-    config: StepConfig,
-    retry: t.Optional(Retry),
-  },
-  { additionalProperties: false },
+const Expression = (description: string) => t.String({ minLength: 1, maxLength: LIMITS.maxExpressionLength, description });
+
+const PLACEHOLDERS =
+  "Strings may hold {{input.<path>}} and {{steps.<name>.<path>}} placeholders, the latter only of steps this one runs after (its needs, theirs, and so on); in a for_each step also {{item}}, {{item.<path>}} and {{index}}.";
+const STRINGS = `No string or key may exceed WORKFLOW_MAX_STRING_LENGTH characters (${DEFAULT_MAX_STRING_LENGTH} by default) or hold NUL or an unpaired surrogate; numbers must fit a double.`;
+
+const config = <P extends TProperties>(properties: P, description: string) =>
+  t.Object(properties, { additionalProperties: false, description: `${description} ${PLACEHOLDERS} ${STRINGS}` });
+
+/** Each step type's config: what the core's validator checks, as far as JSON Schema can say it. */
+const CONFIGS = {
+  http: config(
+    {
+      method: oneOf([...HTTP_METHODS]),
+      url: t.String({
+        minLength: 1,
+        description: "An absolute http or https URL, or one that starts with a placeholder (checked once rendered, with the egress policy)",
+      }),
+      headers: t.Optional(t.Record(t.String(), t.String())),
+      body: t.Optional(t.Unknown({ description: "Any JSON, sent as the request body" })),
+      timeout_ms: t.Optional(integer({ minimum: 1, maximum: LIMITS.maxHttpTimeoutMs })),
+    },
+    "A real HTTP request; the step's output is its status, headers and parsed body.",
+  ),
+  delay: config(
+    { ms: integer({ minimum: 0, maximum: LIMITS.maxDelayMs, description: "Up to 30 days; a long wait holds no worker" }) },
+    "Waits.",
+  ),
+  transform: config({ output: t.Unknown({ description: "Any JSON, with placeholders: the step's output" }) }, "Renders JSON."),
+  log: config({ message: t.String(), level: t.Optional(oneOf([...LOG_LEVELS])) }, "Writes a log line."),
+  workflow: config(
+    {
+      workflow_id: t.String({
+        format: "uuid",
+        description: "An existing workflow: an unknown one is a 422 when this definition is stored",
+      }),
+      input: t.Optional(t.Unknown({ description: "The child run's input: any JSON, with placeholders" })),
+    },
+    "Starts a run of another workflow and waits for it; the step's output is the child run's output.",
+  ),
+  wait_for_signal: config(
+    {
+      signal: StepName("The signal's name, as in POST /api/v1/runs/{id}/signals/{name}"),
+      timeout_ms: t.Optional(
+        integer({ minimum: 1, maximum: LIMITS.maxSignalTimeoutMs, description: "Up to 30 days; a timeout fails the step" }),
+      ),
+    },
+    "Waits for a signal; the step's output is the signal's payload.",
+  ),
+} satisfies Record<StepType, TObject>;
+
+/** The fields every step has besides its name, type and config. */
+const stepFields = {
+  retry: t.Optional(Retry),
+  needs: t.Optional(
+    t.Array(StepName(), {
+      maxItems: LIMITS.maxNeeds,
+      uniqueItems: true,
+      description:
+        "Earlier steps that must be over before this one starts. Absent: the previous step (none for the first), so a list runs in order; []: none. Steps that do not need each other run at the same time.",
+    }),
+  ),
+  if: t.Optional(
+    Expression(
+      "A CEL expression over input, steps.<name>.output and steps.<name>.status (and item, index in a for_each step); false skips the step. A malformed expression is a 422.",
+    ),
+  ),
+  for_each: t.Optional(
+    Expression(
+      "A CEL expression yielding a list (at most 1,000 items): the step runs once per item; its output is the list of the items' outputs, in order.",
+    ),
+  ),
+  concurrency: t.Optional(
+    integer({
+      minimum: 1,
+      maximum: LIMITS.maxConcurrency,
+      description: "How many items of the for_each run at once (default 10); only with for_each.",
+    }),
+  ),
+  on_error: t.Optional(
+    oneOf([...ON_ERROR], {
+      description: "fail (the default): a failure of this step fails the run; continue: later steps see its status and error.",
+    }),
+  ),
+};
+
+const stepOf = <K extends StepType>(type: K) =>
+  t.Object(
+    { name: StepName("Unique within the workflow"), type: oneOf([type]), config: CONFIGS[type], ...stepFields },
+    // `dependentRequired` is documentation for JSON Schema validators; the core's validator enforces it.
+    { additionalProperties: false, dependentRequired: { concurrency: ["for_each"] } },
+  );
+
+/** One step: a union told apart by `type` (OpenAPI: oneOf with a discriminator, one component per type). */
+export const Step = discriminatedUnion(
+  "type",
+  [stepOf("http"), stepOf("delay"), stepOf("transform"), stepOf("log"), stepOf("workflow"), stepOf("wait_for_signal")],
+  (type) => `step.${type}`,
 );
 
 // The bounds below are ceilings: the schema is built once, at start, so a server configured lower
@@ -53,18 +143,24 @@ export const WorkflowInput = t.Object(
     steps: t.Array(Step, {
       minItems: LIMITS.minSteps,
       maxItems: LIMITS.maxSteps,
-      description: configuredBelow("WORKFLOW_MAX_STEPS", "Run in order; step names are unique"),
+      description: configuredBelow(
+        "WORKFLOW_MAX_STEPS",
+        "A graph of steps in a topological order (needs name earlier steps only); without needs, they run in list order; step names are unique",
+      ),
     }),
   },
   { additionalProperties: false },
 );
+
+/** The step schema typed as the core's stored step (its config a plain record), for responses: the same schema, for the checker. */
+export const StoredStep = Step as unknown as TUnsafe<StepSpec>;
 
 export const Workflow = responseOnly(
   t.Object({
     id: t.String({ format: "uuid" }),
     name: t.String(),
     description: t.Nullable(t.String()),
-    steps: t.Array(Step),
+    steps: t.Array(StoredStep),
     version: integer({ minimum: 1 }),
     created_at: t.String({ format: "date-time" }),
     updated_at: t.String({ format: "date-time" }),

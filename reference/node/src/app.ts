@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { QUERY_NUMBER } from "@wf/contract/formats";
+import { workflowInputErrors } from "@wf/contract/workflow-errors";
 import type { FieldError } from "@wf/core/errors";
 import { isUuid } from "@wf/core/ids";
 import {
@@ -22,6 +23,7 @@ import {
   unsupportedMediaType,
   validationProblem,
 } from "@wf/http";
+import { definitionLimits } from "@wf/platform/config";
 import { errorFields } from "@wf/platform/observability";
 import type { ApiServices } from "@wf/services/api-services";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -61,12 +63,19 @@ function fieldErrors(err: FastifyError): FieldError[] {
   });
 }
 
+/** A route's own account of its body's schema failures (see @wf/contract/workflow-errors). */
+type BodyErrors = (body: unknown, schemaErrors: FieldError[]) => FieldError[];
+
 /** Fastify's own errors; the shared ones are decided in @wf/http. */
-function toProblem(err: unknown, bodyLimit: number): Problem {
+function toProblem(err: unknown, bodyLimit: number, req?: FastifyRequest): Problem {
   const shared = sharedProblem(err);
   if (shared) return shared;
   const e = err as FastifyError;
-  if (e.validation) return validationProblem(CONTEXT[e.validationContext ?? "body"] ?? "body", fieldErrors(e));
+  if (e.validation) {
+    const where = CONTEXT[e.validationContext ?? "body"] ?? "body";
+    const explain = where === "body" ? (req?.routeOptions.config as { bodyErrors?: BodyErrors } | undefined)?.bodyErrors : undefined;
+    return validationProblem(where, explain ? explain(req?.body, fieldErrors(e)) : fieldErrors(e));
+  }
   switch (e.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return sharedProblem(bodyTooLarge(bodyLimit)) ?? internalProblem;
@@ -173,7 +182,7 @@ export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApi
     // Whatever else is wrong with it: Fastify checks an unmatched QUERY's content type before the
     // not-found handler runs, and that was a 500 (the Bun API answers 405 there).
     if (req.is404) return unmatched(req, reply);
-    const p = toProblem(err, config.bodyLimitBytes);
+    const p = toProblem(err, config.bodyLimitBytes, req);
     if (p.status >= 500) log.error("unhandled error", { ...errorFields(err), path: req.url });
     return sendProblem(reply, p, err);
   });
@@ -185,10 +194,20 @@ export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApi
     method: "GET" | "POST" | "PUT" | "DELETE",
     path: string,
     handler: (req: FastifyRequest, reply: FastifyReply) => unknown,
+    bodyErrors?: BodyErrors,
   ) => {
     served.add(`${method} ${path}`);
-    app.route({ method, url: fastifyPath(path), schema: routeSchemas(doc, path, method), handler: handler as never });
+    app.route({
+      method,
+      url: fastifyPath(path),
+      schema: routeSchemas(doc, path, method),
+      handler: handler as never,
+      config: { bodyErrors },
+    });
   };
+  // A workflow body that breaks its schema inside the steps is answered with the core's field errors.
+  const limits = definitionLimits(config);
+  const workflowBody: BodyErrors = (body, errors) => workflowInputErrors(body, errors, limits);
   type Q = Record<string, never>;
   // A list page is shared by the requests that asked while its query ran: its text is too (as on Bun).
   const sendShared = (reply: FastifyReply, page: object) =>
@@ -210,10 +229,15 @@ export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApi
     reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  route("POST", "/api/v1/workflows", async (req, reply) => reply.code(201).send(await workflows.create(req.body as never)));
+  route("POST", "/api/v1/workflows", async (req, reply) => reply.code(201).send(await workflows.create(req.body as never)), workflowBody);
   route("GET", "/api/v1/workflows", async (req, reply) => sendShared(reply, await workflows.list(req.query as Q)));
   route("GET", "/api/v1/workflows/{id}", async (req) => workflows.get((req.params as { id: string }).id));
-  route("PUT", "/api/v1/workflows/{id}", async (req) => workflows.replace((req.params as { id: string }).id, req.body as never));
+  route(
+    "PUT",
+    "/api/v1/workflows/{id}",
+    async (req) => workflows.replace((req.params as { id: string }).id, req.body as never),
+    workflowBody,
+  );
   route("DELETE", "/api/v1/workflows/{id}", async (req, reply) => {
     await workflows.remove((req.params as { id: string }).id);
     return reply.code(204).send();

@@ -3,6 +3,7 @@ import { PROBLEM_CONTENT_TYPE } from "@wf/http";
 
 /** The parts of an OpenAPI document these fixes touch. */
 interface Doc {
+  components?: { schemas?: Record<string, Schema> };
   paths?: Record<string, Record<string, { responses?: Record<string, Response>; parameters?: Array<{ schema?: Schema }> }>>;
 }
 type Schema = Record<string, unknown>;
@@ -33,12 +34,15 @@ const REPLAYED = header("`true` when the idempotency_key matched an earlier trig
  * - the headers every answer or some carry were not documented at all;
  * - a `t.Numeric` parameter (the page `limit`) was "a string of format numeric, or a number", and
  *   the string branch, whose format no client knows, let clients (and fuzzers) send `limit=` as
- *   valid; it is the number it decodes to, an integer where it must be a whole number.
+ *   valid; it is the number it decodes to, an integer where it must be a whole number;
+ * - a discriminated union (contract's `discriminatedUnion`: a step by its `type`) is written inline
+ *   as TypeBox's `anyOf`; client generators expect `oneOf` of the components its mapping names.
  */
 export function fixDocument<T>(doc: T): T {
   if (typeof doc !== "object" || doc === null || fixed.has(doc)) return doc;
   fixed.add(doc);
   dropIds(doc);
+  namedVariants(doc as Doc);
   for (const [path, ops] of Object.entries((doc as Doc).paths ?? {}))
     for (const op of Object.values(ops)) {
       for (const param of op.parameters ?? []) if (param.schema) param.schema = numericAsNumber(param.schema);
@@ -72,4 +76,35 @@ function dropIds(node: unknown): void {
     delete (node as Record<string, unknown>).$id;
     for (const value of Object.values(node)) dropIds(value);
   }
+}
+
+/**
+ * Each union with a discriminator mapping becomes `oneOf` of references; its variants move to the
+ * components the mapping names (once: the same union appears in requests and responses).
+ */
+function namedVariants(doc: Doc): void {
+  doc.components ??= {};
+  doc.components.schemas ??= {};
+  const components = doc.components.schemas;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) for (const item of node) visit(item);
+    if (node === null || typeof node !== "object" || Array.isArray(node)) return;
+    const schema = node as Schema;
+    const discriminator = schema.discriminator as { propertyName: string; mapping?: Record<string, string> } | undefined;
+    const variants = schema.anyOf as Schema[] | undefined;
+    if (discriminator?.mapping && variants) {
+      const mapping = discriminator.mapping;
+      schema.oneOf = variants.map((variant) => {
+        const tag = (variant.properties as Record<string, Schema> | undefined)?.[discriminator.propertyName];
+        const ref = mapping[String(tag?.const ?? (tag?.enum as unknown[] | undefined)?.[0])];
+        if (ref === undefined) return variant;
+        components[ref.slice(ref.lastIndexOf("/") + 1)] ??= variant;
+        return { $ref: ref };
+      });
+      delete schema.anyOf;
+    }
+    for (const value of Object.values(schema)) visit(value);
+  };
+  visit(doc.paths);
+  for (const [name, schema] of Object.entries(components)) if (!name.includes("/")) visit(schema);
 }

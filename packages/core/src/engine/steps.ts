@@ -38,7 +38,7 @@ export interface StepDeps {
 /** What templates read: v1's `steps.<name>` is the step's output; a `for_each` item adds `item` and `index`. */
 export type StepScope = Scope & { item?: unknown; index?: number };
 
-/** One attempt at a step's body. A long delay (or a wait on the world, later) returns a Park. */
+/** One attempt at a step's body. A long delay, a signal not yet come or a child still running returns a Park. */
 export async function runStep(step: Step, scope: StepScope, record: Attempting, deps: StepDeps, ctx: AttemptContext): Promise<unknown> {
   switch (step.type) {
     case "http":
@@ -55,8 +55,24 @@ export async function runStep(step: Step, scope: StepScope, record: Attempting, 
       deps.log(level, message, { run_id: ctx.runId, step: step.name });
       return { message, level };
     }
+    case "wait_for_signal": {
+      // The deadline is fixed when the wait first starts, and kept in `wait` across parks.
+      const { signal, timeout_ms } = step.config;
+      const deadline = record.wait?.until
+        ? new Date(record.wait.until)
+        : timeout_ms !== undefined
+          ? new Date(ctx.now().getTime() + timeout_ms)
+          : null;
+      return waitForSignal(signal, deadline, waitKey(step, record, scope), record, deps, ctx);
+    }
+    case "workflow":
+      return runChild(step.config.workflow_id, renderDeep(step.config.input ?? {}, scope), waitKey(step, record, scope), record, deps);
   }
 }
+
+/** Names one attempt's wait (of one item) the same way on every redelivery. */
+const waitKey = (step: Step, record: Attempting, scope: StepScope) =>
+  `${step.name}:${record.attempts}${scope.index === undefined ? "" : `:${scope.index}`}`;
 
 const needWaits = (deps: StepDeps): WaitDeps => {
   if (!deps.waits) throw new StepFailure("this engine cannot wait for signals or child runs", false);

@@ -35,9 +35,45 @@ describe("templates", () => {
     for (const ws of [" ", "\t", "\n"]) {
       expect(references(`{{${ws.repeat(100_000)}`)).toEqual([]);
       expect(references(`{{ input${ws.repeat(100_000)}x`)).toEqual([]);
+      expect(references(`{{ item${".a".repeat(50_000)}${ws.repeat(50_000)}x`)).toEqual([]);
+      expect(references(`{{item${".a".repeat(50_000)}.}}`)).toHaveLength(1);
     }
     expect(references("{{  input.a  }}")).toEqual([{ root: "input", path: ["a"], raw: "{{  input.a  }}" }]);
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  test("item (with or without a path) and index are references; index has no path", () => {
+    expect(references("{{item}} {{ item.id.0 }} {{index}}")).toEqual([
+      { root: "item", path: [], raw: "{{item}}" },
+      { root: "item", path: ["id", "0"], raw: "{{ item.id.0 }}" },
+      { root: "index", path: [], raw: "{{index}}" },
+    ]);
+    for (const bad of ["{{index.x}}", "{{items}}", "{{indexes}}", "{{item..x}}", "{{item.}}", "{{Index}}"])
+      expect(references(bad)[0]).toHaveProperty(
+        "error",
+        `placeholder ${bad} must read input.<path>, steps.<name>.<path>, item.<path> or index`,
+      );
+  });
+
+  test("item and index render from the scope of one for_each item, with their JSON types", () => {
+    const each = { ...scope, item: { id: 7, tags: ["x"] }, index: 0 };
+    expect(render("{{item}}", each)).toEqual({ id: 7, tags: ["x"] });
+    expect(render("{{item.id}}", each)).toBe(7);
+    expect(render("{{index}}", each)).toBe(0);
+    expect(render("#{{index}}: {{item.id}} {{item.tags}}", each)).toBe('#0: 7 ["x"]');
+    expect(renderDeep({ n: "{{index}}", s: "{{steps.fetch.status}}" }, { ...each, index: 3 })).toEqual({ n: 3, s: 200 });
+    // A scalar item, and an item read outside for_each (no item in the scope): null, or "" in text.
+    expect(render("{{item}}", { ...scope, item: "a", index: 1 })).toBe("a");
+    expect(render("{{item.length}}", { ...scope, item: "abc", index: 1 })).toBeNull();
+    expect(render("{{item}}", scope)).toBeNull();
+    expect(render("x{{item.id}}{{index}}y", scope)).toBe("xy");
+  });
+
+  test("item reads only its own properties, never the prototype chain", () => {
+    const each = { ...scope, item: { id: 1 }, index: 0 };
+    expect(render("{{item.__proto__}}", each)).toBeNull();
+    expect(render("{{item.constructor}}", each)).toBeNull();
+    expect(render("{{item.hasOwnProperty}}", each)).toBeNull();
   });
 
   test("renders nested JSON", () => {

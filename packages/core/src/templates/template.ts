@@ -1,17 +1,20 @@
 /**
- * `{{input.a.b}}` and `{{steps.<name>.<field>...}}` placeholders. Parsing lives in the domain so
- * the API can reject a bad reference at create time and the worker renders exactly what was
- * accepted.
+ * `{{input.a.b}}`, `{{steps.<name>.<field>...}}`, and inside a `for_each` step `{{item...}}` and
+ * `{{index}}` placeholders. Parsing lives in the domain so the API can reject a bad reference at
+ * create time and the worker renders exactly what was accepted.
  */
 // No `\s*` around the lazy group: with both, "{{" followed by thousands of spaces and no "}}"
 // backtracked cubically (10,000 spaces blocked the event loop for over 100 s). The inner text is
 // trimmed in code instead, which accepts exactly the same placeholders.
 const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 const WHOLE = /^\{\{([^{}]*)\}\}$/;
-const PATH = /^(input|steps)((?:\.[A-Za-z0-9_-]+)*)$/;
+// `index` is a number: it has no path.
+const PATH = /^(?:(input|steps|item)((?:\.[A-Za-z0-9_-]+)*)|(index))$/;
+
+export type Root = "input" | "steps" | "item" | "index";
 
 export interface Reference {
-  root: "input" | "steps";
+  root: Root;
   /** Path segments after the root. */
   path: string[];
   raw: string;
@@ -24,10 +27,11 @@ export function references(text: string): Array<Reference | { error: string; raw
     const expr = (m[1] ?? "").trim();
     const p = PATH.exec(expr);
     if (!p) {
-      out.push({ raw: m[0], error: `placeholder ${m[0]} must read input.<path> or steps.<name>.<path>` });
+      out.push({ raw: m[0], error: `placeholder ${m[0]} must read input.<path>, steps.<name>.<path>, item.<path> or index` });
       continue;
     }
-    out.push({ root: p[1] as "input" | "steps", path: (p[2] ?? "").split(".").filter(Boolean), raw: m[0] });
+    if (p[3]) out.push({ root: "index", path: [], raw: m[0] });
+    else out.push({ root: p[1] as Root, path: (p[2] ?? "").split(".").filter(Boolean), raw: m[0] });
   }
   return out;
 }
@@ -39,14 +43,15 @@ export function* stringsIn(value: unknown, path: string): Generator<[string, str
   else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) yield* stringsIn(v, `${path}/${k}`);
 }
 
-export type Scope = { input: unknown; steps: Record<string, unknown> };
+/** What placeholders read; `item` and `index` only while rendering one item of a `for_each` step. */
+export type Scope = { input: unknown; steps: Record<string, unknown>; item?: unknown; index?: number };
 
 /**
  * Own properties only: `{{input.__proto__}}` or `{{steps.x.constructor}}` must read data the run
  * holds, never Object.prototype or a constructor function.
  */
 function lookup(scope: Scope, ref: Reference): unknown {
-  let cur: unknown = ref.root === "input" ? scope.input : scope.steps;
+  let cur: unknown = scope[ref.root];
   for (const seg of ref.path) {
     if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, seg)) return undefined;
     cur = (cur as Record<string, unknown>)[seg];

@@ -12,6 +12,7 @@ import {
   toSequencePage,
 } from "@wf/core/pagination";
 import {
+  childWorkflows,
   type DefinitionLimits,
   parseVersion,
   toWorkflow,
@@ -49,10 +50,21 @@ export class WorkflowService {
     });
   }
 
-  private check(input: WorkflowInput): WorkflowDefinition {
+  private async check(input: WorkflowInput): Promise<WorkflowDefinition> {
     const errors = validateDefinition(input, this.limits);
     if (errors.length > 0) throw invalid(errors);
-    return input as WorkflowDefinition;
+    const def = input as WorkflowDefinition;
+    await this.checkChildren(def);
+    return def;
+  }
+
+  /** The workflows that `workflow` steps start must exist (a v1 definition has none: no query). */
+  private async checkChildren(def: WorkflowDefinition): Promise<void> {
+    const children = childWorkflows(def);
+    if (children.length === 0) return;
+    const found = await this.store.existing([...new Set(children.map((c) => c.workflowId))]);
+    const missing = children.filter((c) => !found.has(c.workflowId));
+    if (missing.length > 0) throw invalid(missing.map((c) => ({ path: c.path, message: `no workflow ${c.workflowId}` })));
   }
 
   private async remember(w: Workflow): Promise<Workflow> {
@@ -61,7 +73,7 @@ export class WorkflowService {
   }
 
   async create(input: WorkflowInput): Promise<Workflow> {
-    const def = this.check(input);
+    const def = await this.check(input);
     const now = new Date();
     const row: WorkflowRow = {
       id: newId(),
@@ -95,7 +107,7 @@ export class WorkflowService {
   }
 
   async replace(id: string, input: WorkflowInput): Promise<Workflow> {
-    const def = this.check(input);
+    const def = await this.check(input);
     if (!isUuid(id)) throw notFound("workflow", id);
     const row = await this.store.replace(id, def, new Date());
     if (!row) throw notFound("workflow", id);

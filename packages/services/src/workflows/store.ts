@@ -1,6 +1,6 @@
 import type { Position } from "@wf/core/pagination";
 import type { WorkflowDefinition, WorkflowRow, WorkflowVersionRow } from "@wf/core/workflows";
-import type { Sql } from "@wf/platform/sql";
+import { pgArray, type Sql } from "@wf/platform/sql";
 
 const COLUMNS = "id, name, description, steps, version, created_at, updated_at";
 const VERSION_COLUMNS = "workflow_id, version, name, description, steps, created_at";
@@ -29,6 +29,12 @@ export class WorkflowStore {
   async get(id: string): Promise<WorkflowRow | undefined> {
     const [row] = await this.sql<WorkflowRow[]>`SELECT ${this.sql.unsafe(COLUMNS)} FROM workflows WHERE id = ${id}::uuid`;
     return row;
+  }
+
+  /** Which of these ids are workflows: one query, whatever their number. */
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    const rows = await this.sql<{ id: string }[]>`SELECT id FROM workflows WHERE id = ANY(${pgArray(ids)}::uuid[])`;
+    return new Set(rows.map((r) => r.id));
   }
 
   list(limit: number, after?: Position): Promise<WorkflowRow[]> {
