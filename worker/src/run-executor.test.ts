@@ -312,6 +312,37 @@ describe("RunExecutor", () => {
     expect(await cached(id)).toBeNull();
   });
 
+  test("a wait longer than PARK_AFTER_MS parks the run: the message is done, nobody holds it, and it wakes at the due time", async () => {
+    const tag = unique("park");
+    const id = await store_({
+      definition: [
+        { name: "fetch", type: "http", config: { method: "GET", url: `${T}/ok/${tag}` } },
+        { name: "pause", type: "delay", config: { ms: 60_000 } },
+        { name: "after", type: "transform", config: { output: "{{steps.fetch.body.tag}}" } },
+      ],
+    });
+    const { executor } = newExecutor({ parkAfterMs: 1_000 });
+    const before = Date.now();
+    expect(await executor.execute(id, never)).toBe("done");
+    expect(executor.stats).toEqual(stats({ parked: 1 }));
+    const r = await row(id);
+    expect(r).toMatchObject({ status: "running", lease_owner: null, lease_expires_at: null, finished_at: null, executions: 1 });
+    expect(shape(r.steps)).toEqual([
+      ["fetch", "completed", 1],
+      ["pause", "waiting", 1],
+    ]);
+    const due = Date.parse(r.steps[1]!.wait!.until!);
+    expect(due).toBeGreaterThanOrEqual(before + 60_000);
+    expect(r.wake_at!.getTime()).toBe(due);
+    expect(await cached(id)).toBeNull();
+
+    // A message for it before the timer woke it (a duplicate) is a no-op: no claim, no step.
+    expect(await executor.execute(id, never)).toBe("done");
+    expect(executor.stats).toEqual(stats({ parked: 1, skipped: 1 }));
+    expect((await row(id)).executions).toBe(1);
+    expect(hits.get(`/ok/${tag}`)).toBe(1);
+  });
+
   test("a run over its time limit is failed with the time-limit error", async () => {
     const id = await store_({ definition: [{ name: "wait", type: "delay", config: { ms: 60_000 } }] });
     const { executor } = newExecutor({ runTimeoutMs: 300 });

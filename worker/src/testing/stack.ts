@@ -16,7 +16,8 @@ export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-
 
 /** The config from the environment (the local stack by default), with a runs topic of its own. */
 export const testConfig = (overrides: Partial<Config> = {}): Config =>
-  loadConfig(process.env, { logLevel: "warn", runsTopic: unique("runs-worker-unit"), ...overrides });
+  // Nothing parks unless a test asks: these tests interrupt long steps while the worker holds them.
+  loadConfig(process.env, { logLevel: "warn", runsTopic: unique("runs-worker-unit"), parkAfterMs: 3_600_000, ...overrides });
 
 /** Applies pending migrations over a direct connection, as a process does at start-up. */
 export async function migrated(config: Config): Promise<void> {
@@ -91,13 +92,15 @@ export interface RunState {
   lease_expires_at: Date | null;
   /** Null without a lease. */
   lease_lapsed: boolean | null;
+  /** When a parked run is to be woken. */
+  wake_at: Date | null;
   finished_at: Date | null;
   updated_at: Date;
 }
 
 export async function runState(sql: Sql, id: string): Promise<RunState> {
   const [row] = await sql<RunState[]>`
-    SELECT id, status, definition, steps, output, error, executions, lease_owner, lease_expires_at, finished_at, updated_at,
+    SELECT id, status, definition, steps, output, error, executions, lease_owner, lease_expires_at, wake_at, finished_at, updated_at,
            lease_expires_at <= now() AS lease_lapsed
     FROM runs WHERE id = ${id}::uuid`;
   if (!row) throw new Error(`run ${id} is not stored`);

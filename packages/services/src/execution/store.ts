@@ -21,7 +21,9 @@ export interface ClaimedRun {
 export type ClaimRefusal =
   | { why: "missing" }
   | { why: "finished"; status: RunStatus }
-  | { why: "leased"; owner: string; expiresInMs: number };
+  | { why: "leased"; owner: string; expiresInMs: number }
+  /** Parked: nobody holds it until the timer wakes it (this message came before that, or twice). */
+  | { why: "parked" };
 
 interface Finish {
   id: string;
@@ -64,6 +66,7 @@ export class ExecutionStore {
       SELECT status, lease_owner, (extract(epoch FROM lease_expires_at - now()) * 1000)::int AS ms
       FROM runs WHERE id = ${id}::uuid`;
     if (!cur) return { why: "missing" };
+    if (cur.status === "running" && cur.lease_owner === null && cur.ms === null) return { why: "parked" };
     if (cur.status === "running") return { why: "leased", owner: cur.lease_owner ?? "", expiresInMs: Math.max(0, cur.ms ?? 0) };
     return { why: "finished", status: cur.status };
   }
