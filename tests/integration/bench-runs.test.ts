@@ -5,8 +5,9 @@ import { pgbenchCeiling } from "../../bench/src/runs/ceiling.ts";
 import { ApiClient } from "../../bench/src/runs/client.ts";
 import { kafkaHop } from "../../bench/src/runs/kafka-hop.ts";
 import { loadStep, type Window } from "../../bench/src/runs/load.ts";
+import { parkedWaits } from "../../bench/src/runs/parked.ts";
 import { sequential } from "../../bench/src/runs/sequential.ts";
-import { CHAIN_3 } from "../../bench/src/runs/shapes.ts";
+import { CHAIN_3, FANOUT_100, FOREACH_1000 } from "../../bench/src/runs/shapes.ts";
 import { startApi, type TestApi, unique } from "../support/api.ts";
 import { startWorkers, type WorkerGroup } from "../support/workers.ts";
 
@@ -17,7 +18,12 @@ let sql: Sql;
 let client: ApiClient;
 beforeAll(async () => {
   api = await startApi();
-  workers = startWorkers(1, { KAFKA_RUNS_TOPIC: api.config.runsTopic, WORKER_GROUP_ID: unique("bench-runs-workers") });
+  workers = startWorkers(1, {
+    KAFKA_RUNS_TOPIC: api.config.runsTopic,
+    WORKER_GROUP_ID: unique("bench-runs-workers"),
+    PARK_AFTER_MS: "500",
+    TIMER_POLL_MS: "50",
+  });
   sql = createSql(api.config, api.config.databaseDirectUrl, 2);
   client = new ApiClient(api.url);
 });
@@ -40,6 +46,24 @@ describe("bench:runs", () => {
     expect(s.client_complete.p50_ms).toBeGreaterThanOrEqual(s.service_complete.p50_ms - 1);
     expect(s.client_accepted.count).toBe(20);
   }, 60_000);
+
+  test("the fan-out shapes complete one at a time", async () => {
+    for (const shape of [FANOUT_100, FOREACH_1000]) {
+      const s = await sequential(client, sql, shape, 3, () => {});
+      expect(s.not_completed).toBe(0);
+      expect(s.service_complete.count).toBe(3);
+    }
+  }, 60_000);
+
+  test("parked waits: every run parks holding no worker, chain-3 runs beside them, and each completes after its delay", async () => {
+    const p = await parkedWaits(client, sql, 30, 2_000, 60, () => {});
+    expect(p.leased_while_parked).toBe(0);
+    expect(p.completed).toBe(30);
+    expect(p.lost).toBe(0);
+    expect(p.chain3_while_parked.not_completed).toBe(0);
+    expect(p.late.count).toBe(30);
+    expect(p.late.min_ms).toBeGreaterThanOrEqual(0);
+  }, 90_000);
 
   const oha = findOha();
   test.skipIf(!oha)(

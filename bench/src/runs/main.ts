@@ -16,6 +16,7 @@ import { pgbenchCeiling } from "./ceiling.ts";
 import { ApiClient } from "./client.ts";
 import { kafkaHop } from "./kafka-hop.ts";
 import { type LoadSpec, loadStep, type Window } from "./load.ts";
+import { type ParkedWaits, parkedWaits } from "./parked.ts";
 import { measurePeer, type PeerResult } from "./peers/measure.ts";
 import { isPeerName, PEER_NAMES, type PeerName } from "./peers/peer.ts";
 import { createPeer } from "./peers/registry.ts";
@@ -38,6 +39,9 @@ const { values: args } = parseArgs({
     rates: { type: "string", default: "500,1000,2000,3000,4000,5000,6000" },
     seconds: { type: "string", default: "5" },
     concurrency: { type: "string", default: "64" },
+    // Runs parked in a long delay at once (0: none), and how long their delay is.
+    parked: { type: "string", default: "10000" },
+    "parked-delay-ms": { type: "string", default: "60000" },
     "write-baseline": { type: "boolean", default: false },
     // restate, dbos, graphile-worker, a list of them, or all: measured after our engine, on the same box.
     peers: { type: "string" },
@@ -53,6 +57,8 @@ const opts = optionsOrExit(() => {
     rates,
     seconds: intOption("--seconds", args.seconds!, 1, 3600),
     concurrency: intOption("--concurrency", args.concurrency!, 1, 10_000),
+    parked: intOption("--parked", args.parked!, 0, 1_000_000),
+    parkedDelayMs: intOption("--parked-delay-ms", args["parked-delay-ms"]!, 10_000, 3_600_000),
     replicas: envInt("BENCH_API_REPLICAS", availableParallelism(), 1, 64),
     workers: envInt("BENCH_WORKER_REPLICAS", 2, 1, 64),
     port: envInt("BENCH_BUN_PORT", 3000, 1, 65535),
@@ -178,7 +184,7 @@ async function main(): Promise<number> {
 
     const seq = [];
     for (const shape of SHAPES) {
-      const s = await sequential(client, sql, shape, opts.sequentialRuns, log);
+      const s = await sequential(client, sql, shape, Math.min(opts.sequentialRuns, shape.sequentialRuns ?? opts.sequentialRuns), log);
       log(
         `[runs] ${shape.name} one at a time: trigger → complete p50 ${s.service_complete.p50_ms} ms, p99 ${s.service_complete.p99_ms} ms (client: p50 ${s.client_complete.p50_ms} ms); trigger → start p50 ${s.service_start.p50_ms} ms`,
       );
@@ -217,6 +223,17 @@ async function main(): Promise<number> {
       if (l.duplicate_steps > 0) audit.push(`${l.shape} ${l.mode}: ${l.duplicate_steps} run(s) executed a step more than once.`);
     }
     for (const s of seq) if (s.not_completed > 0) audit.push(`${s.shape} one at a time: ${s.not_completed} run(s) did not complete.`);
+
+    let parked: ParkedWaits | undefined;
+    if (opts.parked > 0) {
+      log(`[runs] parked waits: ${opts.parked} runs each in a ${opts.parkedDelayMs} ms delay`);
+      parked = await parkedWaits(client, sql, opts.parked, opts.parkedDelayMs, opts.drainS, log);
+      log(
+        `[runs] parked waits: ${parked.completed}/${parked.runs} completed, woke late by p50 ${parked.late.p50_ms} ms, p99 ${parked.late.p99_ms} ms; ${parked.leased_while_parked} held a worker while parked`,
+      );
+      if (parked.lost > 0) audit.push(`parked waits: ${parked.lost} run(s) did not complete.`);
+      if (parked.leased_while_parked > 0) audit.push(`parked waits: ${parked.leased_while_parked} run(s) held a worker while waiting.`);
+    }
 
     // The peers after our engine, with our API and workers stopped: each has the machine to itself.
     const peers: PeerResult[] = [];
@@ -271,6 +288,7 @@ async function main(): Promise<number> {
       sequential: seq,
       load,
       ...(hop && { kafka_hop: hop }),
+      ...(parked && { parked }),
       ceiling,
       knee,
       audit,

@@ -3,6 +3,7 @@
  * run execution, from which its report is rendered. Latencies are milliseconds.
  */
 import type { Stats } from "../results.ts";
+import type { ParkedWaits } from "./parked.ts";
 import type { PeerResult } from "./peers/measure.ts";
 
 /** A workflow shape the bench runs: its steps, and how many each run executes. */
@@ -100,4 +101,6 @@ export interface RunsResults {
   audit: string[];
   /** Peer engines measured in the same run with the same workload and load generator (--peers). */
   peers?: PeerResult[];
+  /** Many runs in a long delay at once (--parked). */
+  parked?: ParkedWaits;
 }
