@@ -2,18 +2,30 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 import { startWorkers, type WorkerGroup } from "../support/workers.ts";
 
-// Version 2's engine through real workers: steps as a graph, and waits that park the run in
-// PostgreSQL instead of holding a worker. The http target counts calls per path.
+// Version 2's engine through real workers: steps as a graph, conditions, fan-out, and waits that
+// park the run in PostgreSQL instead of holding a worker. The http target counts calls per path.
 const hits = new Map<string, number>();
+/** Calls in flight now, and the most at once, by tag, of /slow/<tag>/<ms>. */
+const inFlight = new Map<string, { now: number; most: number }>();
 const target = Bun.serve({
   hostname: "127.0.0.2",
   port: 0,
-  fetch(req) {
-    const path = new URL(req.url).pathname;
+  async fetch(req) {
+    const url = new URL(req.url);
+    const path = url.pathname;
     const n = (hits.get(path) ?? 0) + 1;
     hits.set(path, n);
-    const [, kind, , failures] = path.split("/");
-    if (kind === "flaky" && n <= Number(failures)) return new Response("try again", { status: 503 });
+    const [, kind, tag, arg] = path.split("/");
+    if (kind === "flaky" && n <= Number(arg)) return new Response("try again", { status: 503 });
+    if (kind === "broken") return new Response("down", { status: 500 });
+    if (kind === "slow") {
+      const c = inFlight.get(tag!) ?? { now: 0, most: 0 };
+      inFlight.set(tag!, c);
+      c.most = Math.max(c.most, ++c.now);
+      await Bun.sleep(Number(arg));
+      c.now--;
+      return Response.json({ i: Number(url.searchParams.get("i")) });
+    }
     return Response.json({ path, n });
   },
 });
@@ -161,5 +173,63 @@ describe("durable waits and graphs, through real workers", () => {
     expect(right!.started_at < left!.finished_at!).toBe(true);
     expect(left!.started_at < right!.finished_at!).toBe(true);
     expect(join!.started_at >= left!.finished_at! && join!.started_at >= right!.finished_at!).toBe(true);
+  });
+
+  test("an if that is false skips its step and the steps that need only it; the other branch runs", async () => {
+    const wf = await createWorkflow([
+      { name: "start", type: "transform", config: { output: "{{input.go}}" } },
+      { name: "yes", type: "transform", config: { output: "yes" }, needs: ["start"], if: "input.go == true" },
+      { name: "after_yes", type: "transform", config: { output: "after" }, needs: ["yes"] },
+      { name: "no", type: "transform", config: { output: "no" }, needs: ["start"], if: "input.go == false" },
+    ]);
+    const r = await finished(await trigger(wf, { go: false }));
+    expect(r).toMatchObject({ status: "completed", output: { after_yes: null, no: "no" } });
+    expect(r.steps.map((s) => [s.name, s.status])).toEqual([
+      ["start", "completed"],
+      ["yes", "skipped"],
+      ["after_yes", "skipped"],
+      ["no", "completed"],
+    ]);
+  });
+
+  test("a for_each over 100 items with concurrency 10 never has more than 10 in flight; its output is in item order", async () => {
+    const tag = unique("each");
+    const wf = await createWorkflow([
+      {
+        name: "each",
+        type: "http",
+        config: { method: "GET", url: `${T}/slow/${tag}/15?i={{index}}` },
+        for_each: "input.items",
+        concurrency: 10,
+      },
+    ]);
+    const items = Array.from({ length: 100 }, (_, i) => `item-${i}`);
+    const r = await finished(await trigger(wf, { items }));
+    expect(r.status).toBe("completed");
+    expect(inFlight.get(tag)?.most).toBe(10);
+    expect((r.output as { body: { i: number } }[]).map((o) => o.body.i)).toEqual(items.map((_, i) => i));
+  });
+
+  test("on_error: continue lets the run go on, and later steps see the failure", async () => {
+    const wf = await createWorkflow([
+      { name: "call", type: "http", config: { method: "GET", url: `${T}/broken/x` }, on_error: "continue" },
+      { name: "fallback", type: "transform", config: { output: "used the fallback" }, if: 'steps.call.status == "failed"' },
+    ]);
+    const r = await finished(await trigger(wf));
+    expect(r).toMatchObject({ status: "completed", output: "used the fallback" });
+    expect(r.steps[0]).toMatchObject({ name: "call", status: "failed" });
+  });
+
+  test("a definition replaced while its run is parked does not change what that run executes", async () => {
+    const steps = (v: string) => [
+      { name: "pause", type: "delay", config: { ms: 1_500 } },
+      { name: "result", type: "transform", config: { output: v } },
+    ];
+    const wf = await createWorkflow(steps("v1"));
+    const id = await trigger(wf);
+    await parked(id);
+    const put = await call(api.url, "PUT", `/api/v1/workflows/${wf}`, { name: unique("wf"), steps: steps("v2") });
+    expect(put.status).toBe(200);
+    expect(await finished(id)).toMatchObject({ status: "completed", output: "v1" });
   });
 });
