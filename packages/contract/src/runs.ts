@@ -49,6 +49,12 @@ export const Run = responseOnly(
     id: t.String({ format: "uuid" }),
     workflow_id: t.String({ format: "uuid" }),
     workflow_version: integer({ minimum: 1 }),
+    parent_run_id: t.Nullable(
+      t.String({
+        format: "uuid",
+        description: "The run whose workflow step started this one (a child run); null for a run triggered otherwise",
+      }),
+    ),
     status: oneOf([...RUN_STATUSES]),
     input: t.Unknown(),
     output: t.Unknown(),
