@@ -11,6 +11,13 @@ export interface RunFilter {
   workflowId?: string;
 }
 
+/** A CTE body: cancels the runs of the CTE `tree` that are still pending or running; their ids. */
+const cancelTree = (sql: Sql, id: string, now: Date) => sql`
+  UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now},
+         error = COALESCE(error, ${`cancelled with its ancestor run ${id}`})
+  WHERE id IN (SELECT id FROM tree) AND status IN ('pending', 'running')
+  RETURNING id`;
+
 export class RunStore {
   constructor(private readonly sql: Sql) {}
 
@@ -41,13 +48,76 @@ export class RunStore {
       ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`;
   }
 
-  /** Compare-and-set to cancelled; undefined when the run is missing or already finished. */
-  async cancel(id: string, now: Date): Promise<RunRow | undefined> {
-    const [row] = await this.sql<RunRow[]>`
-      UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now},
-             error = COALESCE(error, 'cancelled by request')
-      WHERE id = ${id}::uuid AND status IN ('pending', 'running')
-      RETURNING ${this.sql.unsafe(RUN_COLUMNS)}`;
+  /**
+   * Compare-and-set to cancelled, with the run's pending and running descendants (children,
+   * grandchildren...) in the same statement; a parent still running is woken (`wake_at`) to see
+   * its child's end. Undefined when the run is missing or already finished.
+   *
+   * A child started while this statement ran is not in its snapshot: its insert held the parent's
+   * row (see insertPending), so it committed before this statement could cancel that parent, and
+   * a sweep with a fresh snapshot cancels it. Sweeps repeat until one finds nothing (almost always
+   * the first): no child can be written under a cancelled run afterwards.
+   */
+  async cancel(id: string, now: Date): Promise<{ run: RunRow; descendants: string[] } | undefined> {
+    const [row] = await this.sql<(RunRow & { descendants: string[] })[]>`
+      WITH RECURSIVE target AS (
+        UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now},
+               error = COALESCE(error, 'cancelled by request')
+        WHERE id = ${id}::uuid AND status IN ('pending', 'running')
+        RETURNING ${this.sql.unsafe(RUN_COLUMNS)}
+      ), tree (id) AS (
+        SELECT c.id FROM runs c WHERE c.parent_run_id = ${id}::uuid AND EXISTS (SELECT 1 FROM target)
+        UNION
+        SELECT c.id FROM runs c JOIN tree t ON c.parent_run_id = t.id
+      ), descendants AS (
+        ${cancelTree(this.sql, id, now)}
+      ), woken AS (
+        UPDATE runs SET wake_at = LEAST(wake_at, now())
+        WHERE id = (SELECT parent_run_id FROM target) AND status = 'running'
+      )
+      SELECT target.*, (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM descendants) AS descendants FROM target`;
+    if (!row) return undefined;
+    const { descendants, ...run } = row;
+    for (let swept = await this.sweep(id, now); swept.length > 0; swept = await this.sweep(id, now)) descendants.push(...swept);
+    return { run, descendants };
+  }
+
+  /** The descendants of a cancelled run still pending or running, cancelled; their ids. */
+  private async sweep(id: string, now: Date): Promise<string[]> {
+    const rows = await this.sql<{ id: string }[]>`
+      WITH RECURSIVE tree (id) AS (
+        SELECT c.id FROM runs c WHERE c.parent_run_id = ${id}::uuid
+        UNION
+        SELECT c.id FROM runs c JOIN tree t ON c.parent_run_id = t.id
+      ), descendants AS (
+        ${cancelTree(this.sql, id, now)}
+      )
+      SELECT id::text FROM descendants`;
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Stores a signal for a run that is not finished, in one statement: the run's row is locked, so
+   * the status it answers is the one the signal was stored against; a `running` run is woken
+   * (`wake_at`, kept by a leased run's park) so a wait parked on it resumes; a pending run keeps
+   * the signal for when its step waits. Undefined when the run does not exist; `id` null when it
+   * is finished (nothing stored).
+   */
+  async signal(runId: string, name: string, payload: unknown): Promise<{ status: RunStatus; id: string | null } | undefined> {
+    const [row] = await this.sql<{ status: RunStatus; id: string | null }[]>`
+      WITH run AS (
+        SELECT id, status FROM runs WHERE id = ${runId}::uuid FOR NO KEY UPDATE
+      ), sig AS (
+        INSERT INTO run_signals (run_id, name, payload)
+        -- A null payload reaches the server as SQL NULL: stored as JSON null.
+        SELECT id, ${name}, COALESCE(${this.sql.json(payload as never)}::jsonb, 'null'::jsonb) FROM run
+        WHERE status IN ('pending', 'running')
+        RETURNING id
+      ), woken AS (
+        UPDATE runs SET wake_at = LEAST(wake_at, now())
+        WHERE id = ${runId}::uuid AND status = 'running' AND EXISTS (SELECT 1 FROM sig)
+      )
+      SELECT run.status, sig.id::text AS id FROM run LEFT JOIN sig ON true`;
     return row;
   }
 }
