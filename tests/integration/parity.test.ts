@@ -17,7 +17,11 @@ afterAll(async () => {
 });
 
 /** The Bun API's own operations (CONTRACT.md, Version 2): the Node reference keeps the v1 API. */
-const BUN_ONLY = ["GET /api/v1/workflows/{id}/versions", "GET /api/v1/workflows/{id}/versions/{version}"];
+const BUN_ONLY = [
+  "GET /api/v1/workflows/{id}/versions",
+  "GET /api/v1/workflows/{id}/versions/{version}",
+  "POST /api/v1/runs/{id}/signals/{name}",
+];
 
 interface Req {
   method: string;

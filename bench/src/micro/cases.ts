@@ -105,6 +105,7 @@ function runRow(i: number): RunRow {
     id: newId(),
     workflow_id: WORKFLOW.id,
     workflow_version: 3,
+    parent_run_id: null,
     status: "completed",
     input: { order_id: "A-1042", source: "bench" },
     output: { id: "A-1042", status: 200 },

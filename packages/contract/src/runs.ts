@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_INPUT_BYTES, RUN_STATUSES, STEP_STATUSES } from "@wf/core/runs";
+import { LIMITS } from "@wf/core/workflows";
 import { t } from "elysia";
 import { integer, oneOf, responseOnly } from "./types.ts";
 import { PageQuery } from "./workflows.ts";
@@ -49,6 +50,12 @@ export const Run = responseOnly(
     id: t.String({ format: "uuid" }),
     workflow_id: t.String({ format: "uuid" }),
     workflow_version: integer({ minimum: 1 }),
+    parent_run_id: t.Nullable(
+      t.String({
+        format: "uuid",
+        description: "The run whose workflow step started this one (a child run); null for a run triggered otherwise",
+      }),
+    ),
     status: oneOf([...RUN_STATUSES]),
     input: t.Unknown(),
     output: t.Unknown(),
@@ -90,3 +97,25 @@ export const RunListQuery = t.Composite([
     workflow_id: t.Optional(t.String({ format: "uuid" })),
   }),
 ]);
+
+export const SignalParams = t.Object({
+  id: t.String({ description: "The run's id (UUIDv7); a malformed id is a 404" }),
+  name: t.String({
+    description: `The signal's name, as a wait_for_signal step names it: 1 to ${LIMITS.maxStepNameLength} letters, digits, _ or -. Otherwise a 422 whose error path is "name".`,
+  }),
+});
+
+export const SignalPayload = t.Unknown({
+  description: `The signal's payload, any JSON value: the output of the wait_for_signal step that takes it. No body: null. At most TRIGGER_MAX_INPUT_BYTES bytes of JSON (${DEFAULT_MAX_INPUT_BYTES} by default), no NUL or unpaired surrogate in a string or key, numbers within a double; otherwise a 422.`,
+});
+
+export const SignalAccepted = responseOnly(
+  t.Object({
+    run_id: t.String({ format: "uuid" }),
+    signal: t.String({ description: "The signal's name" }),
+    id: t.String({
+      pattern: "^[0-9]+$",
+      description: "The signal's id, a 64-bit integer as text; a run's signals of one name are taken in the order of their ids",
+    }),
+  }),
+);

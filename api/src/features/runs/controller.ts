@@ -1,5 +1,5 @@
 import { API_SECURITY, apiProblemResponses } from "@wf/contract/problem";
-import { RunListQuery, TriggerInput } from "@wf/contract/runs";
+import { RunListQuery, SignalParams, SignalPayload, TriggerInput } from "@wf/contract/runs";
 import { IdParams } from "@wf/contract/workflows";
 import type { ApiServices } from "@wf/services/api-services";
 import { Elysia } from "elysia";
@@ -44,5 +44,20 @@ export const runsController = ({ runs }: ApiServices) =>
       // No body is expected, but one that is sent is parsed all the same (on both servers), so
       // malformed, oversized or non-JSON bodies are answered 400, 413, 415 here too.
       response: { 200: "run", ...apiProblemResponses(400, 404, 409, 413, 415) },
-      detail: { summary: "Cancel a pending or running run" },
+      detail: {
+        summary: "Cancel a pending or running run",
+        description:
+          'Also cancels the run\'s pending and running descendants: the child runs its workflow steps started, theirs, and so on (each with the error "cancelled with its ancestor run <id>"). A parent that waits for this run resumes and sees it cancelled.',
+      },
+    })
+    .post("/runs/:id/signals/:name", async ({ params, body, status }) => status(202, await runs.signal(params.id, params.name, body)), {
+      params: SignalParams,
+      body: SignalPayload,
+      parse: "json",
+      response: { 202: "signal.accepted", ...apiProblemResponses(400, 404, 409, 413, 415, 422) },
+      detail: {
+        summary: "Send a signal to a run",
+        description:
+          "Stores the signal for the run's wait_for_signal steps of that name: each wait takes the oldest signal no other wait took, and its payload becomes the step's output. A signal sent before a step waits is kept until one does (also while the run is pending). A running run that is parked on a wait is resumed at once. A finished run (completed, failed or cancelled) is a 409, an unknown run a 404.",
+      },
     });

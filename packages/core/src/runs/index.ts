@@ -1,2 +1,3 @@
 export * from "./run.ts";
+export * from "./signal-rules.ts";
 export * from "./trigger-rules.ts";

@@ -42,6 +42,8 @@ export interface Run {
   id: string;
   workflow_id: string;
   workflow_version: number;
+  /** The run whose `workflow` step started this one; null for a run triggered otherwise. */
+  parent_run_id: string | null;
   status: RunStatus;
   input: unknown;
   output: unknown;
@@ -66,6 +68,7 @@ export const toRun = (r: RunRow): Run => ({
   id: r.id,
   workflow_id: r.workflow_id,
   workflow_version: r.workflow_version,
+  parent_run_id: r.parent_run_id,
   status: r.status,
   input: r.input,
   output: r.output ?? null,

@@ -2,3 +2,4 @@
 export { cacheRun } from "../runs/stored.ts";
 export * from "./reconciler.ts";
 export * from "./store.ts";
+export * from "./waits.ts";

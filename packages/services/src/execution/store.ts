@@ -111,13 +111,24 @@ export class ExecutionStore {
 
   private async finishMany(items: readonly Finish[]): Promise<(RunRow | undefined)[]> {
     // A JSON null becomes SQL NULL in jsonb_to_recordset: an output of null is stored as jsonb null.
+    // A finished child wakes its parent if that still runs (parked: the timer resumes it; leased:
+    // its park keeps the wake-up). Parents finished in this same batch are left alone: one
+    // statement must not write a row twice. Arrays (InitPlans), so the parents are reached by
+    // primary key whatever the planner guesses of the batch.
     const rows = await this.sql<RunRow[]>`
-      UPDATE runs SET status = b.status, steps = b.steps, output = COALESCE(b.output, 'null'::jsonb), error = b.error,
-             finished_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL, wake_at = NULL
-      FROM jsonb_to_recordset(${this.sql.json(items as never)}::jsonb)
-        AS b(id uuid, status text, steps jsonb, output jsonb, error text)
-      WHERE runs.id = b.id AND runs.status = 'running' AND runs.lease_owner = ${this.owner}
-      RETURNING ${this.sql.unsafe(RETURNED_RUN)}`;
+      WITH done AS (
+        UPDATE runs SET status = b.status, steps = b.steps, output = COALESCE(b.output, 'null'::jsonb), error = b.error,
+               finished_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL, wake_at = NULL
+        FROM jsonb_to_recordset(${this.sql.json(items as never)}::jsonb)
+          AS b(id uuid, status text, steps jsonb, output jsonb, error text)
+        WHERE runs.id = b.id AND runs.status = 'running' AND runs.lease_owner = ${this.owner}
+        RETURNING ${this.sql.unsafe(RETURNED_RUN)}
+      ), woken AS (
+        UPDATE runs SET wake_at = LEAST(wake_at, now())
+        WHERE id = ANY(ARRAY(SELECT parent_run_id FROM done WHERE parent_run_id IS NOT NULL))
+          AND status = 'running' AND id <> ALL(ARRAY(SELECT id FROM done))
+      )
+      SELECT * FROM done`;
     const done = new Map(rows.map((r) => [r.id, r]));
     return items.map((f) => done.get(f.id));
   }

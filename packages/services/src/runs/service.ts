@@ -2,7 +2,7 @@ import { conflict, invalid, notFound } from "@wf/core/errors";
 import { isUuid, newId } from "@wf/core/ids";
 import type { CursorCodec } from "@wf/core/pagination";
 import { PAGE_LIMIT, type Page, type PageRequest, SingleFlight, startAfter, toPage } from "@wf/core/pagination";
-import { type Run, type RunRow, type RunStatus, type TriggerLimits, toRun, validateTrigger } from "@wf/core/runs";
+import { type Run, type RunRow, type RunStatus, TERMINAL, type TriggerLimits, toRun, validateSignal, validateTrigger } from "@wf/core/runs";
 import type { OutboxAcks, Publisher } from "@wf/platform/bus";
 import { type Cache, cacheKeys } from "@wf/platform/cache";
 import { StatementBatcher } from "@wf/platform/sql";
@@ -19,6 +19,14 @@ export interface Triggered {
   run: Run;
   /** false when an idempotency key matched an earlier trigger and that run is returned. */
   created: boolean;
+}
+
+/** What `POST /runs/{id}/signals/{name}` answers: the signal as stored. */
+export interface SignalAccepted {
+  run_id: string;
+  signal: string;
+  /** The signal's id (a 64-bit integer as text): signals of a run are taken in this order. */
+  id: string;
 }
 
 export interface RunListRequest extends PageRequest {
@@ -117,12 +125,27 @@ export class RunService {
     });
   }
 
+  /** Cancels the run and its unfinished descendants; their cached copies are dropped, the run's replaced. */
   async cancel(id: string): Promise<Run> {
     if (!isUuid(id)) throw notFound("run", id);
-    const row = await this.d.store.cancel(id, new Date());
-    if (row) return this.remember(toRun(row));
+    const cancelled = await this.d.store.cancel(id, new Date());
+    if (cancelled) {
+      if (cancelled.descendants.length > 0) await this.d.cache.del(...cancelled.descendants.map((d) => cacheKeys.run(d)));
+      return this.remember(toRun(cancelled.run));
+    }
     const current = await this.d.store.get(id);
     if (!current) throw notFound("run", id);
     throw conflict(`run ${id} is already ${current.status}`);
+  }
+
+  /** Stores a signal for a run that is not finished (and wakes it if it waits); see RunStore.signal. */
+  async signal(runId: string, name: string, payload: unknown): Promise<SignalAccepted> {
+    const errors = validateSignal(name, payload, this.d.limits);
+    if (errors.length > 0) throw invalid(errors);
+    if (!isUuid(runId)) throw notFound("run", runId);
+    const stored = await this.d.store.signal(runId, name, payload);
+    if (!stored) throw notFound("run", runId);
+    if (stored.id === null || TERMINAL.has(stored.status)) throw conflict(`run ${runId} is already ${stored.status}`);
+    return { run_id: runId.toLowerCase(), signal: name, id: stored.id };
   }
 }

@@ -1,80 +1,33 @@
 import type { Position } from "@wf/core/pagination";
 import type { RunRow, RunStatus } from "@wf/core/runs";
 import type { Sql } from "@wf/platform/sql";
+import { type InsertedRun, insertPending, type NewRun, runByIdempotencyKey } from "./pending.ts";
 import { RUN_COLUMNS } from "./stored.ts";
 
-export interface NewRun {
-  id: string;
-  workflowId: string;
-  input: unknown;
-  idempotencyKey: string | null;
-  now: Date;
-  /** Kafka headers stored with the outbox message (trace context), published with it however late. */
-  headers?: Record<string, string>;
-}
-
-export interface InsertedRun {
-  row: RunRow;
-  outboxId: string;
-  /** The message exactly as stored in the outbox, ready to publish. */
-  message: string;
-}
+export type { InsertedRun, NewRun } from "./pending.ts";
 
 export interface RunFilter {
   status?: RunStatus;
   workflowId?: string;
 }
 
+/** A CTE body: cancels the runs of the CTE `tree` that are still pending or running; their ids. */
+const cancelTree = (sql: Sql, id: string, now: Date) => sql`
+  UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now},
+         error = COALESCE(error, ${`cancelled with its ancestor run ${id}`})
+  WHERE id IN (SELECT id FROM tree) AND status IN ('pending', 'running')
+  RETURNING id`;
+
 export class RunStore {
   constructor(private readonly sql: Sql) {}
 
-  /**
-   * Stores pending runs and their outbox messages, any number in one statement (atomic without a
-   * transaction, one round trip through PgBouncer): concurrent triggers share it. Each run copies
-   * its workflow's current steps and version, and records `topic`, so that only the reconciler of
-   * that topic's worker group ever republishes it. A run missing from the answer was not inserted:
-   * its workflow does not exist, or its idempotency key is taken (also by an earlier row of the
-   * same batch).
-   */
-  async insertPending(runs: readonly NewRun[], topic: string): Promise<Map<string, InsertedRun>> {
-    // One jsonb parameter holds the batch: arrays of jsonb would need hand-made array literals.
-    const batch = runs.map((r, ord) => ({
-      id: r.id,
-      workflow_id: r.workflowId,
-      input: r.input,
-      idempotency_key: r.idempotencyKey,
-      created_at: r.now.toISOString(),
-      headers: r.headers ?? null,
-      ord,
-    }));
-    const rows = await this.sql<(RunRow & { outbox_id: string; message: string })[]>`
-      WITH req AS (
-        SELECT * FROM jsonb_to_recordset(${this.sql.json(batch as never)}::jsonb)
-          AS r(id uuid, workflow_id uuid, input jsonb, idempotency_key text, created_at timestamptz, headers jsonb, ord int)
-      ), ins AS (
-        INSERT INTO runs (id, workflow_id, workflow_version, definition, status, input, idempotency_key, created_at, updated_at, topic)
-        SELECT r.id, wf.id, wf.version, wf.steps, 'pending', r.input, r.idempotency_key, r.created_at, r.created_at, ${topic}
-        FROM req r JOIN workflows wf ON wf.id = r.workflow_id
-        ORDER BY r.ord
-        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING ${this.sql.unsafe(RUN_COLUMNS)}
-      ), ob AS (
-        INSERT INTO outbox (topic, key, payload, headers)
-        SELECT ${topic}, ins.id::text,
-               jsonb_build_object('run_id', ins.id, 'workflow_id', ins.workflow_id, 'workflow_version', ins.workflow_version),
-               r.headers
-        FROM ins JOIN req r ON r.id = ins.id
-        RETURNING id::text AS outbox_id, key, payload::text AS message
-      )
-      SELECT ins.*, ob.outbox_id, ob.message FROM ins JOIN ob ON ob.key = ins.id::text`;
-    const inserted = new Map<string, InsertedRun>();
-    for (const { outbox_id, message, ...row } of rows) inserted.set(row.id, { row, outboxId: outbox_id, message });
-    return inserted;
+  /** See insertPending: the trigger's one statement, shared with the workers' child runs. */
+  insertPending(runs: readonly NewRun[], topic: string): Promise<Map<string, InsertedRun>> {
+    return insertPending(this.sql, runs, topic);
   }
 
-  async getByIdempotencyKey(key: string): Promise<RunRow | undefined> {
-    const [row] = await this.sql<RunRow[]>`SELECT ${this.sql.unsafe(RUN_COLUMNS)} FROM runs WHERE idempotency_key = ${key}`;
-    return row;
+  getByIdempotencyKey(key: string): Promise<RunRow | undefined> {
+    return runByIdempotencyKey(this.sql, key);
   }
 
   async get(id: string): Promise<RunRow | undefined> {
@@ -95,13 +48,76 @@ export class RunStore {
       ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`;
   }
 
-  /** Compare-and-set to cancelled; undefined when the run is missing or already finished. */
-  async cancel(id: string, now: Date): Promise<RunRow | undefined> {
-    const [row] = await this.sql<RunRow[]>`
-      UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now},
-             error = COALESCE(error, 'cancelled by request')
-      WHERE id = ${id}::uuid AND status IN ('pending', 'running')
-      RETURNING ${this.sql.unsafe(RUN_COLUMNS)}`;
+  /**
+   * Compare-and-set to cancelled, with the run's pending and running descendants (children,
+   * grandchildren...) in the same statement; a parent still running is woken (`wake_at`) to see
+   * its child's end. Undefined when the run is missing or already finished.
+   *
+   * A child started while this statement ran is not in its snapshot: its insert held the parent's
+   * row (see insertPending), so it committed before this statement could cancel that parent, and
+   * a sweep with a fresh snapshot cancels it. Sweeps repeat until one finds nothing (almost always
+   * the first): no child can be written under a cancelled run afterwards.
+   */
+  async cancel(id: string, now: Date): Promise<{ run: RunRow; descendants: string[] } | undefined> {
+    const [row] = await this.sql<(RunRow & { descendants: string[] })[]>`
+      WITH RECURSIVE target AS (
+        UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now},
+               error = COALESCE(error, 'cancelled by request')
+        WHERE id = ${id}::uuid AND status IN ('pending', 'running')
+        RETURNING ${this.sql.unsafe(RUN_COLUMNS)}
+      ), tree (id) AS (
+        SELECT c.id FROM runs c WHERE c.parent_run_id = ${id}::uuid AND EXISTS (SELECT 1 FROM target)
+        UNION
+        SELECT c.id FROM runs c JOIN tree t ON c.parent_run_id = t.id
+      ), descendants AS (
+        ${cancelTree(this.sql, id, now)}
+      ), woken AS (
+        UPDATE runs SET wake_at = LEAST(wake_at, now())
+        WHERE id = (SELECT parent_run_id FROM target) AND status = 'running'
+      )
+      SELECT target.*, (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM descendants) AS descendants FROM target`;
+    if (!row) return undefined;
+    const { descendants, ...run } = row;
+    for (let swept = await this.sweep(id, now); swept.length > 0; swept = await this.sweep(id, now)) descendants.push(...swept);
+    return { run, descendants };
+  }
+
+  /** The descendants of a cancelled run still pending or running, cancelled; their ids. */
+  private async sweep(id: string, now: Date): Promise<string[]> {
+    const rows = await this.sql<{ id: string }[]>`
+      WITH RECURSIVE tree (id) AS (
+        SELECT c.id FROM runs c WHERE c.parent_run_id = ${id}::uuid
+        UNION
+        SELECT c.id FROM runs c JOIN tree t ON c.parent_run_id = t.id
+      ), descendants AS (
+        ${cancelTree(this.sql, id, now)}
+      )
+      SELECT id::text FROM descendants`;
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Stores a signal for a run that is not finished, in one statement: the run's row is locked, so
+   * the status it answers is the one the signal was stored against; a `running` run is woken
+   * (`wake_at`, kept by a leased run's park) so a wait parked on it resumes; a pending run keeps
+   * the signal for when its step waits. Undefined when the run does not exist; `id` null when it
+   * is finished (nothing stored).
+   */
+  async signal(runId: string, name: string, payload: unknown): Promise<{ status: RunStatus; id: string | null } | undefined> {
+    const [row] = await this.sql<{ status: RunStatus; id: string | null }[]>`
+      WITH run AS (
+        SELECT id, status FROM runs WHERE id = ${runId}::uuid FOR NO KEY UPDATE
+      ), sig AS (
+        INSERT INTO run_signals (run_id, name, payload)
+        -- A null payload reaches the server as SQL NULL: stored as JSON null.
+        SELECT id, ${name}, COALESCE(${this.sql.json(payload as never)}::jsonb, 'null'::jsonb) FROM run
+        WHERE status IN ('pending', 'running')
+        RETURNING id
+      ), woken AS (
+        UPDATE runs SET wake_at = LEAST(wake_at, now())
+        WHERE id = ${runId}::uuid AND status = 'running' AND EXISTS (SELECT 1 FROM sig)
+      )
+      SELECT run.status, sig.id::text AS id FROM run LEFT JOIN sig ON true`;
     return row;
   }
 }
