@@ -72,7 +72,14 @@ type Row = {
   lease_owner: string | null;
   wake_at: Date | null;
   output: unknown;
-  steps: { name: string; status: string; attempts: number; started_at: string; finished_at: string | null; wait?: { until?: string } }[];
+  steps: {
+    name: string;
+    status: string;
+    attempts: number;
+    started_at: string;
+    finished_at: string | null;
+    wait?: { until?: string; child_run_id?: string; signal?: string };
+  }[];
 };
 const row = async (id: string) =>
   (await api.services.sql<Row[]>`SELECT status, lease_owner, wake_at, output, steps FROM runs WHERE id = ${id}::uuid`)[0]!;
@@ -83,15 +90,19 @@ const finished = (id: string, timeoutMs = 30_000) =>
     timeoutMs,
     50,
   );
+/** Parked: running, no worker holds it, a step waiting (with or without a wake-up time). */
 const parked = (id: string) =>
   waitFor(
     `run ${id} to park`,
-    async () => ((r) => (r.status === "running" && r.lease_owner === null && r.wake_at ? r : undefined))(await row(id)),
+    async () =>
+      ((r) => (r.status === "running" && r.lease_owner === null && r.steps.some((s) => s.status === "waiting") ? r : undefined))(
+        await row(id),
+      ),
     20_000,
     50,
   );
 
-describe("durable waits and graphs, through real workers", () => {
+describe("the engine through real workers", () => {
   test("a delay longer than PARK_AFTER_MS parks the run: the worker is free for other runs, and the run completes when due", async () => {
     const tag = unique("park");
     const slow = await createWorkflow([
@@ -231,5 +242,75 @@ describe("durable waits and graphs, through real workers", () => {
     const put = await call(api.url, "PUT", `/api/v1/workflows/${wf}`, { name: unique("wf"), steps: steps("v2") });
     expect(put.status).toBe(200);
     expect(await finished(id)).toMatchObject({ status: "completed", output: "v1" });
+  });
+
+  test("a signal sent before its step waits is kept and taken; one sent while the run is parked wakes it", async () => {
+    const wf = await createWorkflow([
+      { name: "first", type: "wait_for_signal", config: { signal: "approval" } },
+      { name: "second", type: "wait_for_signal", config: { signal: "approval" } },
+      { name: "both", type: "transform", config: { output: ["{{steps.first.by}}", "{{steps.second.by}}"] } },
+    ]);
+    const id = await trigger(wf);
+    expect((await call(api.url, "POST", `/api/v1/runs/${id}/signals/approval`, { by: "early" })).status).toBe(202);
+    const p = await parked(id);
+    expect(p.steps.map((s) => [s.name, s.status])).toEqual([
+      ["first", "completed"],
+      ["second", "waiting"],
+    ]);
+    expect((await call(api.url, "POST", `/api/v1/runs/${id}/signals/approval`, { by: "late" })).status).toBe(202);
+    expect(await finished(id)).toMatchObject({ status: "completed", output: ["early", "late"] });
+  });
+
+  test("a signal wait times out: the step fails, and the run with it", async () => {
+    const wf = await createWorkflow([{ name: "wait", type: "wait_for_signal", config: { signal: "never", timeout_ms: 500 } }]);
+    const r = await finished(await trigger(wf));
+    expect(r.status).toBe("failed");
+    expect(r.steps[0]).toMatchObject({ name: "wait", status: "failed" });
+  });
+
+  test("a child workflow's output reaches its parent; the child records its parent; the parent parks meanwhile", async () => {
+    const child = await createWorkflow([
+      { name: "pause", type: "delay", config: { ms: 600 } },
+      { name: "answer", type: "transform", config: { output: { doubled: "{{input.n}}{{input.n}}" } } },
+    ]);
+    const parent = await createWorkflow([
+      { name: "call", type: "workflow", config: { workflow_id: child, input: { n: "{{input.n}}" } } },
+      { name: "use", type: "transform", config: { output: "{{steps.call.doubled}}" } },
+    ]);
+    const id = await trigger(parent, { n: 4 });
+    const p = await parked(id);
+    const childId = p.steps[0]!.wait!.child_run_id!;
+    const r = await finished(id);
+    expect(r).toMatchObject({ status: "completed", output: "44" });
+    const c = await call(api.url, "GET", `/api/v1/runs/${childId}`);
+    expect(c.body).toMatchObject({ status: "completed", parent_run_id: id, output: { doubled: "44" } });
+  });
+
+  test("a child's failure fails the parent's step, after the step's retries (a new child each)", async () => {
+    const child = await createWorkflow([{ name: "boom", type: "http", config: { method: "GET", url: `${T}/broken/child` } }]);
+    const parent = await createWorkflow([
+      { name: "call", type: "workflow", config: { workflow_id: child }, retry: { max_attempts: 2, backoff_ms: 10 } },
+    ]);
+    const id = await trigger(parent);
+    const r = await finished(id);
+    expect(r.status).toBe("failed");
+    expect(r.steps[0]).toMatchObject({ name: "call", status: "failed", attempts: 2 });
+    const children = await api.services.sql<{ status: string }[]>`SELECT status FROM runs WHERE parent_run_id = ${id}::uuid`;
+    expect(children.map((c) => c.status)).toEqual(["failed", "failed"]);
+  });
+
+  test("cancelling a parked parent cancels its running child; the parent's waiting step is recorded cancelled", async () => {
+    const child = await createWorkflow([{ name: "long", type: "delay", config: { ms: 60_000 } }]);
+    const parent = await createWorkflow([{ name: "call", type: "workflow", config: { workflow_id: child } }]);
+    const id = await trigger(parent);
+    const p = await parked(id);
+    const childId = p.steps[0]!.wait!.child_run_id!;
+    await parked(childId);
+    expect((await call(api.url, "POST", `/api/v1/runs/${id}/cancel`)).status).toBe(200);
+    const r = await row(id);
+    expect(r.status).toBe("cancelled");
+    expect(r.wake_at).toBeNull();
+    expect(r.steps[0]).toMatchObject({ status: "cancelled" });
+    expect((await row(childId)).status).toBe("cancelled");
   });
 });

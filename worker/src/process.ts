@@ -4,7 +4,7 @@ import { loadConfigOrExit } from "@wf/platform/config";
 import { createInfrastructure } from "@wf/platform/infrastructure";
 import { registerWorkerMetrics } from "@wf/platform/observability";
 import { startOrExit } from "@wf/platform/process";
-import { ExecutionStore, Reconciler } from "@wf/services/execution";
+import { ExecutionStore, Reconciler, RunWaits } from "@wf/services/execution";
 import { Timers } from "@wf/services/timers";
 import { BatchConsumer } from "./batch-consumer.ts";
 import { serveMetrics } from "./metrics-server.ts";
@@ -20,8 +20,15 @@ const log = infra.log.child({ worker: owner });
 const store = new ExecutionStore(infra.sql, owner, config.runLeaseMs);
 const watch = new RunWatch(store, log, { pollMs: config.cancelPollMs, leaseMs: config.runLeaseMs });
 const { stepDuration } = registerWorkerMetrics(infra.metrics.registry, () => ({ runs: executor.stats, lag: consumer.lag }));
-const executor = new RunExecutor(store, infra.cache, watch, log, config, infra.tracing, (type, status, seconds) =>
-  stepDuration.observe({ type, status }, seconds),
+const executor = new RunExecutor(
+  store,
+  infra.cache,
+  watch,
+  log,
+  config,
+  infra.tracing,
+  (type, status, seconds) => stepDuration.observe({ type, status }, seconds),
+  new RunWaits(infra.sql, infra.publisher, config),
 );
 const kafka = createKafka(config, log, `${config.kafkaClientId}-worker`);
 const consumer = new BatchConsumer(kafka, executor, infra.publisher, log, config, infra.tracing);

@@ -5,7 +5,7 @@ import type { Config } from "@wf/platform/config";
 import { EgressPolicy, runHttpStep } from "@wf/platform/egress";
 import type { Span, Tracing } from "@wf/platform/observability";
 import { errorFields, type Logger, traceSteps } from "@wf/platform/observability";
-import { cacheRun, type ExecutionStore } from "@wf/services/execution";
+import { cacheRun, type ExecutionStore, type RunWaits } from "@wf/services/execution";
 import type { RunWatch } from "./run-watch.ts";
 
 /** What became of one message: `done` may be committed; `handed_back` must be delivered again. */
@@ -32,6 +32,8 @@ export class RunExecutor {
     private readonly tracing?: Tracing,
     /** Told each executed step's type, final status and duration (the step metric). */
     observeStep: (type: string, status: string, seconds: number) => void = () => {},
+    /** Signals and child runs; without them, such steps fail. */
+    private readonly waits?: RunWaits,
   ) {
     const policy = new EgressPolicy(config.egressAllow);
     const limits = { defaultTimeoutMs: config.httpStepTimeoutMs, maxResponseBytes: config.httpStepMaxResponseBytes };
@@ -47,13 +49,14 @@ export class RunExecutor {
     };
   }
 
-  /** The engine for one run: with tracing, each step also gets a span under the message's. */
+  /** The engine for one run: its signals and children; with tracing, each step also gets a span under the message's. */
   private engineFor(runId: string, span?: Span): EngineDeps {
-    if (!this.tracing || !span) return this.engine;
+    const engine = { ...this.engine, waits: this.waits?.forRun(runId) };
+    if (!this.tracing || !span) return engine;
     const timed = this.engine.stepStarted!;
     const traced = traceSteps(this.tracing, span, runId);
     return {
-      ...this.engine,
+      ...engine,
       stepStarted: (step, record) => {
         const [a, b] = [timed(step, record), traced(step, record)];
         return () => {

@@ -11,9 +11,22 @@ export interface RunFilter {
   workflowId?: string;
 }
 
+/**
+ * SET clauses of a cancel besides the status: a parked run has no worker to record its steps'
+ * end, so its waiting steps are marked cancelled here (as a worker marks a step it interrupts);
+ * and nothing is to wake it any more.
+ */
+const parkedCancelled = (sql: Sql, now: Date) => sql`
+  wake_at = NULL,
+  steps = CASE WHEN status = 'running' AND lease_owner IS NULL THEN (
+    SELECT COALESCE(jsonb_agg(CASE WHEN e->>'status' IN ('pending', 'running', 'waiting')
+                                   THEN e || jsonb_build_object('status', 'cancelled', 'finished_at', ${now.toISOString()}::text, 'error', 'stopped: cancelled')
+                                   ELSE e END ORDER BY n), '[]'::jsonb)
+    FROM jsonb_array_elements(steps) WITH ORDINALITY AS x(e, n)) ELSE steps END`;
+
 /** A CTE body: cancels the runs of the CTE `tree` that are still pending or running; their ids. */
 const cancelTree = (sql: Sql, id: string, now: Date) => sql`
-  UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now},
+  UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now}, ${parkedCancelled(sql, now)},
          error = COALESCE(error, ${`cancelled with its ancestor run ${id}`})
   WHERE id IN (SELECT id FROM tree) AND status IN ('pending', 'running')
   RETURNING id`;
@@ -61,7 +74,7 @@ export class RunStore {
   async cancel(id: string, now: Date): Promise<{ run: RunRow; descendants: string[] } | undefined> {
     const [row] = await this.sql<(RunRow & { descendants: string[] })[]>`
       WITH RECURSIVE target AS (
-        UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now},
+        UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now}, ${parkedCancelled(this.sql, now)},
                error = COALESCE(error, 'cancelled by request')
         WHERE id = ${id}::uuid AND status IN ('pending', 'running')
         RETURNING ${this.sql.unsafe(RUN_COLUMNS)}
