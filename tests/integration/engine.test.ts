@@ -47,6 +47,7 @@ beforeAll(async () => {
     WORKER_CONCURRENCY: "1",
     PARK_AFTER_MS: "200",
     TIMER_POLL_MS: "50",
+    CHILD_RUN_MAX_DEPTH: "3",
   };
   workers = startWorkers(1, env);
 });
@@ -312,5 +313,26 @@ describe("the engine through real workers", () => {
     expect(r.wake_at).toBeNull();
     expect(r.steps[0]).toMatchObject({ status: "cancelled" });
     expect((await row(childId)).status).toBe("cancelled");
+  });
+
+  test("a workflow that starts itself stops at CHILD_RUN_MAX_DEPTH: the deepest step fails, and each parent with it", async () => {
+    const wf = await createWorkflow([{ name: "noop", type: "transform", config: { output: 1 } }]);
+    const put = await call(api.url, "PUT", `/api/v1/workflows/${wf}`, {
+      name: unique("wf"),
+      steps: [{ name: "again", type: "workflow", config: { workflow_id: wf } }],
+    });
+    expect(put.status).toBe(200);
+    const id = await trigger(wf);
+    const r = await finished(id);
+    expect(r.status).toBe("failed");
+    const tree = await api.services.sql<{ depth: number; status: string; error: string | null }[]>`
+      WITH RECURSIVE down (id, depth) AS (SELECT ${id}::uuid, 1 UNION ALL SELECT r.id, down.depth + 1 FROM runs r JOIN down ON r.parent_run_id = down.id)
+      SELECT down.depth, runs.status, runs.error FROM down JOIN runs USING (id) ORDER BY down.depth`;
+    expect(tree.map((t) => [t.depth, t.status])).toEqual([
+      [1, "failed"],
+      [2, "failed"],
+      [3, "failed"],
+    ]);
+    expect(tree[2]!.error).toContain("nest at most 3 deep");
   });
 });

@@ -187,6 +187,12 @@ export const settings = {
     int(0, 3_600_000),
     "A wait longer than this (a delay, a retry backoff, a signal, a child run) parks the run in PostgreSQL and frees the worker; shorter ones wait in the worker.",
   ),
+  childRunMaxDepth: setting(
+    "CHILD_RUN_MAX_DEPTH",
+    "10",
+    int(1, 100),
+    "How deep child runs may nest (a run started by a workflow step is one deeper than its parent); a workflow step that would go deeper fails. Stops a workflow that calls itself.",
+  ),
   timerPollMs: setting(
     "TIMER_POLL_MS",
     "100",

@@ -6,7 +6,7 @@ import type { Config } from "@wf/platform/config";
 import type { Sql } from "@wf/platform/sql";
 import { insertPending, runByIdempotencyKey } from "../runs/pending.ts";
 
-export type WaitsConfig = Pick<Config, "runsTopic" | "triggerMaxInputBytes">;
+export type WaitsConfig = Pick<Config, "runsTopic" | "triggerMaxInputBytes" | "childRunMaxDepth">;
 
 /** The idempotency key of the child a parent's wait starts: one child per wait, whatever is redone. */
 export const childRunKey = (parentRunId: string, key: string): string => `child:${parentRunId}:${key}`;
@@ -72,6 +72,20 @@ export class RunWaits {
     const problems = validateTrigger({ input: childInput }, { maxInputBytes: this.config.triggerMaxInputBytes });
     if (problems.length > 0) throw new StepFailure(`the child run's input is refused: ${problems[0]!.message}`, false);
     if (!isUuid(workflowId)) throw new StepFailure(`workflow ${workflowId} does not exist`, false);
+
+    // A workflow may start itself (A → B → A can be written): the nesting has a floor.
+    const [depth] = await this.sql<{ n: number }[]>`
+      WITH RECURSIVE up (id, parent, n) AS (
+        SELECT id, parent_run_id, 1 FROM runs WHERE id = ${parentRunId}::uuid
+        UNION ALL
+        SELECT r.id, r.parent_run_id, up.n + 1 FROM runs r JOIN up ON r.id = up.parent WHERE up.n <= ${this.config.childRunMaxDepth}
+      )
+      SELECT max(n)::int AS n FROM up`;
+    if ((depth?.n ?? 0) >= this.config.childRunMaxDepth)
+      throw new StepFailure(
+        `child runs nest at most ${this.config.childRunMaxDepth} deep (CHILD_RUN_MAX_DEPTH): no child run is started`,
+        false,
+      );
 
     const id = newId();
     const topic = this.config.runsTopic;
