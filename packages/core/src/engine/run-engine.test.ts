@@ -95,6 +95,11 @@ describe("executeRun as a graph", () => {
     expect(most).toBe(4);
     expect(out.output.map((o) => o.body)).toEqual(items.map((i) => `http://x/${i}/${i}`));
   });
+
+  test("a for_each step's if that reads item or index filters its items: the others are skipped, their outputs null", async () => {
+    const out = await run([transform("each", "{{item}}!", { for_each: "input", if: "index % 2 == 0" })], {}, [], ["a", "b", "c", "d"]);
+    expect(out).toMatchObject({ status: "completed", output: ["a!", null, "c!", null] });
+  });
 });
 
 /**

@@ -158,7 +158,14 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
     }
   };
   const variables = () => ({ input: plan.input, steps: expressionSteps(graph, results) });
+  /** A for_each step's `if` that reads `item` or `index` is a filter of its items, not a gate of the step. */
+  const perItem = (spec: StepSpec) => {
+    if (spec.if === undefined || spec.for_each === undefined) return false;
+    const c = compileCondition(spec.if);
+    return c.ok && c.expression.variables.some((v) => v === "item" || v === "index");
+  };
   const condition = (i: number): ConditionResult => {
+    if (perItem(graph.steps[i]!)) return true;
     try {
       return expression(compileCondition(graph.steps[i]!.if!), "if", (c) => evaluateCondition(c.expression, variables()));
     } catch (err) {
@@ -206,6 +213,7 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
     const onStop = () => itemStop.abort(stop.signal.reason);
     stop.signal.addEventListener("abort", onStop, { once: true });
     const itemCtx: AttemptContext = { ...ctx, signal: itemStop.signal };
+    const filter = perItem(spec) ? spec.if! : undefined;
     let failed: { k: number; failure: StepFailure } | undefined;
     let until: Date | null | undefined;
     let next = 0;
@@ -214,6 +222,23 @@ export async function executeRun(plan: RunPlan, deps: EngineDeps, checkpoint: Ch
         const k = next++;
         const item = items[k]!;
         if (item.status === "completed") continue;
+        if (filter !== undefined) {
+          let keep: boolean;
+          try {
+            keep = expression(compileCondition(filter), "if", (c) =>
+              evaluateCondition(c.expression, { ...variables(), item: list[k], index: k }),
+            );
+          } catch (err) {
+            Object.assign(item, { status: "failed", error: message(err) });
+            failed ??= { k, failure: new StepFailure(message(err), false) };
+            itemStop.abort("item_failed");
+            continue;
+          }
+          if (!keep) {
+            Object.assign(item, { status: "skipped", output: null });
+            continue;
+          }
+        }
         item.status = "running";
         const itemScope: StepScope = { ...scope, item: list[k], index: k };
         const a = await attempt(step, item, () => runStep(step, itemScope, item, deps, itemCtx), itemCtx);

@@ -23,6 +23,8 @@ export interface CompiledExpression extends Expression {
   readonly type: string;
   /** Step names the expression reads as `steps.<name>` or `steps["<name>"]`, in order of first use. */
   readonly steps: readonly string[];
+  /** The declared variables it reads (`input`, `steps`, `item`, `index`). */
+  readonly variables: readonly string[];
 }
 
 export class ExpressionError extends Error {
@@ -90,6 +92,7 @@ class CelExpression implements CompiledExpression {
     readonly source: string,
     readonly type: string,
     readonly steps: readonly string[],
+    readonly variables: readonly string[],
     private readonly run: ParseResult,
   ) {}
 
@@ -170,7 +173,7 @@ function compile(source: string): Compiled {
     // A library upgrade that changed its tree: refuse rather than evaluate without a cost limit.
     return { ok: false, message: `expression cannot be prepared: ${e instanceof Error ? e.message : String(e)}` };
   }
-  return { ok: true, expression: new CelExpression(source, checked.type ?? "dyn", stepNames(run.ast), run) };
+  return { ok: true, expression: new CelExpression(source, checked.type ?? "dyn", stepNames(run.ast), variableNames(run.ast), run) };
 }
 
 function compileMessage(kind: string, source: string, e: unknown): string {
@@ -203,6 +206,13 @@ function stepNames(root: unknown): string[] {
     if (typeof key === "string") names.add(key);
     else if (isAstNode(key) && key.op === "value" && typeof key.args === "string") names.add(key.args);
   }
+  return [...names];
+}
+
+function variableNames(root: unknown): string[] {
+  const declared = new Set<string>(VARIABLES);
+  const names = new Set<string>();
+  for (const node of nodes(root)) if (node.op === "id" && typeof node.args === "string" && declared.has(node.args)) names.add(node.args);
   return [...names];
 }
 

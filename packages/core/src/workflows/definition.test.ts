@@ -230,6 +230,19 @@ describe("validateDefinition: if, for_each, on_error", () => {
     }
   });
 
+  test("expressions read only the steps a step runs after; item and index only in the if of a for_each step", () => {
+    const at = (steps: unknown[]) => errorsOf(steps).map((e) => [e.path, e.message]);
+    expect(at([delay("a"), delay("b", { needs: [] }), delay("c", { needs: ["b"], if: 'steps.a.status == "completed"' })])).toEqual([
+      ["/steps/2/if", 'if reads step "a", which this step does not need (directly or through the steps it needs)'],
+    ]);
+    expect(at([delay("a", { if: "steps.later.output == 1" }), delay("later")])).toEqual([
+      ["/steps/0/if", 'if reads step "later", which does not run before this one'],
+    ]);
+    expect(at([delay("a", { for_each: "[index]" })])).toEqual([["/steps/0/for_each", "for_each yields the items; it cannot read index"]]);
+    expect(at([delay("a", { if: "item == 1" })])).toEqual([["/steps/0/if", "if reads item, which only a step with for_each has"]]);
+    expect(at([delay("a", { for_each: "[1, 2]", if: "index == 0" })])).toEqual([]);
+  });
+
   test("on_error is fail or continue; unknown step and retry fields are errors", () => {
     expect(errorsOf([delay("a", { on_error: "ignore" })])).toEqual([
       { path: "/steps/0/on_error", message: "on_error must be one of fail, continue" },

@@ -259,8 +259,18 @@ function checkNeeds(needs: unknown, i: number, own: unknown, g: Graph, at: strin
   return { errs, parents };
 }
 
-/** An `if` or `for_each`: a non-empty CEL expression that compiles. */
-function checkExpression(source: unknown, at: string, field: string): FieldError[] {
+/**
+ * An `if` or `for_each`: a non-empty CEL expression that compiles, reading only steps this one
+ * runs after; `item` and `index` only in an `if` of a `for_each` step (evaluated per item there).
+ */
+function checkExpression(
+  source: unknown,
+  at: string,
+  field: "if" | "for_each",
+  i: number,
+  step: Record<string, unknown>,
+  g: Graph,
+): FieldError[] {
   if (typeof source !== "string" || source.trim().length === 0)
     return [{ path: at, message: `${field} must be a non-empty CEL expression` }];
   if (source.length > LIMITS.maxExpressionLength)
@@ -273,7 +283,25 @@ function checkExpression(source: unknown, at: string, field: string): FieldError
     // The compiler's contract is to return its failures; one it throws is still the client's input.
     compiled = { ok: false, message: `${field} is not a valid CEL expression: ${(err as Error).message}` };
   }
-  return compiled.ok ? [] : [{ path: at, message: compiled.message }];
+  if (!compiled.ok) return [{ path: at, message: compiled.message }];
+  const errs: FieldError[] = [];
+  for (const target of compiled.expression.steps)
+    if (!g.ancestors[i]!.has(target)) {
+      const where = g.index.get(target);
+      errs.push({
+        path: at,
+        message:
+          where !== undefined && where < i
+            ? `${field} reads step "${target}", which this step does not need (directly or through the steps it needs)`
+            : `${field} reads step "${target}", which does not run before this one`,
+      });
+    }
+  const perItem = compiled.expression.variables.filter((v) => v === "item" || v === "index");
+  if (perItem.length > 0 && field === "for_each")
+    errs.push({ path: at, message: `for_each yields the items; it cannot read ${perItem.join(" or ")}` });
+  else if (perItem.length > 0 && step.for_each === undefined)
+    errs.push({ path: at, message: `${field} reads ${perItem.join(" and ")}, which only a step with for_each has` });
+  return errs;
 }
 
 /** A placeholder in a step's config that reads what this step cannot see. */
@@ -343,8 +371,8 @@ function checkStep(step: unknown, i: number, g: Graph, seen: Set<string>, limits
     }
   }
 
-  if (step.if !== undefined) errs.push(...checkExpression(step.if, `${at}/if`, "if"));
-  if (step.for_each !== undefined) errs.push(...checkExpression(step.for_each, `${at}/for_each`, "for_each"));
+  if (step.if !== undefined) errs.push(...checkExpression(step.if, `${at}/if`, "if", i, step, g));
+  if (step.for_each !== undefined) errs.push(...checkExpression(step.for_each, `${at}/for_each`, "for_each", i, step, g));
   if (step.concurrency !== undefined) {
     if (!isInt(step.concurrency, 1, LIMITS.maxConcurrency))
       errs.push({ path: `${at}/concurrency`, message: `concurrency must be an integer from 1 to ${LIMITS.maxConcurrency}` });
