@@ -27,7 +27,9 @@ export async function kafkaHop(config: Config, samples: number): Promise<{ hop: 
     let ready: () => void = () => {};
     const joined = new Promise<void>((r) => (ready = r));
     consumer.on(consumer.events.GROUP_JOIN, () => ready());
+    // No commit after each batch, as the workers (they commit on a timer, off the fetch path).
     await consumer.run({
+      autoCommit: false,
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
           const t = sentAt.get(m.value?.toString() ?? "");
