@@ -19,6 +19,8 @@ beforeAll(async () => {
     KAFKA_RUNS_TOPIC: api.config.runsTopic,
     KAFKA_DEAD_LETTER_TOPIC: `${api.config.runsTopic}.dlq`,
     WORKER_GROUP_ID: groupId,
+    // The long delay must hold its worker (the batch it belongs to), not park.
+    PARK_AFTER_MS: "3600000",
   });
 });
 afterAll(async () => {
