@@ -46,10 +46,14 @@ export async function ensureTopic(admin: Admin, topic: string, partitions: numbe
   const existing = await admin.listTopics();
   if (!existing.includes(topic)) {
     try {
+      // Not kafkajs's waitForLeaders: it asks for the new topic's metadata by name, which a broker
+      // answers with an error (logged at error level) until the partitions are served; the wait
+      // below reads every topic's metadata instead.
       const created = await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
       });
+      await partitionsWithLeaders(admin, topic);
       if (created) log.info(`created topic ${topic} with ${partitions} partition(s)`);
       return;
     } catch (err) {
