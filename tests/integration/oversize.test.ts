@@ -56,7 +56,7 @@ function rawPost(path: string, body: Uint8Array, opts: { chunked?: boolean; wait
       sock.write(body);
       sock.write("\r\n0\r\n\r\n");
     };
-    sock.on("data", (c) => {
+    sock.on("data", (c: Buffer) => {
       chunks.push(c);
       const text = Buffer.concat(chunks).toString("latin1");
       if (opts.waitForContinue && sent === 0 && text.startsWith("HTTP/1.1 100")) {
