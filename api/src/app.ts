@@ -26,7 +26,7 @@ export function createApp(services: ApiServices, info: ServiceInfo) {
       .use(requestContext(services.metrics, () => services.health.draining, services.log, services.config.logLevel === "debug"))
       .use(requestTracing(services.tracing))
       .use(accessGuard(services.access))
-      .use(jsonBody(services.config.bodyLimitBytes, services.config.jsonMaxDepth))
+      .use(jsonBody(services.config.bodyLimitBytes, services.config.jsonMaxDepth, services.config.bodyDrainBytes))
       .onError({ as: "global" }, handleError(services.log, allRoutes, [workflowBodyErrors(definitionLimits(services.config))]))
       .use(docsController(info))
       .use(serviceInfoController(info))

@@ -13,8 +13,29 @@ const hasBody = (req: Request): boolean => {
  */
 export const SERVER_BODY_CUTOFF = Number.MAX_SAFE_INTEGER;
 
+/**
+ * Reads and discards the rest of a refused body, up to `drainBytes` in all, before the 413 (which
+ * closes the connection). A client that writes the whole body before reading (no
+ * `Expect: 100-continue`: Python's urllib and requests) otherwise hits a closed socket mid-write and
+ * never sees the answer. A body known to be larger is not read at all: the close is all it gets.
+ */
+async function drainThenRefuse(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  read: number,
+  limit: number,
+  drainBytes: number,
+): Promise<never> {
+  while (read <= drainBytes) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    read += value.byteLength;
+  }
+  await reader.cancel();
+  throw bodyTooLarge(limit);
+}
+
 /** The body, read no further than `limit` bytes: a chunked upload cannot make us buffer more. */
-async function readAtMost(request: Request, limit: number): Promise<Uint8Array> {
+async function readAtMost(request: Request, limit: number, drainBytes: number): Promise<Uint8Array> {
   if (request.body === null) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -23,13 +44,19 @@ async function readAtMost(request: Request, limit: number): Promise<Uint8Array> 
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw bodyTooLarge(limit);
-    }
+    if (size > limit) return drainThenRefuse(reader, size, limit, drainBytes);
     chunks.push(value);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/**
+ * A declared length over the limit: drained when within `drainBytes`. Even with
+ * `Expect: 100-continue`: Bun.serve has answered `100 Continue` before the parser runs.
+ */
+async function refuseDeclared(request: Request, declared: number, limit: number, drainBytes: number): Promise<never> {
+  if (declared > drainBytes || request.body === null) throw bodyTooLarge(limit);
+  return drainThenRefuse(request.body.getReader(), 0, limit, drainBytes);
 }
 
 /**
@@ -67,24 +94,24 @@ const NO_BODY = null;
 
 /**
  * The only body parser: JSON or nothing. A body in any other media type is a 415, one over the
- * limit a 413 (checked on the declared length first, then while reading, for chunked uploads),
- * and JSON that does not parse or nests deeper than `maxDepth` a 400 — each as problem+json via
- * the error handler.
+ * limit a 413 (checked on the declared length first, then while reading, for chunked uploads;
+ * drained up to `drainBytes` first, see drainThenRefuse), and JSON that does not parse or nests
+ * deeper than `maxDepth` a 400 — each as problem+json via the error handler.
  */
-export const jsonBody = (limitBytes: number, maxDepth: number) =>
-  new Elysia({ name: "json-body", seed: `${limitBytes}:${maxDepth}` }).onParse({ as: "global" }, async ({ request }) => {
+export const jsonBody = (limitBytes: number, maxDepth: number, drainBytes: number) =>
+  new Elysia({ name: "json-body", seed: `${limitBytes}:${maxDepth}:${drainBytes}` }).onParse({ as: "global" }, async ({ request }) => {
     const type = request.headers.get("content-type");
     // A declared media type is checked even without a body, as Fastify does on the Node reference.
     if (type !== null && !JSON_MEDIA_TYPE.test(type)) throw unsupportedMediaType(type);
     if (!hasBody(request)) return NO_BODY;
     if (type === null) throw unsupportedMediaType(type);
     const declared = Number(request.headers.get("content-length") ?? "0");
-    if (declared > limitBytes) throw bodyTooLarge(limitBytes);
+    if (declared > limitBytes) return refuseDeclared(request, declared, limitBytes, drainBytes);
     // A declared length is what arrives (HTTP framing), so the cheaper whole-buffer read is safe;
     // only a chunked upload is read piece by piece against the limit.
     const bytes = request.headers.has("content-length")
       ? new Uint8Array(await request.arrayBuffer())
-      : await readAtMost(request, limitBytes);
+      : await readAtMost(request, limitBytes, drainBytes);
     if (bytes.byteLength === 0) return NO_BODY;
     // The byte order mark is left for parseJsonBody, which treats it as the Node reference does.
     const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);

@@ -62,10 +62,12 @@ export function sharedProblem(err: unknown): Problem | undefined {
 /**
  * Headers a problem answer carries besides its content type: `retry-after` on 429 and 503 (when
  * the rate budget refills, when a dependency's circuit probes again, else 5 s), the bearer
- * challenge on 401, the methods a path answers on 405.
+ * challenge on 401, the methods a path answers on 405, and `connection: close` on 413: what is
+ * left of a refused body is never read, so the connection cannot carry another request.
  */
 export function problemHeaders(p: Problem, err?: unknown): Record<string, string> {
   if (err instanceof MethodNotAllowed) return { allow: err.allow.join(", ") };
+  if (p.status === 413) return { connection: "close" };
   if (p.status === 401) return { "www-authenticate": 'Bearer realm="workflow-service"' };
   if (p.status !== 503 && p.status !== 429) return {};
   const s = err instanceof DomainError && err.retryAfterS !== undefined ? err.retryAfterS : 5;

@@ -88,6 +88,34 @@ function toProblem(err: unknown, bodyLimit: number, req?: FastifyRequest): Probl
   return internalProblem;
 }
 
+/**
+ * Reads and discards what is left of a body Fastify refused as too large, up to `drainBytes` in
+ * all, before the 413 (sent with `connection: close`): a client that writes the whole body before
+ * reading (no `Expect: 100-continue`) otherwise hits a closed socket mid-write and never sees the
+ * answer. A body declared larger is not read at all. (Node closes the socket after a
+ * `connection: close` answer, so nothing past this is read.)
+ */
+function drainRefused(req: FastifyRequest, limit: number, drainBytes: number): Promise<void> {
+  const raw = req.raw;
+  const declared = Number(req.headers["content-length"] ?? "0");
+  if (raw.readableEnded || raw.destroyed || declared > drainBytes) return Promise.resolve();
+  return new Promise((resolve) => {
+    // A declared length over the limit was refused unread; a chunked body, just past the limit.
+    let read = req.headers["content-length"] === undefined ? limit : 0;
+    const stop = () => {
+      raw.off("data", onData).off("end", stop).off("error", stop).off("close", stop);
+      raw.pause();
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      read += chunk.byteLength;
+      if (read > drainBytes) stop();
+    };
+    raw.on("data", onData).on("end", stop).on("error", stop).on("close", stop);
+    raw.resume();
+  });
+}
+
 /** Every endpoint of the contract on Fastify, over the same domain services as the Bun API. */
 export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApiDoc): FastifyInstance {
   const { config, workflows, runs, health, metrics, log } = services;
@@ -184,6 +212,7 @@ export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApi
     if (req.is404) return unmatched(req, reply);
     const p = toProblem(err, config.bodyLimitBytes, req);
     if (p.status >= 500) log.error("unhandled error", { ...errorFields(err), path: req.url });
+    if (p.status === 413) return drainRefused(req, config.bodyLimitBytes, config.bodyDrainBytes).then(() => sendProblem(reply, p, err));
     return sendProblem(reply, p, err);
   });
   app.setNotFoundHandler(unmatched);

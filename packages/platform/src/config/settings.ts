@@ -43,6 +43,12 @@ export const settings = {
     "On SIGTERM, how long a replica keeps serving with `connection: close` and readiness 503 before it stops listening.",
   ),
   bodyLimitBytes: setting("BODY_LIMIT_BYTES", "1048576", int(1024, 64 * 1024 * 1024), "Largest accepted request body; larger is a 413."),
+  bodyDrainBytes: setting(
+    "BODY_DRAIN_BYTES",
+    "8388608",
+    int(0, 1024 * 1024 * 1024),
+    "A body over BODY_LIMIT_BYTES but not over this is read and discarded before the 413 and the close, so a client that sends the whole body before reading (no `Expect: 100-continue`) gets the answer, not a broken pipe; a larger one is not read.",
+  ),
   jsonMaxDepth: setting(
     "JSON_MAX_DEPTH",
     "32",

@@ -2,6 +2,16 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
 
+/** A host name's addresses, as getaddrinfo answers (tests inject their own). */
+export type Resolve = (host: string) => Promise<string[]>;
+
+/**
+ * The policy's answer for one URL. `address` is where it may be fetched, and the only place: the
+ * connection must go there (see egressFetch), since resolving the name again could answer
+ * another address (DNS rebinding). `unresolved` is a DNS failure, which a retry may get past.
+ */
+export type Admission = { ok: true; address: string } | { ok: false; reason: string; unresolved?: true };
+
 /**
  * Where http steps may connect. By default every address that is not plainly public is refused:
  * private, loopback, link-local (which holds the cloud metadata endpoint 169.254.169.254),
@@ -15,7 +25,7 @@ export class EgressPolicy {
 
   constructor(
     allow: readonly string[] = [],
-    private readonly resolve = defaultResolve,
+    private readonly resolve: Resolve = defaultResolve,
   ) {
     for (const entry of allow) {
       const e = entry.trim().toLowerCase();
@@ -38,25 +48,37 @@ export class EgressPolicy {
 
   /** null when the URL may be fetched, otherwise the reason it may not. */
   async check(url: URL): Promise<string | null> {
-    if (url.protocol !== "http:" && url.protocol !== "https:") return `scheme ${url.protocol} is not allowed`;
+    const a = await this.admit(url);
+    return a.ok ? null : a.reason;
+  }
+
+  /**
+   * Resolves the URL's host once and checks every address it has; admitted, the first is the one
+   * to connect to. A host on the allow list is resolved too, so that it is pinned the same way.
+   */
+  async admit(url: URL): Promise<Admission> {
+    if (url.protocol !== "http:" && url.protocol !== "https:") return { ok: false, reason: `scheme ${url.protocol} is not allowed` };
     const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
-    if (this.hosts.has(host)) return null;
     let addresses: string[];
     try {
       addresses = isIP(host) ? [host] : await this.resolve(host);
     } catch (err) {
-      return `cannot resolve ${host}: ${err instanceof Error ? err.message : String(err)}`;
+      return { ok: false, reason: `cannot resolve ${host}: ${err instanceof Error ? err.message : String(err)}`, unresolved: true };
     }
-    if (addresses.length === 0) return `cannot resolve ${host}`;
+    if (addresses.length === 0) return { ok: false, reason: `cannot resolve ${host}`, unresolved: true };
+    if (this.hosts.has(host)) return { ok: true, address: addresses[0]! };
     for (const a of addresses) {
       let addr = ipaddr.parse(a);
       if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
       if (this.allowedAddress(addr)) continue;
       const range = addr.range();
       if (range !== "unicast")
-        return `destination ${host} (${a}) is ${RANGE_NAMES[range] ?? `in the ${range} range`}, which the egress policy refuses`;
+        return {
+          ok: false,
+          reason: `destination ${host} (${a}) is ${RANGE_NAMES[range] ?? `in the ${range} range`}, which the egress policy refuses`,
+        };
     }
-    return null;
+    return { ok: true, address: addresses[0]! };
   }
 }
 
