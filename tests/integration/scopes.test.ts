@@ -77,6 +77,10 @@ for (const target of ["bun", "node"] as Target[])
         });
         expect({ path, method, security: op.security }).toEqual({ path, method, security: [{ bearer: [scope!] }, {}] });
         expect({ path, method, documents403: op.responses?.["403"] !== undefined }).toEqual({ path, method, documents403: true });
+        // reads need a read scope (where the resource has one: secrets have only secrets:write), anything else a write scope
+        const noReadScope = !SCOPES.includes(scope!.replace(":write", ":read") as Scope);
+        const fits = method === "get" ? scope!.endsWith(":read") || (scope!.endsWith(":write") && noReadScope) : scope!.endsWith(":write");
+        expect({ path, method, scope, fits }).toEqual({ path, method, scope, fits: true });
       }
       for (const { path, method, op } of operations().filter((o) => !o.path.startsWith("/api/")))
         expect({ path, method, scope: op["x-required-scope"] }).toEqual({ path, method, scope: undefined });
