@@ -12,6 +12,7 @@ import { workflowBodyErrors } from "./features/workflows/model.ts";
 import { handleError } from "./http/errors.ts";
 import { jsonBody } from "./http/request-body.ts";
 import { accessGuard, requestContext, requestTracing } from "./http/request-hooks.ts";
+import { RouteScopes } from "./http/route-scopes.ts";
 import { registerStringFormats } from "./http/schemas.ts";
 
 /** The whole HTTP API; `server.ts` gives it services and a port, tests may too. */
@@ -20,12 +21,14 @@ export function createApp(services: ApiServices, info: ServiceInfo) {
   // Built on the first unmatched request, when every route is registered.
   let routes: RouteTable | undefined;
   const allRoutes = (): RouteTable => (routes ??= app.routes.reduce((table, r) => table.add(r.method, r.path), new RouteTable()));
+  let scopes: RouteScopes | undefined;
+  const routeScopes = (): RouteScopes => (scopes ??= new RouteScopes(app.routes));
   const app =
     // strictPath: `/api/v1/workflows/` is not the route (on the Node reference neither).
     new Elysia({ precompile: true, normalize: false, strictPath: true })
       .use(requestContext(services.metrics, () => services.health.draining, services.log, services.config.logLevel === "debug"))
       .use(requestTracing(services.tracing))
-      .use(accessGuard(services.access))
+      .use(accessGuard(services.access, routeScopes))
       .use(jsonBody(services.config.bodyLimitBytes, services.config.jsonMaxDepth, services.config.bodyDrainBytes))
       .onError({ as: "global" }, handleError(services.log, allRoutes, [workflowBodyErrors(definitionLimits(services.config))]))
       .use(docsController(info))

@@ -143,7 +143,7 @@ describe("POST /api/v1/runs/{id}/signals/{name}", () => {
   test("it is in the OpenAPI document, with its answers", async () => {
     const doc = (await call(api.url, "GET", "/swagger/json")).body;
     const op = doc.paths["/api/v1/runs/{id}/signals/{name}"].post;
-    expect(Object.keys(op.responses).sort()).toEqual(["202", "400", "401", "404", "409", "413", "415", "422", "429", "503"]);
+    expect(Object.keys(op.responses).sort()).toEqual(["202", "400", "401", "403", "404", "409", "413", "415", "422", "429", "503"]);
     expect(op.parameters.map((p: { name: string }) => p.name).sort()).toEqual(["id", "name"]);
   });
 });

@@ -159,8 +159,8 @@ describe("the OpenAPI document", () => {
     const doc = (await call(api.url, "GET", "/swagger/json")).body;
     const list = doc.paths["/api/v1/workflows/{id}/versions"].get;
     const one = doc.paths["/api/v1/workflows/{id}/versions/{version}"].get;
-    expect(Object.keys(list.responses).sort()).toEqual(["200", "400", "401", "404", "429", "503"]);
-    expect(Object.keys(one.responses).sort()).toEqual(["200", "401", "404", "429", "503"]);
+    expect(Object.keys(list.responses).sort()).toEqual(["200", "400", "401", "403", "404", "429", "503"]);
+    expect(Object.keys(one.responses).sort()).toEqual(["200", "401", "403", "404", "429", "503"]);
     for (const op of [list, one]) {
       expect(op.summary).toBeString();
       expect(op.tags).toEqual(["workflows"]);

@@ -2,6 +2,7 @@ import { BadQuery, logRequest, requestId } from "@wf/http";
 import { type Logger, type Metrics, messageHeaders, type Span, type Tracing } from "@wf/platform/observability";
 import type { AccessControl } from "@wf/services/access";
 import { Elysia, StatusMap } from "elysia";
+import type { RouteScopes } from "./route-scopes.ts";
 
 /**
  * The path of a request URL, without parsing it into a URL object: the hooks that need it run on
@@ -77,14 +78,16 @@ export const traceHeaders = (request: Request): Record<string, string> | undefin
 };
 
 /**
- * API keys and rate limits, checked before the body is read. Without API_KEYS_REQUIRED there is
- * no hook at all, so the open configuration pays nothing per request.
+ * API keys, rate limits and the scope each route declares, checked before the body is read.
+ * Without API_KEYS_REQUIRED there is no hook at all, so the open configuration pays nothing per
+ * request. `scopes` is asked only once every route is registered (at the first request).
  */
-export const accessGuard = (access: AccessControl | undefined) => {
+export const accessGuard = (access: AccessControl | undefined, scopes: () => RouteScopes) => {
   const plugin = new Elysia({ name: "access-guard" });
   if (!access) return plugin;
   return plugin.onRequest(async ({ request }) => {
-    if (access.guards(pathOf(request.url))) await access.admit(request.headers.get("authorization"));
+    const path = pathOf(request.url);
+    if (access.guards(path)) await access.admit(request.headers.get("authorization"), scopes().of(request.method, path));
   });
 };
 

@@ -1,3 +1,4 @@
+import type { Scope } from "@wf/core/scopes";
 import { type TSchema, t } from "elysia";
 import { integer } from "./types.ts";
 
@@ -25,6 +26,17 @@ export const problemResponses = (...statuses: number[]): Record<number, TSchema>
  */
 export const API_SECURITY: Array<Record<string, string[]>> = [{ bearer: [] }, {}];
 
-/** The problems of an /api/v1 route: its own, plus a missing or bad key (401), a spent rate (429)
- * and a dependency that is down (503). */
-export const apiProblemResponses = (...statuses: number[]) => problemResponses(...statuses, 401, 429, 503);
+/**
+ * The one declaration of the scope an /api/v1 route needs, spread into its `detail`: the access
+ * guard reads `x-required-scope` back from the route (both servers: the Node reference from the
+ * document), and clients see it in the document, also as the bearer scheme's role. A route
+ * under /api that declares none needs `admin`.
+ */
+export const requiresScope = (scope: Scope) => ({
+  security: [{ bearer: [scope] }, {}] as Array<Record<string, string[]>>,
+  "x-required-scope": scope,
+});
+
+/** The problems of an /api/v1 route: its own, plus a missing or bad key (401), a key without the
+ * route's scope (403), a spent rate (429) and a dependency that is down (503). */
+export const apiProblemResponses = (...statuses: number[]) => problemResponses(...statuses, 401, 403, 429, 503);

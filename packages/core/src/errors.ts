@@ -8,7 +8,15 @@ export interface FieldError {
 }
 
 /** bad_request: the request itself is unusable (a tampered cursor); invalid: a well-formed request whose content breaks a rule. */
-export type ErrorKind = "bad_request" | "not_found" | "conflict" | "invalid" | "unavailable" | "unauthorized" | "rate_limited";
+export type ErrorKind =
+  | "bad_request"
+  | "not_found"
+  | "conflict"
+  | "invalid"
+  | "unavailable"
+  | "unauthorized"
+  | "forbidden"
+  | "rate_limited";
 export type Dependency = "postgres" | "redis" | "kafka";
 
 export class DomainError extends Error {
@@ -34,5 +42,7 @@ export const invalid = (fields: FieldError[]) =>
 export const unavailable = (dependency: Dependency, message: string, retryAfterS?: number) =>
   new DomainError("unavailable", message, [], dependency, retryAfterS);
 export const unauthorized = (message: string) => new DomainError("unauthorized", message);
+/** A valid key that may not do this (it lacks the scope): 403, where an unknown key is 401. */
+export const forbidden = (message: string) => new DomainError("forbidden", message);
 export const rateLimited = (retryAfterS: number) =>
   new DomainError("rate_limited", "this API key's request rate is exceeded", [], undefined, retryAfterS);

@@ -32,6 +32,7 @@ const DOMAIN: Record<DomainError["kind"], [number, string, string]> = {
   invalid: [422, "validation", "Unprocessable Content"],
   unavailable: [503, "unavailable", "Service Unavailable"],
   unauthorized: [401, "unauthorized", "Unauthorized"],
+  forbidden: [403, "forbidden", "Forbidden"],
   rate_limited: [429, "rate-limited", "Too Many Requests"],
 };
 

@@ -5,6 +5,7 @@ import { QUERY_NUMBER } from "@wf/contract/formats";
 import { workflowInputErrors } from "@wf/contract/workflow-errors";
 import type { FieldError } from "@wf/core/errors";
 import { isUuid } from "@wf/core/ids";
+import type { Scope } from "@wf/core/scopes";
 import {
   bodyTooLarge,
   internalProblem,
@@ -25,6 +26,7 @@ import {
 } from "@wf/http";
 import { definitionLimits } from "@wf/platform/config";
 import { errorFields } from "@wf/platform/observability";
+import { routeScope } from "@wf/services/access";
 import type { ApiServices } from "@wf/services/api-services";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { fastifyPath, type OpenApiDoc, routeSchemas, servedDocument } from "./contract.ts";
@@ -178,10 +180,12 @@ export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApi
     if (q && typeof q.limit === "string" && QUERY_NUMBER.test(q.limit)) q.limit = Number(q.limit);
   });
   const { access } = services;
-  // API keys and rate limits before the body is read; no hook at all when keys are not required.
+  // API keys, rate limits and the route's scope (from the document, as `route` below keeps it)
+  // before the body is read; no hook at all when keys are not required.
   if (access)
     app.addHook("onRequest", async (req) => {
-      if (access.guards(req.url.split("?", 1)[0]!)) await access.admit(req.headers.authorization ?? null);
+      if (!access.guards(req.url.split("?", 1)[0]!)) return;
+      await access.admit(req.headers.authorization ?? null, (req.routeOptions.config as { scope?: Scope } | undefined)?.scope);
     });
   app.addHook("onResponse", async (req, reply) => {
     metrics.inFlight.dec();
@@ -231,7 +235,7 @@ export function createApp(services: ApiServices, info: ServiceInfo, doc: OpenApi
       url: fastifyPath(path),
       schema: routeSchemas(doc, path, method),
       handler: handler as never,
-      config: { bodyErrors },
+      config: { bodyErrors, scope: routeScope(path, doc.paths[path]?.[method.toLowerCase()]?.["x-required-scope"]) },
     });
   };
   // A workflow body that breaks its schema inside the steps is answered with the core's field errors.

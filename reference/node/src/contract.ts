@@ -7,6 +7,8 @@ import { join } from "node:path";
  */
 type Json = Record<string, unknown>;
 interface Operation {
+  /** The scope a key needs for it (see `requiresScope` in @wf/contract). */
+  "x-required-scope"?: string;
   requestBody?: { content?: Record<string, { schema?: Json }> };
   parameters?: Array<{ name: string; in: "query" | "path"; required?: boolean; schema: Json }>;
 }

@@ -31,7 +31,12 @@ export const docsController = (info: ServiceInfo) =>
           },
           components: {
             securitySchemes: {
-              bearer: { type: "http", scheme: "bearer", description: "An API key from `bun run keys create <name>`." },
+              bearer: {
+                type: "http",
+                scheme: "bearer",
+                description:
+                  "An API key from `bun run keys create <name> --scopes <scope>,…`. Each operation names the scope it needs (`x-required-scope`); a key without it gets 403, `admin` holds every scope.",
+              },
             },
           },
           tags: [

@@ -4,7 +4,13 @@ import { PROBLEM_CONTENT_TYPE } from "@wf/http";
 /** The parts of an OpenAPI document these fixes touch. */
 interface Doc {
   components?: { schemas?: Record<string, Schema> };
-  paths?: Record<string, Record<string, { responses?: Record<string, Response>; parameters?: Array<{ schema?: Schema }> }>>;
+  paths?: Record<string, Record<string, Operation>>;
+}
+interface Operation {
+  description?: string;
+  "x-required-scope"?: string;
+  responses?: Record<string, Response>;
+  parameters?: Array<{ schema?: Schema }>;
 }
 type Schema = Record<string, unknown>;
 interface Response {
@@ -37,6 +43,7 @@ const REPLAYED = header("`true` when the idempotency_key matched an earlier trig
  *   valid; it is the number it decodes to, an integer where it must be a whole number;
  * - a discriminated union (contract's `discriminatedUnion`: a step by its `type`) is written inline
  *   as TypeBox's `anyOf`; client generators expect `oneOf` of the components its mapping names.
+ * Also, for people reading Swagger UI, an operation's scope (`x-required-scope`) is told in its description.
  */
 export function fixDocument<T>(doc: T): T {
   if (typeof doc !== "object" || doc === null || fixed.has(doc)) return doc;
@@ -45,6 +52,8 @@ export function fixDocument<T>(doc: T): T {
   namedVariants(doc as Doc);
   for (const [path, ops] of Object.entries((doc as Doc).paths ?? {}))
     for (const op of Object.values(ops)) {
+      const scope = op["x-required-scope"];
+      if (scope) op.description = `${op.description ? `${op.description}\n\n` : ""}${scopeNote(scope)}`;
       for (const param of op.parameters ?? []) if (param.schema) param.schema = numericAsNumber(param.schema);
       for (const [status, res] of Object.entries(op.responses ?? {})) {
         const code = Number(status);
@@ -61,6 +70,9 @@ export function fixDocument<T>(doc: T): T {
     }
   return doc;
 }
+
+const scopeNote = (scope: string) =>
+  `With API keys required: a key with the scope \`${scope}\` (or \`admin\`); without it the answer is a 403.`;
 
 function numericAsNumber(schema: Schema): Schema {
   const branches = schema.anyOf as Schema[] | undefined;

@@ -1,4 +1,4 @@
-import { API_SECURITY, apiProblemResponses } from "@wf/contract/problem";
+import { API_SECURITY, apiProblemResponses, requiresScope } from "@wf/contract/problem";
 import { RunListQuery, SignalParams, SignalPayload, TriggerInput } from "@wf/contract/runs";
 import { IdParams } from "@wf/contract/workflows";
 import type { ApiServices } from "@wf/services/api-services";
@@ -23,6 +23,7 @@ export const runsController = ({ runs }: ApiServices) =>
         response: { 202: "trigger.accepted", ...apiProblemResponses(400, 404, 409, 413, 415, 422) },
         detail: {
           summary: "Trigger a run of a workflow",
+          ...requiresScope("runs:write"),
           description:
             "Stores a pending run and publishes it to Kafka. A repeated idempotency_key returns the earlier run with its current status (header idempotent-replayed: true), whatever input came with the repeat: the key identifies the trigger. The same key for another workflow is a 409.",
         },
@@ -31,13 +32,13 @@ export const runsController = ({ runs }: ApiServices) =>
     .get("/runs/:id", ({ params }) => runs.get(params.id), {
       params: IdParams,
       response: { 200: "run", ...apiProblemResponses(404) },
-      detail: { summary: "Get a run with its step results (cached)" },
+      detail: { summary: "Get a run with its step results (cached)", ...requiresScope("runs:read") },
     })
     .get("/runs", async ({ query, set }) => jsonResponse(await runs.list(query), set), {
       query: RunListQuery,
       beforeHandle: singleValuedQuery,
       response: { 200: "run.page", ...apiProblemResponses(400) },
-      detail: { summary: "List runs, newest first, optionally by status and workflow" },
+      detail: { summary: "List runs, newest first, optionally by status and workflow", ...requiresScope("runs:read") },
     })
     .post("/runs/:id/cancel", ({ params }) => runs.cancel(params.id), {
       params: IdParams,
@@ -46,6 +47,7 @@ export const runsController = ({ runs }: ApiServices) =>
       response: { 200: "run", ...apiProblemResponses(400, 404, 409, 413, 415) },
       detail: {
         summary: "Cancel a pending or running run",
+        ...requiresScope("runs:write"),
         description:
           'Also cancels the run\'s pending and running descendants: the child runs its workflow steps started, theirs, and so on (each with the error "cancelled with its ancestor run <id>"). A parent that waits for this run resumes and sees it cancelled.',
       },
@@ -57,6 +59,7 @@ export const runsController = ({ runs }: ApiServices) =>
       response: { 202: "signal.accepted", ...apiProblemResponses(400, 404, 409, 413, 415, 422) },
       detail: {
         summary: "Send a signal to a run",
+        ...requiresScope("runs:write"),
         description:
           "Stores the signal for the run's wait_for_signal steps of that name: each wait takes the oldest signal no other wait took, and its payload becomes the step's output. A signal sent before a step waits is kept until one does (also while the run is pending). A running run that is parked on a wait is resumed at once. A finished run (completed, failed or cancelled) is a 409, an unknown run a 404.",
       },

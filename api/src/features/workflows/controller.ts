@@ -1,4 +1,4 @@
-import { API_SECURITY, apiProblemResponses } from "@wf/contract/problem";
+import { API_SECURITY, apiProblemResponses, requiresScope } from "@wf/contract/problem";
 import { VersionParams } from "@wf/contract/workflow-versions";
 import { IdParams, PageQuery, WorkflowInput } from "@wf/contract/workflows";
 import type { ApiServices } from "@wf/services/api-services";
@@ -14,18 +14,18 @@ export const workflowsController = ({ workflows }: ApiServices) =>
       body: WorkflowInput,
       parse: "json",
       response: { 201: "workflow", ...apiProblemResponses(400, 413, 415, 422) },
-      detail: { summary: "Create a workflow" },
+      detail: { summary: "Create a workflow", ...requiresScope("workflows:write") },
     })
     .get("", async ({ query, set }) => jsonResponse(await workflows.list(query), set), {
       query: PageQuery,
       beforeHandle: singleValuedQuery,
       response: { 200: "workflow.page", ...apiProblemResponses(400) },
-      detail: { summary: "List workflows, newest first" },
+      detail: { summary: "List workflows, newest first", ...requiresScope("workflows:read") },
     })
     .get("/:id", ({ params }) => workflows.get(params.id), {
       params: IdParams,
       response: { 200: "workflow", ...apiProblemResponses(404) },
-      detail: { summary: "Get a workflow (cached)" },
+      detail: { summary: "Get a workflow (cached)", ...requiresScope("workflows:read") },
     })
     .put("/:id", ({ params, body }) => workflows.replace(params.id, body), {
       params: IdParams,
@@ -34,6 +34,7 @@ export const workflowsController = ({ workflows }: ApiServices) =>
       response: { 200: "workflow", ...apiProblemResponses(400, 404, 413, 415, 422) },
       detail: {
         summary: "Replace a workflow's definition; its version goes up by one",
+        ...requiresScope("workflows:write"),
         description: "The new definition is also kept as a version of its own (GET /api/v1/workflows/{id}/versions/{version}).",
       },
     })
@@ -44,6 +45,7 @@ export const workflowsController = ({ workflows }: ApiServices) =>
       response: { 200: "workflow.version.page", ...apiProblemResponses(400, 404) },
       detail: {
         summary: "List a workflow's versions, newest first",
+        ...requiresScope("workflows:read"),
         description:
           "Every definition the workflow has had: version 1 from its create, one more per replace. Versions replaced before the service kept them are absent: such a workflow's history starts at the version it had then. A run executes the version it was triggered with (its workflow_version), whatever is written afterwards.",
       },
@@ -51,7 +53,7 @@ export const workflowsController = ({ workflows }: ApiServices) =>
     .get("/:id/versions/:version", ({ params }) => workflows.version(params.id, params.version), {
       params: VersionParams,
       response: { 200: "workflow.version", ...apiProblemResponses(404) },
-      detail: { summary: "Get one version of a workflow's definition" },
+      detail: { summary: "Get one version of a workflow's definition", ...requiresScope("workflows:read") },
     })
     .delete(
       "/:id",
@@ -65,6 +67,7 @@ export const workflowsController = ({ workflows }: ApiServices) =>
         response: { 204: t.Void(), ...apiProblemResponses(400, 404, 413, 415) },
         detail: {
           summary: "Delete a workflow; its runs stay",
+          ...requiresScope("workflows:write"),
           description:
             "The workflow and all its versions are deleted: it can no longer be triggered, and it and its versions answer 404. Its runs stay, each with the definition it was triggered with and its workflow_version.",
         },
