@@ -1,22 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
+import { startTarget } from "../support/target.ts";
 import { startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // Every Version 2 feature at once — a graph with a parking delay, a for_each of http calls, a child
 // run, a signal wait — while workers are killed -9 at random and replaced. Each http call answers
-// with how many times its path was called, so a step's recorded output says which call it kept.
-const hits = new Map<string, number>();
-const target = Bun.serve({
-  hostname: "127.0.0.2",
-  port: 0,
-  fetch(req) {
-    const path = new URL(req.url).pathname;
-    const n = (hits.get(path) ?? 0) + 1;
-    hits.set(path, n);
-    return Response.json({ path, n });
-  },
-});
-const T = `http://127.0.0.2:${target.port}`;
+// with how many times its path was called (support/target.ts), so a step's recorded output says
+// which call it kept.
+const target = startTarget();
+const { hits, url: T } = target;
 
 let api: TestApi;
 let workers: WorkerGroup;
@@ -36,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await workers?.stopAll("SIGKILL");
   await api.stop();
-  target.stop(true);
+  target.stop();
 });
 
 const createWorkflow = async (steps: unknown[]) => {

@@ -1,35 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
+import { startTarget } from "../support/target.ts";
 import { startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // Version 2's engine through real workers: steps as a graph, conditions, fan-out, and waits that
 // park the run in PostgreSQL instead of holding a worker. The http target counts calls per path.
-const hits = new Map<string, number>();
-/** Calls in flight now, and the most at once, by tag, of /slow/<tag>/<ms>. */
-const inFlight = new Map<string, { now: number; most: number }>();
-const target = Bun.serve({
-  hostname: "127.0.0.2",
-  port: 0,
-  async fetch(req) {
-    const url = new URL(req.url);
-    const path = url.pathname;
-    const n = (hits.get(path) ?? 0) + 1;
-    hits.set(path, n);
-    const [, kind, tag, arg] = path.split("/");
-    if (kind === "flaky" && n <= Number(arg)) return new Response("try again", { status: 503 });
-    if (kind === "broken") return new Response("down", { status: 500 });
-    if (kind === "slow") {
-      const c = inFlight.get(tag!) ?? { now: 0, most: 0 };
-      inFlight.set(tag!, c);
-      c.most = Math.max(c.most, ++c.now);
-      await Bun.sleep(Number(arg));
-      c.now--;
-      return Response.json({ i: Number(url.searchParams.get("i")) });
-    }
-    return Response.json({ path, n });
-  },
-});
-const T = `http://127.0.0.2:${target.port}`;
+const target = startTarget();
+const { hits, inFlight, url: T } = target;
 
 let api: TestApi;
 let workers: WorkerGroup;
@@ -54,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await workers?.stopAll("SIGKILL");
   await api.stop();
-  target.stop(true);
+  target.stop();
 });
 
 const createWorkflow = async (steps: unknown[]) => {

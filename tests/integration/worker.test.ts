@@ -5,25 +5,11 @@ import Redis from "ioredis";
 import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { collectLines, freePorts } from "../support/replicas.ts";
+import { startTarget } from "../support/target.ts";
 import { startSupervisor, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
-// The target the http steps call: a real server on 127.0.0.2, the only loopback address the
-// workers' egress policy allows. It counts calls per path.
-const hits = new Map<string, number>();
-const target = Bun.serve({
-  hostname: "127.0.0.2",
-  port: 0,
-  fetch(req) {
-    const path = new URL(req.url).pathname;
-    const n = (hits.get(path) ?? 0) + 1;
-    hits.set(path, n);
-    const [, kind, , failures] = path.split("/");
-    if (kind === "flaky" && n <= Number(failures)) return new Response("try again", { status: 503 });
-    if (kind === "broken") return new Response("down", { status: 500 });
-    return Response.json({ path, n });
-  },
-});
-const T = `http://127.0.0.2:${target.port}`;
+const target = startTarget();
+const { hits, url: T } = target;
 
 let api: TestApi;
 let workers: WorkerGroup;
@@ -48,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await workers?.stopAll("SIGKILL");
   await api.stop();
-  target.stop(true);
+  target.stop();
 });
 
 /** The live worker process that holds the lease of at least one of these runs. */

@@ -1,3 +1,4 @@
 export * from "./lifecycle.ts";
 export * from "./listeners.ts";
+export * from "./periodic.ts";
 export * from "./supervisor.ts";

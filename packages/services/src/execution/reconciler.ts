@@ -2,6 +2,7 @@ import { encodeRunMessage } from "@wf/core/runs";
 import type { Publisher } from "@wf/platform/bus";
 import type { Logger } from "@wf/platform/observability";
 import { errorFields } from "@wf/platform/observability";
+import { type Periodic, startPeriodic } from "@wf/platform/process";
 import type { Sql } from "@wf/platform/sql";
 import { pgArray } from "@wf/platform/sql";
 
@@ -20,8 +21,7 @@ const LOCK_KEY = 727_002;
  * stored before runs recorded one; its topic is unknown, so any group may adopt it.
  */
 export class Reconciler {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private stopped = false;
+  private periodic: Periodic | undefined;
   readonly stats = { republished: 0 };
 
   constructor(
@@ -32,16 +32,11 @@ export class Reconciler {
   ) {}
 
   start(): void {
-    const loop = async () => {
-      if (this.stopped) return;
-      try {
-        await this.runOnce();
-      } catch (err) {
-        this.log.warn("reconciler pass failed", errorFields(err));
-      }
-      if (!this.stopped) this.timer = setTimeout(loop, this.opts.intervalMs);
-    };
-    this.timer = setTimeout(loop, this.opts.intervalMs);
+    this.periodic = startPeriodic(
+      () => this.runOnce(),
+      this.opts.intervalMs,
+      (err) => this.log.warn("reconciler pass failed", errorFields(err)),
+    );
   }
 
   /** One pass (one process at a time across the group, by advisory lock); returns runs republished. */
@@ -79,7 +74,6 @@ export class Reconciler {
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.periodic?.stop();
   }
 }

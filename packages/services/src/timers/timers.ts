@@ -2,6 +2,7 @@ import { encodeRunMessage } from "@wf/core/runs";
 import type { Publisher } from "@wf/platform/bus";
 import type { Logger } from "@wf/platform/observability";
 import { errorFields } from "@wf/platform/observability";
+import { type Periodic, startPeriodic } from "@wf/platform/process";
 import type { Sql } from "@wf/platform/sql";
 
 export interface TimerOptions {
@@ -19,8 +20,7 @@ export interface TimerOptions {
  * is a compare-and-set. Only runs of this group's topic are woken (see the Reconciler).
  */
 export class Timers {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private stopped = false;
+  private periodic: Periodic | undefined;
   readonly stats = { woken: 0 };
 
   constructor(
@@ -31,18 +31,12 @@ export class Timers {
   ) {}
 
   start(): void {
-    const loop = async () => {
-      if (this.stopped) return;
-      let full = false;
-      try {
-        full = (await this.runOnce()) === this.opts.batchSize;
-      } catch (err) {
-        this.log.warn("timer pass failed", errorFields(err));
-      }
-      // A full batch: more may be due now.
-      if (!this.stopped) this.timer = setTimeout(loop, full ? 0 : this.opts.pollMs);
-    };
-    this.timer = setTimeout(loop, this.opts.pollMs);
+    // A full batch: more may be due now.
+    this.periodic = startPeriodic(
+      async () => (await this.runOnce()) === this.opts.batchSize,
+      this.opts.pollMs,
+      (err) => this.log.warn("timer pass failed", errorFields(err)),
+    );
   }
 
   /** Wakes the runs due now (at most a batch); returns how many. */
@@ -69,7 +63,6 @@ export class Timers {
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.periodic?.stop();
   }
 }
