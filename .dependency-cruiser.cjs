@@ -23,13 +23,14 @@ module.exports = {
       name: "core-does-no-io",
       severity: "error",
       comment:
-        "No drivers, servers, file or network access in the core; `uuid`, crypto and the CEL interpreter are computation, fast-check only tests.",
+        "No drivers, servers, file or network access in the core; `uuid`, crypto, the CEL interpreter and croner (cron expressions) are computation, fast-check only tests.",
       from: { path: "^packages/core/" },
       to: {
         dependencyTypes: ["npm", "npm-dev", "npm-optional", "npm-peer", "npm-no-pkg", "npm-unknown", "core"],
         pathNot: [
           "(^|/)node_modules/uuid/",
           "(^|/)node_modules/@marcbachmann/cel-js/",
+          "(^|/)node_modules/croner/",
           "(^|/)node_modules/fast-check/",
           "^(node:)?crypto$",
           "^bun:test$",
