@@ -71,7 +71,12 @@ module.exports = {
       comment: "A worker executes runs: the API's services, loops and HTTP code are not its to build.",
       from: { path: "^worker/" },
       to: {
-        path: ["^api/", "^packages/services/src/(workflows|access|runs/service|api-services)", "^packages/(contract|http)/", "^reference/"],
+        path: [
+          "^api/",
+          "^packages/services/src/(workflows|access|runs/service|schedules/service|api-services)",
+          "^packages/(contract|http)/",
+          "^reference/",
+        ],
       },
     },
     {
@@ -80,7 +85,7 @@ module.exports = {
       comment: "Not even through an index: what a worker process loads, directly or not, holds no API service.",
       from: { path: "^worker/src/(main|process)\\.ts$" },
       to: {
-        path: "^(api/|packages/(contract|http)/|packages/services/src/(workflows/|access/|api-services|runs/(service|store|index)\\.ts))",
+        path: "^(api/|packages/(contract|http)/|packages/services/src/(workflows/|access/|api-services|(runs|schedules)/(service|store|index)\\.ts))",
         reachable: true,
       },
     },
