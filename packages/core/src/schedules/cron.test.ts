@@ -25,6 +25,8 @@ describe("daylight saving, against fixed clocks", () => {
       "2026-03-09T06:30:00.000Z", // 02:30 EDT
       "2026-03-10T06:30:00.000Z",
     ]);
+    // 01:30 exists that day: it runs as usual.
+    expect(ticks(parse("30 1 * * *", NY), "2026-03-07T12:00:00Z", 1)).toEqual(["2026-03-08T06:30:00.000Z"]);
     // The same with seconds, and with a list of hours (a fixed time too, as in Vixie cron).
     expect(ticks(parse("0 30 2 * * *", NY), "2026-03-07T12:00:00Z", 1)).toEqual(["2026-03-08T07:00:00.000Z"]);
     expect(ticks(parse("30 2,14 * * *", NY), "2026-03-07T20:00:00Z", 3)).toEqual([
@@ -40,6 +42,8 @@ describe("daylight saving, against fixed clocks", () => {
       "2026-11-02T06:30:00.000Z", // 01:30 EST
       "2026-11-03T06:30:00.000Z",
     ]);
+    // A fixed time outside the repeated hour is not repeated either.
+    expect(ticks(parse("30 2 * * *", NY), "2026-10-31T12:00:00Z", 2)).toEqual(["2026-11-01T07:30:00.000Z", "2026-11-02T07:30:00.000Z"]);
     // Asked from inside the repeated hour, after the first 01:30: the next is the next day's.
     expect(ticks(parse("30 1 * * *", NY), "2026-11-01T06:10:00Z", 1)).toEqual(["2026-11-02T06:30:00.000Z"]);
   });
