@@ -145,7 +145,7 @@ export class ScheduleTicker {
 
       await tx`
         UPDATE schedules s
-        SET next_run_at = u.next_run_at, last_tick_at = u.last_tick_at,
+        SET next_run_at = u.next_run_at, last_tick_at = COALESCE(u.last_tick_at, s.last_tick_at),
             last_run_id = COALESCE(u.last_run_id, s.last_run_id), last_error = u.last_error
         FROM jsonb_to_recordset(${tx.json([...advances.values()] as never)}::jsonb)
           AS u(id uuid, next_run_at timestamptz, last_tick_at timestamptz, last_run_id uuid, last_error text)
