@@ -23,13 +23,14 @@ module.exports = {
       name: "core-does-no-io",
       severity: "error",
       comment:
-        "No drivers, servers, file or network access in the core; `uuid`, crypto and the CEL interpreter are computation, fast-check only tests.",
+        "No drivers, servers, file or network access in the core; `uuid`, crypto, the CEL interpreter and croner (cron expressions) are computation, fast-check only tests.",
       from: { path: "^packages/core/" },
       to: {
         dependencyTypes: ["npm", "npm-dev", "npm-optional", "npm-peer", "npm-no-pkg", "npm-unknown", "core"],
         pathNot: [
           "(^|/)node_modules/uuid/",
           "(^|/)node_modules/@marcbachmann/cel-js/",
+          "(^|/)node_modules/croner/",
           "(^|/)node_modules/fast-check/",
           "^(node:)?crypto$",
           "^bun:test$",
@@ -70,7 +71,12 @@ module.exports = {
       comment: "A worker executes runs: the API's services, loops and HTTP code are not its to build.",
       from: { path: "^worker/" },
       to: {
-        path: ["^api/", "^packages/services/src/(workflows|access|runs/service|api-services)", "^packages/(contract|http)/", "^reference/"],
+        path: [
+          "^api/",
+          "^packages/services/src/(workflows|access|runs/service|schedules/service|api-services)",
+          "^packages/(contract|http)/",
+          "^reference/",
+        ],
       },
     },
     {
@@ -79,7 +85,7 @@ module.exports = {
       comment: "Not even through an index: what a worker process loads, directly or not, holds no API service.",
       from: { path: "^worker/src/(main|process)\\.ts$" },
       to: {
-        path: "^(api/|packages/(contract|http)/|packages/services/src/(workflows/|access/|api-services|runs/(service|store|index)\\.ts))",
+        path: "^(api/|packages/(contract|http)/|packages/services/src/(workflows/|access/|api-services|(runs|schedules)/(service|store|index)\\.ts))",
         reachable: true,
       },
     },

@@ -6,6 +6,7 @@ import { docsController } from "./features/docs/controller.ts";
 import { healthController } from "./features/health/controller.ts";
 import { metricsController } from "./features/metrics/controller.ts";
 import { runsController } from "./features/runs/controller.ts";
+import { schedulesController } from "./features/schedules/controller.ts";
 import { type ServiceInfo, serviceInfoController } from "./features/service-info/controller.ts";
 import { workflowsController } from "./features/workflows/controller.ts";
 import { workflowBodyErrors } from "./features/workflows/model.ts";
@@ -36,7 +37,8 @@ export function createApp(services: ApiServices, info: ServiceInfo) {
       .use(healthController(services))
       .use(metricsController(services))
       .use(workflowsController(services))
-      .use(runsController(services));
+      .use(runsController(services))
+      .use(schedulesController(services));
   return app;
 }
 

@@ -583,10 +583,13 @@ describe("Grafana dashboard and datasource", () => {
     db: { inFlight: 1, poolSize: 1 },
   }));
   registerApiMetrics(metrics.registry, () => ({ relay: { relayed: 1, failures: 1 }, access: { limited: 1, limiterErrors: 1 } }));
-  registerWorkerMetrics(metrics.registry, () => ({
+  const workerMetrics = registerWorkerMetrics(metrics.registry, () => ({
     runs: { completed: 1, failed: 1, cancelled: 1, handedBack: 1, parked: 1 },
     lag: new Map([["workflow-runs/0", 1]]),
-  })).stepDuration.observe({ type: "http", status: "completed" }, 0.1);
+    schedules: { started: 1, skippedOverlap: 1, skippedNoWorkflow: 1 },
+  }));
+  workerMetrics.stepDuration.observe({ type: "http", status: "completed" }, 0.1);
+  workerMetrics.scheduleLag.observe(0.2);
   const dashboard = JSON.parse(read("infra/grafana/dashboards/workflow-service.json"));
   const panels: any[] = dashboard.panels.filter((p: any) => p.type !== "row");
   const exprs: string[] = panels.flatMap((p) => p.targets.map((t: any) => t.expr));
@@ -605,6 +608,8 @@ describe("Grafana dashboard and datasource", () => {
     "runs_finished_total",
     "kafka_consumer_lag",
     "step_duration_seconds",
+    "schedule_ticks_total",
+    "schedule_lag_seconds",
   ];
 
   test("the datasource is provisioned with the uid every panel uses", () => {

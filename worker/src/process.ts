@@ -5,6 +5,7 @@ import { createInfrastructure } from "@wf/platform/infrastructure";
 import { registerWorkerMetrics } from "@wf/platform/observability";
 import { startOrExit } from "@wf/platform/process";
 import { ExecutionStore, Reconciler, RunWaits } from "@wf/services/execution";
+import { ScheduleTicker } from "@wf/services/schedules/ticker";
 import { Timers } from "@wf/services/timers";
 import { BatchConsumer } from "./batch-consumer.ts";
 import { serveMetrics } from "./metrics-server.ts";
@@ -19,7 +20,11 @@ const infra = createInfrastructure(config, "bun");
 const log = infra.log.child({ worker: owner });
 const store = new ExecutionStore(infra.sql, owner, config.runLeaseMs);
 const watch = new RunWatch(store, log, { pollMs: config.cancelPollMs, leaseMs: config.runLeaseMs });
-const { stepDuration } = registerWorkerMetrics(infra.metrics.registry, () => ({ runs: executor.stats, lag: consumer.lag }));
+const { stepDuration, scheduleLag } = registerWorkerMetrics(infra.metrics.registry, () => ({
+  runs: executor.stats,
+  lag: consumer.lag,
+  schedules: ticker.stats,
+}));
 const executor = new RunExecutor(
   store,
   infra.cache,
@@ -44,8 +49,17 @@ const timers = new Timers(infra.sql, infra.publisher, log, {
   pollMs: config.timerPollMs,
   batchSize: config.outboxBatchSize,
 });
+const ticker = new ScheduleTicker(
+  infra.sql,
+  infra.publisher,
+  log,
+  { topic: config.runsTopic, pollMs: config.schedulePollMs, misfireMs: config.scheduleMisfireMs, batchSize: config.outboxBatchSize },
+  (seconds) => scheduleLag.observe(seconds),
+);
 
 await startOrExit(infra, async () => {
+  // First: it needs only PostgreSQL (a run it starts waits in the outbox until Kafka takes it).
+  ticker.start();
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopic(admin, config.deadLetterTopic, 1, log);
@@ -71,6 +85,7 @@ async function stop(signal: string): Promise<void> {
   log.info("worker draining", { signal, in_flight: watch.size });
   reconciler.stop();
   timers.stop();
+  await ticker.stop();
   await consumer.stop(
     config.shutdownTimeoutMs,
     () => watch.size,

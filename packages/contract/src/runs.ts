@@ -56,6 +56,12 @@ export const Run = responseOnly(
         description: "The run whose workflow step started this one (a child run); null for a run triggered otherwise",
       }),
     ),
+    schedule_id: t.Nullable(
+      t.String({
+        format: "uuid",
+        description: "The schedule whose tick started this run (POST /api/v1/schedules); null for a run started otherwise",
+      }),
+    ),
     status: oneOf([...RUN_STATUSES]),
     input: t.Unknown(),
     output: t.Unknown(),

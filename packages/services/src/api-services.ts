@@ -12,6 +12,8 @@ import { KeyStore } from "./access/key-store.ts";
 import { RateLimiter } from "./access/rate-limiter.ts";
 import { RunService } from "./runs/service.ts";
 import { RunStore } from "./runs/store.ts";
+import { ScheduleService } from "./schedules/service.ts";
+import { ScheduleStore } from "./schedules/store.ts";
 import { WorkflowService } from "./workflows/service.ts";
 import { WorkflowStore } from "./workflows/store.ts";
 
@@ -20,6 +22,7 @@ export interface ApiServices extends Omit<Infrastructure, "metrics"> {
   relay: OutboxRelay;
   workflows: WorkflowService;
   runs: RunService;
+  schedules: ScheduleService;
   health: HealthService;
   metrics: Metrics;
   /** Undefined unless API_KEYS_REQUIRED: then every request passes, at no cost. */
@@ -73,6 +76,12 @@ export function createApiServices(infra: Infrastructure): ApiServices {
       ttlS: config.runCacheTtlS,
       limits: { maxInputBytes: config.triggerMaxInputBytes },
     }),
+    schedules: new ScheduleService(
+      guarded(new ScheduleStore(sql), breakers.postgres, isDatabaseOutage),
+      cursors,
+      { maxInputBytes: config.triggerMaxInputBytes },
+      config.runsTopic,
+    ),
     health: new HealthService({ sql, cache, kafkaAdmin: infra.admin }, config.readyRequires),
     async start() {
       await infra.start();

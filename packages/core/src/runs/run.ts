@@ -44,6 +44,8 @@ export interface Run {
   workflow_version: number;
   /** The run whose `workflow` step started this one; null for a run triggered otherwise. */
   parent_run_id: string | null;
+  /** The schedule whose tick started this run; null for a run started otherwise. */
+  schedule_id: string | null;
   status: RunStatus;
   input: unknown;
   output: unknown;
@@ -69,6 +71,7 @@ export const toRun = (r: RunRow): Run => ({
   workflow_id: r.workflow_id,
   workflow_version: r.workflow_version,
   parent_run_id: r.parent_run_id,
+  schedule_id: r.schedule_id,
   status: r.status,
   input: r.input,
   output: r.output ?? null,

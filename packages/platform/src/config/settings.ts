@@ -205,6 +205,18 @@ export const settings = {
     int(10, 60_000),
     "How often each worker's timer service looks for parked runs that are due (their delay is over, or what they wait for arrived).",
   ),
+  schedulePollMs: setting(
+    "SCHEDULE_POLL_MS",
+    "250",
+    int(10, 60_000),
+    "How often each worker's schedule ticker looks for schedules whose next tick has come (a tick starts at most this late, plus a pass).",
+  ),
+  scheduleMisfireMs: setting(
+    "SCHEDULE_MISFIRE_MS",
+    "5000",
+    int(0, 3_600_000),
+    "A schedule's tick found at most this late still starts its own run; ticks older than that were missed (no worker ran): together they start one run, for the latest of them.",
+  ),
   shutdownTimeoutMs: setting(
     "WORKER_SHUTDOWN_TIMEOUT_MS",
     "10000",

@@ -34,6 +34,8 @@ export interface WorkerSources {
   runs: { completed: number; failed: number; cancelled: number; handedBack: number; parked: number };
   /** Messages behind the partition's high watermark, per "topic/partition", as of the last batch. */
   lag: ReadonlyMap<string, number>;
+  /** Schedule ticks this worker's ticker handled, by what they did. */
+  schedules: { started: number; skippedOverlap: number; skippedNoWorkflow: number };
 }
 
 /**
@@ -139,7 +141,7 @@ export function registerApiMetrics(registry: Registry, sources: () => ApiSources
 /** An API process's metrics: the shared infrastructure's and the HTTP server's. */
 export type Metrics = ProcessMetrics & ReturnType<typeof registerApiMetrics>;
 
-/** The worker's own series, on the process's registry: runs and steps executed, consumer lag. */
+/** The worker's own series, on the process's registry: runs and steps executed, consumer lag, schedule ticks. */
 export function registerWorkerMetrics(registry: Registry, sources: () => WorkerSources) {
   new Counter({
     name: "runs_finished_total",
@@ -179,7 +181,24 @@ export function registerWorkerMetrics(registry: Registry, sources: () => WorkerS
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
     registers: [registry],
   });
-  return { stepDuration };
+  const fromSource = counterFrom(registry);
+  fromSource(
+    "schedule_ticks_total",
+    "Schedule ticks this worker's ticker handled: a run started, or none (overlap skip with the previous run unfinished; the workflow deleted).",
+    "outcome",
+    () => {
+      const s = sources().schedules;
+      return { started: s.started, skipped_overlap: s.skippedOverlap, skipped_no_workflow: s.skippedNoWorkflow };
+    },
+  );
+  // Up to SCHEDULE_POLL_MS plus a pass when all is well; a missed tick's run shows how long no ticker ran.
+  const scheduleLag = new Histogram({
+    name: "schedule_lag_seconds",
+    help: "How late a schedule's run was started: its creation minus its tick.",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    registers: [registry],
+  });
+  return { stepDuration, scheduleLag };
 }
 
 /** An API process's metrics that are never scraped (the OpenAPI export, schema tests). */

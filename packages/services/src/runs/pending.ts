@@ -1,4 +1,4 @@
-/** How a pending run is written, for a trigger (the API) and a child run (a worker) alike. */
+/** How a pending run is written, for a trigger (the API), a child run and a schedule's tick (the workers) alike. */
 import type { RunRow } from "@wf/core/runs";
 import type { Sql } from "@wf/platform/sql";
 import { RUN_COLUMNS } from "./stored.ts";
@@ -13,6 +13,8 @@ export interface NewRun {
   headers?: Record<string, string>;
   /** The run whose `workflow` step starts this one; it must be `running` for the child to be written. */
   parentRunId?: string;
+  /** The schedule whose tick starts this run. */
+  scheduleId?: string;
 }
 
 export interface InsertedRun {
@@ -44,15 +46,16 @@ export async function insertPending(sql: Sql, runs: readonly NewRun[], topic: st
     created_at: r.now.toISOString(),
     headers: r.headers ?? null,
     parent_run_id: r.parentRunId ?? null,
+    schedule_id: r.scheduleId ?? null,
     ord,
   }));
   const rows = await sql<(RunRow & { outbox_id: string; message: string })[]>`
     WITH req AS (
       SELECT * FROM jsonb_to_recordset(${sql.json(batch as never)}::jsonb)
-        AS r(id uuid, workflow_id uuid, input jsonb, idempotency_key text, created_at timestamptz, headers jsonb, parent_run_id uuid, ord int)
+        AS r(id uuid, workflow_id uuid, input jsonb, idempotency_key text, created_at timestamptz, headers jsonb, parent_run_id uuid, schedule_id uuid, ord int)
     ), ins AS (
-      INSERT INTO runs (id, workflow_id, workflow_version, definition, status, input, idempotency_key, created_at, updated_at, topic, parent_run_id)
-      SELECT r.id, wf.id, wf.version, wf.steps, 'pending', r.input, r.idempotency_key, r.created_at, r.created_at, ${topic}, r.parent_run_id
+      INSERT INTO runs (id, workflow_id, workflow_version, definition, status, input, idempotency_key, created_at, updated_at, topic, parent_run_id, schedule_id)
+      SELECT r.id, wf.id, wf.version, wf.steps, 'pending', r.input, r.idempotency_key, r.created_at, r.created_at, ${topic}, r.parent_run_id, r.schedule_id
       FROM req r JOIN workflows wf ON wf.id = r.workflow_id
       WHERE r.parent_run_id IS NULL
          OR EXISTS (SELECT 1 FROM runs p WHERE p.id = r.parent_run_id AND p.status = 'running' FOR SHARE)

@@ -1,0 +1,3 @@
+export * from "./cron.ts";
+export * from "./schedule.ts";
+export * from "./ticks.ts";
