@@ -223,7 +223,10 @@ describe("the engine through real workers", () => {
   });
 
   test("a signal sent before its step waits is kept and taken; one sent while the run is parked wakes it", async () => {
+    // The first wait starts after a short pause (held in the worker, under PARK_AFTER_MS), so the
+    // first signal is surely sent before it.
     const wf = await createWorkflow([
+      { name: "pause", type: "delay", config: { ms: 150 } },
       { name: "first", type: "wait_for_signal", config: { signal: "approval" } },
       { name: "second", type: "wait_for_signal", config: { signal: "approval" } },
       { name: "both", type: "transform", config: { output: ["{{steps.first.by}}", "{{steps.second.by}}"] } },
@@ -232,6 +235,7 @@ describe("the engine through real workers", () => {
     expect((await call(api.url, "POST", `/api/v1/runs/${id}/signals/approval`, { by: "early" })).status).toBe(202);
     const p = await parked(id);
     expect(p.steps.map((s) => [s.name, s.status])).toEqual([
+      ["pause", "completed"],
       ["first", "completed"],
       ["second", "waiting"],
     ]);
