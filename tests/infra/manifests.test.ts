@@ -586,6 +586,7 @@ describe("Grafana dashboard and datasource", () => {
   registerWorkerMetrics(metrics.registry, () => ({
     runs: { completed: 1, failed: 1, cancelled: 1, handedBack: 1, parked: 1 },
     lag: new Map([["workflow-runs/0", 1]]),
+    waiting: async () => ({ concurrency_slot: 1, parked: 1, scheduled: 1 }),
   })).stepDuration.observe({ type: "http", status: "completed" }, 0.1);
   const dashboard = JSON.parse(read("infra/grafana/dashboards/workflow-service.json"));
   const panels: any[] = dashboard.panels.filter((p: any) => p.type !== "row");
@@ -604,6 +605,7 @@ describe("Grafana dashboard and datasource", () => {
     "rate_limit_total",
     "runs_finished_total",
     "kafka_consumer_lag",
+    "runs_waiting",
     "step_duration_seconds",
   ];
 
