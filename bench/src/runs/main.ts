@@ -16,12 +16,12 @@ import { pgbenchCeiling } from "./ceiling.ts";
 import { ApiClient } from "./client.ts";
 import { kafkaHop } from "./kafka-hop.ts";
 import { type LoadSpec, loadStep, type Window } from "./load.ts";
-import { type ParkedWaits, parkedWaits } from "./parked.ts";
+import { parkedWaits } from "./parked.ts";
 import { measurePeer, type PeerResult } from "./peers/measure.ts";
 import { isPeerName, PEER_NAMES, type PeerName } from "./peers/peer.ts";
 import { createPeer } from "./peers/registry.ts";
 import { renderRunsReport, targetLines } from "./report.ts";
-import type { LoadStep, RunCpu, RunsResults } from "./results.ts";
+import type { LoadStep, ParkedWaits, RunCpu, RunsResults } from "./results.ts";
 import { sequential } from "./sequential.ts";
 import { CHAIN_3, CHAIN_10, SHAPES } from "./shapes.ts";
 

@@ -1,27 +1,9 @@
 import type { Sql } from "@wf/platform/sql";
 import { stats } from "../flow/stats.ts";
-import type { Stats } from "../results.ts";
 import type { ApiClient } from "./client.ts";
-import type { SequentialRun } from "./results.ts";
+import type { ParkedWaits } from "./results.ts";
 import { sequential } from "./sequential.ts";
 import { CHAIN_3 } from "./shapes.ts";
-
-/** Parked waits: many runs each in a long delay, which must hold no worker. */
-export interface ParkedWaits {
-  runs: number;
-  delay_ms: number;
-  /** From the first trigger until every run was parked. */
-  all_parked_s: number;
-  /** Runs of these holding a worker's lease once all were parked: 0 when waits hold no worker. */
-  leased_while_parked: number;
-  /** chain-3 one at a time while they were parked: the workers' slots are free. */
-  chain3_while_parked: SequentialRun;
-  /** How late each delay ended: finished_at − (the delay step's start + delay). */
-  late: Stats;
-  completed: number;
-  /** Accepted but not completed by the deadline. */
-  lost: number;
-}
 
 const CONCURRENCY = 64;
 

@@ -3,7 +3,6 @@
  * run execution, from which its report is rendered. Latencies are milliseconds.
  */
 import type { Stats } from "../results.ts";
-import type { ParkedWaits } from "./parked.ts";
 import type { PeerResult } from "./peers/measure.ts";
 
 /** A workflow shape the bench runs: its steps, and how many each run executes. */
@@ -103,4 +102,21 @@ export interface RunsResults {
   peers?: PeerResult[];
   /** Many runs in a long delay at once (--parked). */
   parked?: ParkedWaits;
+}
+
+/** Parked waits: many runs each in a long delay, which must hold no worker. */
+export interface ParkedWaits {
+  runs: number;
+  delay_ms: number;
+  /** From the first trigger until every run was parked. */
+  all_parked_s: number;
+  /** Runs of these holding a worker's lease once all were parked: 0 when waits hold no worker. */
+  leased_while_parked: number;
+  /** chain-3 one at a time while they were parked: the workers' slots are free. */
+  chain3_while_parked: SequentialRun;
+  /** How late each delay ended: finished_at − (the delay step's start + delay). */
+  late: Stats;
+  completed: number;
+  /** Accepted but not completed by the deadline. */
+  lost: number;
 }
