@@ -587,6 +587,7 @@ describe("Grafana dashboard and datasource", () => {
     runs: { completed: 1, failed: 1, cancelled: 1, handedBack: 1, parked: 1 },
     lag: new Map([["workflow-runs/0", 1]]),
     schedules: { started: 1, skippedOverlap: 1, skippedNoWorkflow: 1 },
+    waiting: async () => ({ concurrency_slot: 1, parked: 1, scheduled: 1 }),
   }));
   workerMetrics.stepDuration.observe({ type: "http", status: "completed" }, 0.1);
   workerMetrics.scheduleLag.observe(0.2);
@@ -607,6 +608,7 @@ describe("Grafana dashboard and datasource", () => {
     "rate_limit_total",
     "runs_finished_total",
     "kafka_consumer_lag",
+    "runs_waiting",
     "step_duration_seconds",
     "schedule_ticks_total",
     "schedule_lag_seconds",

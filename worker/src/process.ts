@@ -4,7 +4,7 @@ import { loadConfigOrExit } from "@wf/platform/config";
 import { createInfrastructure } from "@wf/platform/infrastructure";
 import { registerWorkerMetrics } from "@wf/platform/observability";
 import { startOrExit } from "@wf/platform/process";
-import { ExecutionStore, Reconciler, RunWaits } from "@wf/services/execution";
+import { ExecutionStore, Reconciler, RunWaits, WaitingRuns } from "@wf/services/execution";
 import { ScheduleTicker } from "@wf/services/schedules/ticker";
 import { Timers } from "@wf/services/timers";
 import { BatchConsumer } from "./batch-consumer.ts";
@@ -20,10 +20,12 @@ const infra = createInfrastructure(config, "bun");
 const log = infra.log.child({ worker: owner });
 const store = new ExecutionStore(infra.sql, owner, config.runLeaseMs);
 const watch = new RunWatch(store, log, { pollMs: config.cancelPollMs, leaseMs: config.runLeaseMs });
+const waiting = new WaitingRuns(infra.sql, log, config.runsTopic);
 const { stepDuration, scheduleLag } = registerWorkerMetrics(infra.metrics.registry, () => ({
   runs: executor.stats,
   lag: consumer.lag,
   schedules: ticker.stats,
+  waiting: () => waiting.count(),
 }));
 const executor = new RunExecutor(
   store,

@@ -356,6 +356,69 @@ describe("RunExecutor", () => {
     expect(await cached(id)).toMatchObject({ id, status: "failed", error: "run exceeded its time limit of 300 ms" });
   });
 
+  test("the workflow's timeout_ms, nearer than RUN_TIMEOUT_MS, fails the run with an error that names it", async () => {
+    const id = await store_({ definition: [{ name: "wait", type: "delay", config: { ms: 60_000 } }] });
+    await sql`UPDATE runs SET timeout_ms = 300 WHERE id = ${id}::uuid`;
+    const { executor } = newExecutor();
+    const t0 = Date.now();
+    expect(await executor.execute(id, never)).toBe("done");
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const r = await row(id);
+    expect(r).toMatchObject({ status: "failed", error: "run exceeded its workflow's timeout_ms of 300 ms" });
+    expect(shape(r.steps)).toEqual([["wait", "cancelled", 1]]);
+  });
+
+  test("RUN_TIMEOUT_MS, nearer than what is left of the workflow's timeout, names itself", async () => {
+    const id = await store_({ definition: [{ name: "wait", type: "delay", config: { ms: 60_000 } }] });
+    await sql`UPDATE runs SET timeout_ms = 60000 WHERE id = ${id}::uuid`;
+    const { executor } = newExecutor({ runTimeoutMs: 300 });
+    expect(await executor.execute(id, never)).toBe("done");
+    expect(await row(id)).toMatchObject({ status: "failed", error: "run exceeded its time limit of 300 ms" });
+  });
+
+  test("a run whose workflow timeout is over when it is taken is failed without executing; its waiting step is recorded stopped", async () => {
+    const tag = unique("late");
+    const before = stepDone("before", 1);
+    const id = await store_({
+      definition: [
+        { name: "before", type: "transform", config: { output: 1 } },
+        { name: "pause", type: "delay", config: { ms: 60_000 } },
+        { name: "after", type: "http", config: { method: "GET", url: `${T}/ok/${tag}` } },
+      ],
+      status: "running",
+      leaseOwner: "the-timer",
+      leaseExpiresInMs: -1,
+      steps: [
+        before,
+        { ...stepDone("pause", null), status: "waiting", finished_at: null, wait: { until: new Date(Date.now() + 60_000).toISOString() } },
+      ],
+    });
+    // Started 2 s ago with a 1 s timeout: the timer woke it at its deadline.
+    await sql`UPDATE runs SET timeout_ms = 1000, started_at = now() - interval '2 seconds' WHERE id = ${id}::uuid`;
+    const { executor } = newExecutor();
+    expect(await executor.execute(id, never)).toBe("done");
+    const r = await row(id);
+    expect(r).toMatchObject({ status: "failed", error: "run exceeded its workflow's timeout_ms of 1000 ms", lease_owner: null });
+    expect(shape(r.steps)).toEqual([
+      ["before", "completed", 1],
+      ["pause", "cancelled", 1],
+    ]);
+    expect(r.steps[1]).toMatchObject({ error: "stopped: timeout" });
+    expect(r.steps[1]!.wait).toBeUndefined();
+    expect(hits.get(`/ok/${tag}`)).toBeUndefined();
+  });
+
+  test("a run parked with a workflow timeout is to be woken no later than its deadline", async () => {
+    const id = await store_({ definition: [{ name: "pause", type: "delay", config: { ms: 60_000 } }] });
+    await sql`UPDATE runs SET timeout_ms = 1500 WHERE id = ${id}::uuid`;
+    const { executor } = newExecutor({ parkAfterMs: 100 });
+    expect(await executor.execute(id, never)).toBe("done");
+    const [r] = await sql<{ status: string; lease_owner: string | null; deadline: Date; wake_at: Date }[]>`
+      SELECT status, lease_owner, started_at + interval '1500 milliseconds' AS deadline, wake_at FROM runs WHERE id = ${id}::uuid`;
+    expect(r).toMatchObject({ status: "running", lease_owner: null });
+    expect(r!.wake_at).toEqual(r!.deadline);
+  });
+
   test("shutdown mid-run hands the run back: no terminal state, progress saved, lease released for the next owner", async () => {
     const tag = unique("handback");
     const definition: StepSpec[] = [

@@ -1,5 +1,5 @@
 import { abortableSleep, type EngineDeps, executeRun } from "@wf/core/engine";
-import { type RunRow, toRun } from "@wf/core/runs";
+import { executionLimit, type RunRow, stopUnfinished, timeoutError, toRun } from "@wf/core/runs";
 import { type Cache, cacheKeys } from "@wf/platform/cache";
 import type { Config } from "@wf/platform/config";
 import { EgressPolicy, runHttpStep } from "@wf/platform/egress";
@@ -71,9 +71,13 @@ export class RunExecutor {
     return this.cache.del(cacheKeys.run(id));
   }
 
-  /** `span`: the message's span, parent of one span per step executed (with tracing on). */
-  async execute(runId: string, shutdown: AbortSignal, span?: Span): Promise<Handled> {
-    let claim = await this.store.claim(runId);
+  /**
+   * `span`: the message's span, parent of one span per step executed (with tracing on). The run
+   * executed may be another than the message's: a message about a run of a limited workflow
+   * starts the oldest run of its key that may start (see ExecutionStore.claim).
+   */
+  async execute(messageRunId: string, shutdown: AbortSignal, span?: Span): Promise<Handled> {
+    let claim = await this.store.claim(messageRunId);
     if ("why" in claim && claim.why === "leased" && claim.expiresInMs <= this.config.runLeaseMs) {
       // Most often the previous owner died and this is its redelivered message: wait out its lease
       // once rather than leave the run to the reconciler. A live owner renews, and keeps it.
@@ -82,13 +86,14 @@ export class RunExecutor {
       } catch {
         return "handed_back";
       }
-      claim = await this.store.claim(runId);
+      claim = await this.store.claim(messageRunId);
     }
     if ("why" in claim) {
-      if (claim.why === "missing") throw new UnknownRun(`run ${runId} does not exist`);
+      if (claim.why === "missing") throw new UnknownRun(`run ${messageRunId} does not exist`);
       this.stats.skipped++;
       return "done";
     }
+    const runId = claim.id;
     // The cached copy says pending: drop it so readers see the run running.
     await this.forget(runId);
     let terminal: RunRow | undefined;
@@ -98,8 +103,18 @@ export class RunExecutor {
     shutdown.addEventListener("abort", onShutdown, { once: true });
     // A shutdown while the claim was in flight has fired its event already: the run is handed back.
     if (shutdown.aborted) onShutdown();
-    const timeout = setTimeout(() => ac.abort("timeout"), this.config.runTimeoutMs);
+    const limit = executionLimit(this.config.runTimeoutMs, claim.timeout_left_ms);
+    const timedOut = timeoutError(limit, this.config.runTimeoutMs, claim.timeout_ms);
+    const timeout = setTimeout(() => ac.abort("timeout"), limit.ms);
     try {
+      if (limit.ms === 0) {
+        // Its workflow's timeout is over (a parked run woken at its deadline, or one whose worker
+        // died): failed without executing anything.
+        const steps = stopUnfinished(claim.steps, "timeout", new Date().toISOString());
+        terminal = await this.store.finish(runId, "failed", steps, null, timedOut);
+        if (terminal) this.stats.failed++;
+        return "done";
+      }
       const outcome = await executeRun(
         { runId, steps: claim.definition, input: claim.input, prior: claim.steps },
         this.engineFor(runId, span),
@@ -127,13 +142,7 @@ export class RunExecutor {
           this.stats.handedBack++;
           return "handed_back";
         case "timeout":
-          terminal = await this.store.finish(
-            runId,
-            "failed",
-            outcome.steps,
-            null,
-            `run exceeded its time limit of ${this.config.runTimeoutMs} ms`,
-          );
+          terminal = await this.store.finish(runId, "failed", outcome.steps, null, timedOut);
           if (terminal) this.stats.failed++;
           return "done";
         default:

@@ -72,6 +72,8 @@ const WORKFLOW: Workflow = toWorkflow({
   name: CONTRACT_WORKFLOW.name,
   description: CONTRACT_WORKFLOW.description,
   steps: CONTRACT_WORKFLOW.steps as Workflow["steps"],
+  concurrency: null,
+  timeout_ms: null,
   version: 3,
   created_at: new Date(T0),
   updated_at: new Date(T0 + 60_000),

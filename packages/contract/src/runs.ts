@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_INPUT_BYTES, RUN_STATUSES, STEP_STATUSES } from "@wf/core/runs";
+import { DEFAULT_MAX_INPUT_BYTES, MAX_TRIGGER_DELAY_MS, RUN_STATUSES, STEP_STATUSES } from "@wf/core/runs";
 import { LIMITS } from "@wf/core/workflows";
 import { t } from "elysia";
 import { integer, oneOf, responseOnly } from "./types.ts";
@@ -88,6 +88,20 @@ export const TriggerInput = t.Object(
         minLength: 1,
         maxLength: 200,
         description: "Triggering again with the same key returns the same run; no NUL or unpaired surrogate",
+      }),
+    ),
+    run_at: t.Optional(
+      t.String({
+        format: "date-time",
+        description:
+          "Start the run at this time (RFC 3339 with its offset; a date that does not exist is a 422); a time already past starts it now. Until then the run is pending and holds nothing. Not with delay_ms.",
+      }),
+    ),
+    delay_ms: t.Optional(
+      integer({
+        minimum: 0,
+        maximum: MAX_TRIGGER_DELAY_MS,
+        description: "Start the run this many milliseconds from now (up to 30 days); 0 starts it now. Not with run_at.",
       }),
     ),
   },

@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { integer, responseOnly } from "./types.ts";
-import { StoredStep } from "./workflows.ts";
+import { ShownFlowFields, StoredStep } from "./workflows.ts";
 
 export const WorkflowVersion = responseOnly(
   t.Object(
@@ -10,6 +10,7 @@ export const WorkflowVersion = responseOnly(
       name: t.String(),
       description: t.Nullable(t.String()),
       steps: t.Array(StoredStep),
+      ...ShownFlowFields,
       created_at: t.String({ format: "date-time", description: "When this version was written: the create (version 1) or the replace" }),
     },
     { description: "One version of a workflow's definition, as its create or one of its replaces wrote it; never changed afterwards" },

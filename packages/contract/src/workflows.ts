@@ -2,6 +2,7 @@ import type { TObject, TProperties, TUnsafe } from "@sinclair/typebox";
 import { PAGE_LIMIT } from "@wf/core/pagination";
 import {
   DEFAULT_MAX_STRING_LENGTH,
+  FLOW_LIMITS,
   HTTP_METHODS,
   LIMITS,
   LOG_LEVELS,
@@ -124,6 +125,42 @@ export const Step = discriminatedUnion(
   (type) => `step.${type}`,
 );
 
+/** Workflow-level fields: they govern the workflow's runs (CONTRACT.md, Version 2). */
+const flowFields = {
+  concurrency: t.Optional(
+    t.Object(
+      {
+        limit: integer({
+          minimum: 1,
+          maximum: FLOW_LIMITS.maxConcurrencyLimit,
+          description: "At most this many runs of the workflow (per key value) are running at once, parked ones included",
+        }),
+        key: t.Optional(
+          t.String({
+            minLength: 1,
+            maxLength: FLOW_LIMITS.maxKeyLength,
+            description:
+              "A template over the run's input only, e.g. {{input.customer}}: one limit per value. Computed when a run is triggered: the text of the values read (an object or list as its JSON, a missing value as empty text). Absent: one limit for all the workflow's runs.",
+          }),
+        ),
+      },
+      {
+        additionalProperties: false,
+        description:
+          "A concurrency limit. The runs over it stay pending (they hold no worker) and start in trigger order as runs of their key finish. A run keeps the limit and key of the version it was triggered with.",
+      },
+    ),
+  ),
+  timeout_ms: t.Optional(
+    integer({
+      minimum: 1,
+      maximum: FLOW_LIMITS.maxRunTimeoutMs,
+      description:
+        "Up to 30 days: a run still unfinished this long after it started (time parked included; time pending, before it started, not) is failed. Each execution of a run is also bounded by the server's RUN_TIMEOUT_MS.",
+    }),
+  ),
+};
+
 // The bounds below are ceilings: the schema is built once, at start, so a server configured lower
 // (WORKFLOW_MAX_*) enforces its own values in the core's validator, with the same 422.
 const configuredBelow = (setting: string, what: string) => `${what}; a server may be configured lower (${setting}), which is a 422 too.`;
@@ -148,9 +185,13 @@ export const WorkflowInput = t.Object(
         "A graph of steps in a topological order (needs name earlier steps only); without needs, they run in list order; step names are unique",
       ),
     }),
+    ...flowFields,
   },
   { additionalProperties: false },
 );
+
+/** The flow-control fields as a stored definition shows them: only those set. */
+export const ShownFlowFields = flowFields;
 
 /** The step schema typed as the core's stored step (its config a plain record), for responses: the same schema, for the checker. */
 export const StoredStep = Step as unknown as TUnsafe<StepSpec>;
@@ -161,6 +202,7 @@ export const Workflow = responseOnly(
     name: t.String(),
     description: t.Nullable(t.String()),
     steps: t.Array(StoredStep),
+    ...flowFields,
     version: integer({ minimum: 1 }),
     created_at: t.String({ format: "date-time" }),
     updated_at: t.String({ format: "date-time" }),

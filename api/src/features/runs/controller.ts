@@ -25,7 +25,7 @@ export const runsController = ({ runs }: ApiServices) =>
           summary: "Trigger a run of a workflow",
           ...requiresScope("runs:write"),
           description:
-            "Stores a pending run and publishes it to Kafka. A repeated idempotency_key returns the earlier run with its current status (header idempotent-replayed: true), whatever input came with the repeat: the key identifies the trigger. The same key for another workflow is a 409.",
+            "Stores a pending run and publishes it to Kafka. A repeated idempotency_key returns the earlier run with its current status (header idempotent-replayed: true), whatever input came with the repeat: the key identifies the trigger. The same key for another workflow is a 409. A run with run_at or delay_ms is answered pending too, and stays pending, holding nothing, until its time; so does a run of a workflow with a concurrency limit until a slot is free (the runs of a key start in trigger order).",
         },
       },
     )

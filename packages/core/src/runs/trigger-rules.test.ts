@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { validateTrigger } from "./trigger-rules.ts";
+import { parseRfc3339, validateTrigger } from "./trigger-rules.ts";
 
 const limits = { maxInputBytes: 64 };
 
@@ -21,5 +21,42 @@ describe("validateTrigger", () => {
       "/input/a",
       "/input/b/0",
     ]);
+  });
+});
+
+describe("a later start: run_at or delay_ms", () => {
+  test("an RFC 3339 run_at with its offset, or a delay_ms within 30 days", () => {
+    for (const run_at of ["2030-01-31T09:00:00Z", "2024-02-29T23:59:59.123456+01:00", "2000-01-01t00:00:00z", "2030-12-31T00:00:00-05:30"])
+      expect(validateTrigger({ run_at }, limits)).toEqual([]);
+    for (const delay_ms of [0, 1, 30 * 24 * 3_600_000]) expect(validateTrigger({ delay_ms }, limits)).toEqual([]);
+  });
+
+  test("a run_at that is not a real instant is an error at /run_at", () => {
+    for (const run_at of [
+      "2023-02-29T00:00:00Z",
+      "2024-02-30T00:00:00Z",
+      "2024-13-01T00:00:00Z",
+      "2024-01-01T24:00:00Z",
+      "2024-01-01T10:60:00Z",
+      "2024-01-01T10:00:00",
+      "2024-01-01",
+      "2024-01-01T10:00:00+25:00",
+      "tomorrow",
+    ])
+      expect(validateTrigger({ run_at }, limits).map((e) => e.path)).toEqual(["/run_at"]);
+  });
+
+  test("a delay_ms out of range, or both fields, are errors at /delay_ms", () => {
+    for (const delay_ms of [-1, 1.5, 30 * 24 * 3_600_000 + 1])
+      expect(validateTrigger({ delay_ms }, limits).map((e) => e.path)).toEqual(["/delay_ms"]);
+    expect(validateTrigger({ run_at: "2030-01-01T00:00:00Z", delay_ms: 5 }, limits)).toEqual([
+      { path: "/delay_ms", message: "give run_at or delay_ms, not both" },
+    ]);
+  });
+
+  test("parseRfc3339 reads the offset", () => {
+    expect(parseRfc3339("2030-01-01T01:00:00+01:00")?.toISOString()).toBe("2030-01-01T00:00:00.000Z");
+    expect(parseRfc3339("2030-01-01T00:00:00.5Z")?.toISOString()).toBe("2030-01-01T00:00:00.500Z");
+    expect(parseRfc3339("2030-02-31T00:00:00Z")).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import { compileExpression } from "../expressions/index.ts";
 import { isUuid } from "../ids.ts";
 import { isStorableText, jsonValueProblems, UNSTORABLE_TEXT } from "../json/storable.ts";
 import { type Reference, references, stringsIn } from "../templates/template.ts";
+import { type FlowControl, flowControlProblems } from "./flow-control.ts";
 
 export const STEP_TYPES = ["http", "delay", "transform", "log", "workflow", "wait_for_signal"] as const;
 export type StepType = (typeof STEP_TYPES)[number];
@@ -132,14 +133,14 @@ export interface StepSpec extends StepFlow {
   retry?: Retry;
 }
 
-export interface WorkflowDefinition {
+export interface WorkflowDefinition extends FlowControl {
   name: string;
   description?: string | null;
   steps: StepSpec[];
 }
 
 /** What a client sends: the shape is checked by the HTTP schema, the rules by `validateDefinition`. */
-export interface WorkflowInput {
+export interface WorkflowInput extends FlowControl {
   name: string;
   description?: string | null;
   steps: Array<StepFlow & { name: string; type: string; config: Record<string, unknown>; retry?: Retry }>;
@@ -404,6 +405,7 @@ export function validateDefinition(def: unknown, limits: DefinitionLimits = CEIL
       errs.push({ path: "/description", message: `description must be a string of at most ${limits.maxDescriptionLength} characters` });
     else if (!isStorableText(description)) errs.push({ path: "/description", message: `description ${UNSTORABLE_TEXT}` });
   }
+  errs.push(...flowControlProblems(def));
   if (!Array.isArray(steps) || steps.length < LIMITS.minSteps || steps.length > limits.maxSteps) {
     errs.push({ path: "/steps", message: `steps must be an array of ${LIMITS.minSteps} to ${limits.maxSteps} steps` });
     return errs;

@@ -1,7 +1,9 @@
 import type { StepSpec } from "./definition.ts";
+import type { Concurrency, FlowControl } from "./flow-control.ts";
+import { shownFlowControl } from "./workflow.ts";
 
 /** One version of a workflow's definition, as written by its create or by one of its replaces. */
-export interface WorkflowVersion {
+export interface WorkflowVersion extends FlowControl {
   workflow_id: string;
   version: number;
   name: string;
@@ -16,6 +18,8 @@ export interface WorkflowVersionRow {
   name: string;
   description: string | null;
   steps: StepSpec[];
+  concurrency: Concurrency | null;
+  timeout_ms: number | null;
   created_at: Date;
 }
 
@@ -25,6 +29,7 @@ export const toWorkflowVersion = (r: WorkflowVersionRow): WorkflowVersion => ({
   name: r.name,
   description: r.description,
   steps: r.steps,
+  ...shownFlowControl(r),
   created_at: r.created_at.toISOString(),
 });
 

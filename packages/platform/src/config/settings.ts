@@ -172,7 +172,12 @@ export const settings = {
     str(),
     "Where messages that cannot be processed go, with the reason.",
   ),
-  runTimeoutMs: setting("RUN_TIMEOUT_MS", "300000", int(100, 86_400_000), "A run still going after this long is failed."),
+  runTimeoutMs: setting(
+    "RUN_TIMEOUT_MS",
+    "300000",
+    int(100, 86_400_000),
+    "A run still going this long after a worker took it (one execution; parked time is not counted) is failed. A workflow's timeout_ms, counted from the run's start, may end it sooner.",
+  ),
   runLeaseMs: setting(
     "RUN_LEASE_MS",
     "15000",
@@ -203,7 +208,7 @@ export const settings = {
     "TIMER_POLL_MS",
     "100",
     int(10, 60_000),
-    "How often each worker's timer service looks for parked runs that are due (their delay is over, or what they wait for arrived).",
+    "The longest each worker's timer service waits between two looks for runs that are due: parked ones (their delay is over, what they wait for arrived, their workflow's timeout is over) and pending ones (their run_at has come, or a concurrency slot came free). A wake-up time it already knows of is kept to the millisecond.",
   ),
   schedulePollMs: setting(
     "SCHEDULE_POLL_MS",

@@ -29,9 +29,21 @@ export const IDLE_SOURCES: MetricSources & ApiSources = {
   access: { limited: 0, limiterErrors: 0 },
 };
 
+/** Runs that wait, by what for (see WaitingRuns). */
+export interface WaitingRunCounts {
+  /** Pending runs of workflows with a concurrency limit, due and not started. */
+  concurrency_slot: number;
+  /** Running runs that no worker holds: waiting for a time or an event. */
+  parked: number;
+  /** Pending runs whose run_at or delay_ms has not come. */
+  scheduled: number;
+}
+
 /** What only a worker process knows; see `registerWorkerMetrics`. */
 export interface WorkerSources {
   runs: { completed: number; failed: number; cancelled: number; handedBack: number; parked: number };
+  /** Counted in PostgreSQL when asked (at scrape time). */
+  waiting: () => Promise<WaitingRunCounts>;
   /** Messages behind the partition's high watermark, per "topic/partition", as of the last batch. */
   lag: ReadonlyMap<string, number>;
   /** Schedule ticks this worker's ticker handled, by what they did. */
@@ -172,6 +184,15 @@ export function registerWorkerMetrics(registry: Registry, sources: () => WorkerS
         const cut = key.lastIndexOf("/");
         this.set({ topic: key.slice(0, cut), partition: key.slice(cut + 1) }, lag);
       }
+    },
+  });
+  new Gauge({
+    name: "runs_waiting",
+    help: "Runs of this worker group's topic that wait, by reason: concurrency_slot (pending behind their workflow's concurrency limit), parked (running, no worker held), scheduled (pending until their run_at). Counted in PostgreSQL at scrape time; every worker reports the same counts.",
+    labelNames: ["reason"],
+    registers: [registry],
+    async collect() {
+      for (const [reason, n] of Object.entries(await sources().waiting())) this.set({ reason }, n);
     },
   });
   const stepDuration = new Histogram({

@@ -2,6 +2,8 @@ import postgres from "postgres";
 import type { Config } from "../config/settings.ts";
 
 export type Sql = postgres.Sql;
+/** The handle of a transaction (sql.begin): statements on it run inside it. */
+export type TxSql = postgres.TransactionSql;
 
 /**
  * The query pool. Named prepared statements by default (`DB_PREPARE`): PgBouncer >= 1.21 keeps

@@ -2,4 +2,5 @@
 export { cacheRun } from "../runs/stored.ts";
 export * from "./reconciler.ts";
 export * from "./store.ts";
+export * from "./waiting-runs.ts";
 export * from "./waits.ts";

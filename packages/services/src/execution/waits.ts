@@ -93,9 +93,10 @@ export class RunWaits {
       await insertPending(this.sql, [{ id, workflowId, input: childInput, idempotencyKey, now: new Date(), parentRunId }], topic)
     ).get(id);
     if (inserted) {
-      if ((await this.publisher.publish({ topic, key: id, value: inserted.message })) === "published")
+      const outbox = inserted.outbox;
+      if (outbox && (await this.publisher.publish({ topic, key: id, value: outbox.message })) === "published")
         // A failed delete leaves the row to the relay: the run is published twice, which is harmless.
-        await this.sql`DELETE FROM outbox WHERE id = ${inserted.outboxId}::bigint`.catch(() => {});
+        await this.sql`DELETE FROM outbox WHERE id = ${outbox.id}::bigint`.catch(() => {});
       return id;
     }
 

@@ -15,20 +15,40 @@ export interface NewRun {
   parentRunId?: string;
   /** The schedule whose tick starts this run. */
   scheduleId?: string;
+  /** A later start (the trigger's run_at): a time already past is now. */
+  runAt?: Date;
+  /** A later start (the trigger's delay_ms), from the database's clock, as the timer reads it. */
+  delayMs?: number;
 }
 
 export interface InsertedRun {
   row: RunRow;
-  outboxId: string;
-  /** The message exactly as stored in the outbox, ready to publish. */
-  message: string;
+  /** The message exactly as stored in the outbox, ready to publish; none for a run that starts later (the timer publishes it). */
+  outbox?: { id: string; message: string };
 }
+
+/**
+ * A run's concurrency key: the text of its workflow's compiled key template (`wf.concurrency_key_parts`,
+ * see compileKey) over `r.input`: literal parts as they are, a string value as its text, a number,
+ * boolean, object or list as its JSON, a missing or null value as nothing. A long one is hashed,
+ * so any key fits the index.
+ */
+const CONCURRENCY_KEY = `(
+  SELECT CASE WHEN length(k) > 256 THEN 'md5:' || md5(k) ELSE k END
+  FROM (SELECT COALESCE(string_agg(
+          CASE WHEN jsonb_typeof(p) = 'string' THEN p #>> '{}'
+               ELSE (SELECT CASE jsonb_typeof(v) WHEN 'string' THEN v #>> '{}' WHEN 'null' THEN '' ELSE v::text END
+                     FROM (SELECT r.input #> ARRAY(SELECT jsonb_array_elements_text(p->'input'))) AS x(v)) END,
+          '' ORDER BY n), '') AS k
+        FROM jsonb_array_elements(wf.concurrency_key_parts) WITH ORDINALITY AS parts(p, n)) AS key)`;
 
 /**
  * Stores pending runs and their outbox messages, any number in one statement (atomic without a
  * transaction, one round trip through PgBouncer): concurrent triggers share it. Each run copies
- * its workflow's current steps and version, and records `topic`, so that only the reconciler of
- * that topic's worker group ever republishes it. A run missing from the answer was not inserted:
+ * its workflow's current steps, version, concurrency limit (with its key's value for this run's
+ * input) and timeout, and records `topic`, so that only the reconciler of that topic's worker group
+ * ever republishes it. A run that starts later gets `wake_at` and no outbox message: the timer
+ * publishes it when it is due (the same timer as a parked run's). A run missing from the answer was not inserted:
  * its workflow does not exist, its idempotency key is taken (also by an earlier row of the same
  * batch), or its parent is no longer running.
  *
@@ -47,32 +67,43 @@ export async function insertPending(sql: Sql, runs: readonly NewRun[], topic: st
     headers: r.headers ?? null,
     parent_run_id: r.parentRunId ?? null,
     schedule_id: r.scheduleId ?? null,
+    run_at: r.runAt?.toISOString() ?? null,
+    delay_ms: r.delayMs ?? null,
     ord,
   }));
-  const rows = await sql<(RunRow & { outbox_id: string; message: string })[]>`
+  const rows = await sql<(RunRow & { outbox_id: string | null; message: string | null })[]>`
     WITH req AS (
       SELECT * FROM jsonb_to_recordset(${sql.json(batch as never)}::jsonb)
-        AS r(id uuid, workflow_id uuid, input jsonb, idempotency_key text, created_at timestamptz, headers jsonb, parent_run_id uuid, schedule_id uuid, ord int)
+        AS r(id uuid, workflow_id uuid, input jsonb, idempotency_key text, created_at timestamptz, headers jsonb, parent_run_id uuid,
+             schedule_id uuid, run_at timestamptz, delay_ms bigint, ord int)
     ), ins AS (
-      INSERT INTO runs (id, workflow_id, workflow_version, definition, status, input, idempotency_key, created_at, updated_at, topic, parent_run_id, schedule_id)
-      SELECT r.id, wf.id, wf.version, wf.steps, 'pending', r.input, r.idempotency_key, r.created_at, r.created_at, ${topic}, r.parent_run_id, r.schedule_id
+      INSERT INTO runs (id, workflow_id, workflow_version, definition, status, input, idempotency_key, created_at, updated_at, topic, parent_run_id,
+                        schedule_id, wake_at, concurrency_limit, concurrency_key, timeout_ms)
+      SELECT r.id, wf.id, wf.version, wf.steps, 'pending', r.input, r.idempotency_key, r.created_at, r.created_at, ${topic}, r.parent_run_id,
+             r.schedule_id,
+             CASE WHEN r.run_at > now() THEN r.run_at WHEN r.delay_ms > 0 THEN now() + r.delay_ms * interval '1 millisecond' END,
+             (wf.concurrency->>'limit')::int,
+             CASE WHEN wf.concurrency IS NOT NULL THEN ${sql.unsafe(CONCURRENCY_KEY)} END,
+             wf.timeout_ms
       FROM req r JOIN workflows wf ON wf.id = r.workflow_id
       WHERE r.parent_run_id IS NULL
          OR EXISTS (SELECT 1 FROM runs p WHERE p.id = r.parent_run_id AND p.status = 'running' FOR SHARE)
       ORDER BY r.ord
       ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-      RETURNING ${sql.unsafe(RUN_COLUMNS)}
+      RETURNING ${sql.unsafe(RUN_COLUMNS)}, wake_at
     ), ob AS (
       INSERT INTO outbox (topic, key, payload, headers)
       SELECT ${topic}, ins.id::text,
              jsonb_build_object('run_id', ins.id, 'workflow_id', ins.workflow_id, 'workflow_version', ins.workflow_version),
              r.headers
       FROM ins JOIN req r ON r.id = ins.id
+      WHERE ins.wake_at IS NULL
       RETURNING id::text AS outbox_id, key, payload::text AS message
     )
-    SELECT ins.*, ob.outbox_id, ob.message FROM ins JOIN ob ON ob.key = ins.id::text`;
+    SELECT ins.*, ob.outbox_id, ob.message FROM ins LEFT JOIN ob ON ob.key = ins.id::text`;
   const inserted = new Map<string, InsertedRun>();
-  for (const { outbox_id, message, ...row } of rows) inserted.set(row.id, { row, outboxId: outbox_id, message });
+  for (const { outbox_id, message, ...row } of rows)
+    inserted.set(row.id, { row, ...(outbox_id !== null && message !== null ? { outbox: { id: outbox_id, message } } : {}) });
   return inserted;
 }
 

@@ -2,7 +2,17 @@ import { conflict, invalid, notFound } from "@wf/core/errors";
 import { isUuid, newId } from "@wf/core/ids";
 import type { CursorCodec } from "@wf/core/pagination";
 import { PAGE_LIMIT, type Page, type PageRequest, SingleFlight, startAfter, toPage } from "@wf/core/pagination";
-import { type Run, type RunRow, type RunStatus, TERMINAL, type TriggerLimits, toRun, validateSignal, validateTrigger } from "@wf/core/runs";
+import {
+  parseRfc3339,
+  type Run,
+  type RunRow,
+  type RunStatus,
+  TERMINAL,
+  type TriggerLimits,
+  toRun,
+  validateSignal,
+  validateTrigger,
+} from "@wf/core/runs";
 import type { OutboxAcks, Publisher } from "@wf/platform/bus";
 import { type Cache, cacheKeys } from "@wf/platform/cache";
 import { StatementBatcher } from "@wf/platform/sql";
@@ -13,6 +23,10 @@ export interface TriggerRequest {
   workflow_id: string;
   input?: unknown;
   idempotency_key?: string;
+  /** RFC 3339: the run starts then (now if already past). */
+  run_at?: string;
+  /** The run starts this many milliseconds from now. */
+  delay_ms?: number;
 }
 
 export interface Triggered {
@@ -81,16 +95,21 @@ export class RunService {
       idempotencyKey: key,
       now: new Date(),
       headers,
+      ...(req.run_at !== undefined ? { runAt: parseRfc3339(req.run_at) } : {}),
+      ...(req.delay_ms !== undefined ? { delayMs: req.delay_ms } : {}),
     });
     if (!inserted) return { run: await this.replay(req, key), created: false };
 
     // Cached before the message leaves: the worker drops the cached copy when it claims the run,
     // and a pending copy written after that would be served stale until it expires.
     const run = await this.remember(toRun(inserted.row));
+    // A run that starts later has no message yet: the timer publishes it when it is due.
+    const outbox = inserted.outbox;
     // publish() never rejects: its outcome only decides whether the outbox row can go.
-    void this.d.publisher.publish({ topic: this.d.topic, key: run.id, value: inserted.message, headers }).then((outcome) => {
-      if (outcome === "published") this.d.acks.ack(inserted.outboxId);
-    });
+    if (outbox)
+      void this.d.publisher.publish({ topic: this.d.topic, key: run.id, value: outbox.message, headers }).then((outcome) => {
+        if (outcome === "published") this.d.acks.ack(outbox.id);
+      });
     return { run, created: true };
   }
 

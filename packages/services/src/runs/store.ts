@@ -2,6 +2,7 @@ import type { Position } from "@wf/core/pagination";
 import type { RunRow, RunStatus } from "@wf/core/runs";
 import type { Sql } from "@wf/platform/sql";
 import { type InsertedRun, insertPending, type NewRun, runByIdempotencyKey } from "./pending.ts";
+import { wakeSlots } from "./slots.ts";
 import { RUN_COLUMNS } from "./stored.ts";
 
 export type { InsertedRun, NewRun } from "./pending.ts";
@@ -24,12 +25,12 @@ const parkedCancelled = (sql: Sql, now: Date) => sql`
                                    ELSE e END ORDER BY n), '[]'::jsonb)
     FROM jsonb_array_elements(steps) WITH ORDINALITY AS x(e, n)) ELSE steps END`;
 
-/** A CTE body: cancels the runs of the CTE `tree` that are still pending or running; their ids. */
+/** A CTE body: cancels the runs of the CTE `tree` that are still pending or running; their ids and concurrency keys. */
 const cancelTree = (sql: Sql, id: string, now: Date) => sql`
   UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now}, ${parkedCancelled(sql, now)},
          error = COALESCE(error, ${`cancelled with its ancestor run ${id}`})
   WHERE id IN (SELECT id FROM tree) AND status IN ('pending', 'running')
-  RETURNING id`;
+  RETURNING id, workflow_id, concurrency_key`;
 
 export class RunStore {
   constructor(private readonly sql: Sql) {}
@@ -64,7 +65,9 @@ export class RunStore {
   /**
    * Compare-and-set to cancelled, with the run's pending and running descendants (children,
    * grandchildren...) in the same statement; a parent still running is woken (`wake_at`) to see
-   * its child's end. Undefined when the run is missing or already finished.
+   * its child's end, and so is the next run of each concurrency key a cancelled run waited or ran
+   * under (wakeSlots: a pending run too may have been the one the others wait behind). Undefined
+   * when the run is missing or already finished.
    *
    * A child started while this statement ran is not in its snapshot: its insert held the parent's
    * row (see insertPending), so it committed before this statement could cancel that parent, and
@@ -77,7 +80,7 @@ export class RunStore {
         UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now}, ${parkedCancelled(this.sql, now)},
                error = COALESCE(error, 'cancelled by request')
         WHERE id = ${id}::uuid AND status IN ('pending', 'running')
-        RETURNING ${this.sql.unsafe(RUN_COLUMNS)}
+        RETURNING ${this.sql.unsafe(RUN_COLUMNS)}, concurrency_key
       ), tree (id) AS (
         SELECT c.id FROM runs c WHERE c.parent_run_id = ${id}::uuid AND EXISTS (SELECT 1 FROM target)
         UNION
@@ -87,8 +90,12 @@ export class RunStore {
       ), woken AS (
         UPDATE runs SET wake_at = LEAST(wake_at, now())
         WHERE id = (SELECT parent_run_id FROM target) AND status = 'running'
+      ), ended AS (
+        SELECT id, workflow_id, concurrency_key FROM target UNION ALL SELECT id, workflow_id, concurrency_key FROM descendants
+      ), slots AS (
+        ${wakeSlots(this.sql, "ended")}
       )
-      SELECT target.*, (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM descendants) AS descendants FROM target`;
+      SELECT ${this.sql.unsafe(RUN_COLUMNS)}, (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM descendants) AS descendants FROM target`;
     if (!row) return undefined;
     const { descendants, ...run } = row;
     for (let swept = await this.sweep(id, now); swept.length > 0; swept = await this.sweep(id, now)) descendants.push(...swept);
@@ -104,6 +111,8 @@ export class RunStore {
         SELECT c.id FROM runs c JOIN tree t ON c.parent_run_id = t.id
       ), descendants AS (
         ${cancelTree(this.sql, id, now)}
+      ), slots AS (
+        ${wakeSlots(this.sql, "descendants")}
       )
       SELECT id::text FROM descendants`;
     return rows.map((r) => r.id);

@@ -236,8 +236,10 @@ export class ScheduleTicker {
   private async publish(started: (Planned & InsertedRun)[]): Promise<void> {
     if (!this.publisher.isConnected) return;
     const topic = this.opts.topic;
-    const outcomes = await Promise.all(started.map((s) => this.publisher.publish({ topic, key: s.row.id, value: s.message })));
-    const acked = started.filter((_, i) => outcomes[i] === "published").map((s) => s.outboxId);
+    // A tick's run starts now, so it has its outbox row.
+    const now = started.flatMap((s) => (s.outbox ? [{ id: s.row.id, outbox: s.outbox }] : []));
+    const outcomes = await Promise.all(now.map((s) => this.publisher.publish({ topic, key: s.id, value: s.outbox.message })));
+    const acked = now.filter((_, i) => outcomes[i] === "published").map((s) => s.outbox.id);
     // A failed delete leaves the rows to the relay: those runs are published twice, which is harmless.
     if (acked.length > 0) await this.sql`DELETE FROM outbox WHERE id = ANY(${pgArray(acked)}::bigint[])`.catch(() => {});
   }

@@ -80,6 +80,8 @@ export class WorkflowService {
       name: def.name,
       description: def.description ?? null,
       steps: def.steps,
+      concurrency: def.concurrency ?? null,
+      timeout_ms: def.timeout_ms ?? null,
       version: 1,
       created_at: now,
       updated_at: now,

@@ -1,9 +1,12 @@
 import type { Position } from "@wf/core/pagination";
-import type { WorkflowDefinition, WorkflowRow, WorkflowVersionRow } from "@wf/core/workflows";
+import { type Concurrency, compileKey, type WorkflowDefinition, type WorkflowRow, type WorkflowVersionRow } from "@wf/core/workflows";
 import { pgArray, type Sql } from "@wf/platform/sql";
 
-const COLUMNS = "id, name, description, steps, version, created_at, updated_at";
-const VERSION_COLUMNS = "workflow_id, version, name, description, steps, created_at";
+const COLUMNS = "id, name, description, steps, concurrency, timeout_ms, version, created_at, updated_at";
+const VERSION_COLUMNS = "workflow_id, version, name, description, steps, concurrency, timeout_ms, created_at";
+
+/** The key template compiled for the trigger's statement (see insertPending); null without a limit. */
+const keyParts = (c: Concurrency | null) => (c ? compileKey(c.key ?? "") : null);
 
 export class WorkflowStore {
   constructor(private readonly sql: Sql) {}
@@ -13,17 +16,24 @@ export class WorkflowStore {
    * holds them all): atomic without a transaction, one round trip.
    */
   async insertMany(rows: readonly WorkflowRow[]): Promise<void> {
-    const batch = rows.map((r) => ({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() }));
+    const batch = rows.map((r) => ({
+      ...r,
+      key_parts: keyParts(r.concurrency),
+      created_at: r.created_at.toISOString(),
+      updated_at: r.updated_at.toISOString(),
+    }));
+    // A JSON null becomes SQL NULL in jsonb_to_recordset: no limit is stored as NULL.
     await this.sql`
       WITH r AS (
         SELECT * FROM jsonb_to_recordset(${this.sql.json(batch as never)}::jsonb)
-          AS r(id uuid, name text, description text, steps jsonb, version int, created_at timestamptz, updated_at timestamptz)
+          AS r(id uuid, name text, description text, steps jsonb, concurrency jsonb, key_parts jsonb, timeout_ms int,
+               version int, created_at timestamptz, updated_at timestamptz)
       ), w AS (
-        INSERT INTO workflows (id, name, description, steps, version, created_at, updated_at)
-        SELECT id, name, description, steps, version, created_at, updated_at FROM r
+        INSERT INTO workflows (id, name, description, steps, concurrency, concurrency_key_parts, timeout_ms, version, created_at, updated_at)
+        SELECT id, name, description, steps, concurrency, key_parts, timeout_ms, version, created_at, updated_at FROM r
       )
-      INSERT INTO workflow_versions (workflow_id, version, name, description, steps, created_at)
-      SELECT id, version, name, description, steps, created_at FROM r`;
+      INSERT INTO workflow_versions (workflow_id, version, name, description, steps, concurrency, timeout_ms, created_at)
+      SELECT id, version, name, description, steps, concurrency, timeout_ms, created_at FROM r`;
   }
 
   async get(id: string): Promise<WorkflowRow | undefined> {
@@ -46,16 +56,20 @@ export class WorkflowStore {
 
   /** The new definition and its version row in one statement; undefined when the workflow does not exist. */
   async replace(id: string, def: WorkflowDefinition, now: Date): Promise<WorkflowRow | undefined> {
+    const concurrency = def.concurrency ?? null;
     const [row] = await this.sql<WorkflowRow[]>`
       WITH w AS (
         UPDATE workflows
         SET name = ${def.name}, description = ${def.description ?? null}, steps = ${this.sql.json(def.steps as never)},
+            concurrency = ${concurrency && this.sql.json(concurrency as never)}::jsonb,
+            concurrency_key_parts = ${concurrency && this.sql.json(keyParts(concurrency) as never)}::jsonb,
+            timeout_ms = ${def.timeout_ms ?? null}::int,
             version = version + 1, updated_at = ${now}
         WHERE id = ${id}::uuid
         RETURNING ${this.sql.unsafe(COLUMNS)}
       ), v AS (
-        INSERT INTO workflow_versions (workflow_id, version, name, description, steps, created_at)
-        SELECT id, version, name, description, steps, updated_at FROM w
+        INSERT INTO workflow_versions (workflow_id, version, name, description, steps, concurrency, timeout_ms, created_at)
+        SELECT id, version, name, description, steps, concurrency, timeout_ms, updated_at FROM w
       )
       SELECT * FROM w`;
     return row;
