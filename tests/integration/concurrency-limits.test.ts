@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ExecutionStore, Reconciler, WaitingRuns } from "@wf/services/execution";
 import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
-import { startWorkers, type WorkerGroup } from "../support/workers.ts";
+import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // A workflow's `concurrency` limit (CONTRACT.md, Version 2): at most `limit` of its runs, per key
 // value, are running at any instant, across all workers; the others stay pending, holding
@@ -196,9 +196,7 @@ describe("through real workers", () => {
   let env: Record<string, string>;
   beforeAll(() => {
     env = {
-      KAFKA_RUNS_TOPIC: api.config.runsTopic,
-      KAFKA_DEAD_LETTER_TOPIC: `${api.config.runsTopic}.dlq`,
-      WORKER_GROUP_ID: unique("limits"),
+      ...groupEnv(api.config.runsTopic, unique("limits")),
       EGRESS_ALLOW: "127.0.0.2",
       PARK_AFTER_MS: "200",
       TIMER_POLL_MS: "20",

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ExecutionStore } from "@wf/services/execution";
 import { Timers } from "@wf/services/timers";
 import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
-import { startWorkers, type WorkerGroup } from "../support/workers.ts";
+import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // Runs that start later (POST /api/v1/trigger with run_at or delay_ms): stored pending with their
 // wake_at and no message; the one timer of the code base publishes them when due, across restarts.
@@ -97,9 +97,7 @@ describe("through real workers", () => {
   let env: Record<string, string>;
   beforeAll(() => {
     env = {
-      KAFKA_RUNS_TOPIC: api.config.runsTopic,
-      KAFKA_DEAD_LETTER_TOPIC: `${api.config.runsTopic}.dlq`,
-      WORKER_GROUP_ID: unique("later"),
+      ...groupEnv(api.config.runsTopic, unique("later")),
     };
     workers = startWorkers(1, env);
   });

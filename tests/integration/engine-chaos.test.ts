@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 import { startTarget } from "../support/target.ts";
-import { startWorkers, type WorkerGroup } from "../support/workers.ts";
+import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // Every Version 2 feature at once — a graph with a parking delay, a for_each of http calls, a child
 // run, a signal wait — while workers are killed -9 at random and replaced. Each http call answers
@@ -15,9 +15,7 @@ let workers: WorkerGroup;
 beforeAll(async () => {
   api = await startApi();
   workers = startWorkers(3, {
-    KAFKA_RUNS_TOPIC: api.config.runsTopic,
-    KAFKA_DEAD_LETTER_TOPIC: `${api.config.runsTopic}.dlq`,
-    WORKER_GROUP_ID: unique("chaos"),
+    ...groupEnv(api.config.runsTopic, unique("chaos")),
     EGRESS_ALLOW: "127.0.0.2",
     RUN_LEASE_MS: "2000",
     RECONCILE_INTERVAL_MS: "500",

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 import { startTarget } from "../support/target.ts";
-import { startWorkers, type WorkerGroup } from "../support/workers.ts";
+import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // Version 2's engine through real workers: steps as a graph, conditions, fan-out, and waits that
 // park the run in PostgreSQL instead of holding a worker. The http target counts calls per path.
@@ -14,9 +14,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   api = await startApi();
   env = {
-    KAFKA_RUNS_TOPIC: api.config.runsTopic,
-    KAFKA_DEAD_LETTER_TOPIC: `${api.config.runsTopic}.dlq`,
-    WORKER_GROUP_ID: unique("waits"),
+    ...groupEnv(api.config.runsTopic, unique("waits")),
     EGRESS_ALLOW: "127.0.0.2",
     RUN_LEASE_MS: "3000",
     RECONCILE_INTERVAL_MS: "1000",

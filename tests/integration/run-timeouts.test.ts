@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
-import { startWorkers, type WorkerGroup } from "../support/workers.ts";
+import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // A workflow's `timeout_ms` through real workers: it bounds a run's total time from its start,
 // parked time included, beside the server's RUN_TIMEOUT_MS per execution.
@@ -20,9 +20,7 @@ let workers: WorkerGroup;
 beforeAll(async () => {
   api = await startApi();
   workers = startWorkers(1, {
-    KAFKA_RUNS_TOPIC: api.config.runsTopic,
-    KAFKA_DEAD_LETTER_TOPIC: `${api.config.runsTopic}.dlq`,
-    WORKER_GROUP_ID: unique("timeouts"),
+    ...groupEnv(api.config.runsTopic, unique("timeouts")),
     EGRESS_ALLOW: "127.0.0.2",
     PARK_AFTER_MS: "200",
     TIMER_POLL_MS: "20",

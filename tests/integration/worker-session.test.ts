@@ -3,7 +3,7 @@ import { createKafka } from "@wf/platform/bus";
 import { createLogger } from "@wf/platform/observability";
 import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
-import { startWorkers, type WorkerGroup } from "../support/workers.ts";
+import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // The workers' Kafka session timeout (worker/src/batch-consumer.ts): a member silent this long is
 // expelled from the group.
@@ -16,9 +16,7 @@ beforeAll(async () => {
   api = await startApi();
   groupId = unique("workers-session");
   workers = startWorkers(1, {
-    KAFKA_RUNS_TOPIC: api.config.runsTopic,
-    KAFKA_DEAD_LETTER_TOPIC: `${api.config.runsTopic}.dlq`,
-    WORKER_GROUP_ID: groupId,
+    ...groupEnv(api.config.runsTopic, groupId),
     // The long delay must hold its worker (the batch it belongs to), not park.
     PARK_AFTER_MS: "3600000",
   });

@@ -6,7 +6,7 @@ import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts
 import { readTopic } from "../support/kafka.ts";
 import { collectLines, freePorts } from "../support/replicas.ts";
 import { startTarget } from "../support/target.ts";
-import { startSupervisor, startWorkers, type WorkerGroup } from "../support/workers.ts";
+import { groupEnv, startSupervisor, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 const target = startTarget();
 const { hits, url: T } = target;
@@ -19,9 +19,7 @@ beforeAll(async () => {
   metricsBase = await freePorts(3); // one per worker, as the supervisor numbers them
   api = await startApi();
   env = {
-    KAFKA_RUNS_TOPIC: api.config.runsTopic,
-    KAFKA_DEAD_LETTER_TOPIC: `${api.config.runsTopic}.dlq`,
-    WORKER_GROUP_ID: unique("workers"),
+    ...groupEnv(api.config.runsTopic, unique("workers")),
     EGRESS_ALLOW: "127.0.0.2",
     RUN_LEASE_MS: "3000",
     RECONCILE_INTERVAL_MS: "1000",

@@ -24,6 +24,13 @@ export const workerEnv = (env: Record<string, string>) => ({
   ...env,
 });
 
+/** A consumer group of its own on a test API's runs topic (and that topic's dead-letter topic). */
+export const groupEnv = (runsTopic: string, groupId: string): Record<string, string> => ({
+  KAFKA_RUNS_TOPIC: runsTopic,
+  KAFKA_DEAD_LETTER_TOPIC: `${runsTopic}.dlq`,
+  WORKER_GROUP_ID: groupId,
+});
+
 /** Real worker processes (`worker/src/process.ts`), as `bun run worker` starts them. */
 export function startWorkers(count: number, env: Record<string, string>): WorkerGroup {
   const procs: Subprocess[] = [];
