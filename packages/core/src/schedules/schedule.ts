@@ -46,13 +46,7 @@ export interface ScheduleRow extends Omit<Schedule, "next_run_at" | "last_tick_a
 }
 
 /** A valid schedule with its defaults filled in, its time zone spelled as the time-zone database does. */
-export interface ScheduleSpec {
-  workflow_id: string;
-  cron: string;
-  timezone: string;
-  input: Record<string, unknown>;
-  enabled: boolean;
-  overlap: OverlapPolicy;
+export interface ScheduleSpec extends Pick<Schedule, "workflow_id" | "cron" | "timezone" | "input" | "enabled" | "overlap"> {
   /** The first tick after the moment it was checked; null when disabled. */
   next_run_at: Date | null;
 }
