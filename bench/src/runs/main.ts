@@ -18,7 +18,7 @@ import { kafkaHop } from "./kafka-hop.ts";
 import { type LoadSpec, loadStep, type Window } from "./load.ts";
 import { parkedWaits } from "./parked.ts";
 import { measurePeer, type PeerResult } from "./peers/measure.ts";
-import { isPeerName, PEER_NAMES, type PeerName } from "./peers/peer.ts";
+import { PEER_NAMES, type PeerName, parsePeerList } from "./peers/peer.ts";
 import { createPeer } from "./peers/registry.ts";
 import { renderRunsReport, targetLines } from "./report.ts";
 import type { LoadStep, ParkedWaits, RunCpu, RunsResults } from "./results.ts";
@@ -65,10 +65,9 @@ const opts = optionsOrExit(() => {
     drainS: envInt("BENCH_RUNS_DRAIN_S", 120, 1, 3600),
     peers: ((): PeerName[] => {
       if (args.peers === undefined) return [];
-      const names = args.peers === "all" ? [...PEER_NAMES] : args.peers.split(",").map((p) => p.trim());
-      const bad = names.filter((p) => !isPeerName(p));
-      if (bad.length > 0) throw new OptionError(`--peers takes ${PEER_NAMES.join(", ")} or all, got ${bad.join(", ")}`);
-      return names.filter(isPeerName);
+      const { peers, unknown } = parsePeerList(args.peers.split(",").map((p) => p.trim()));
+      if (unknown.length > 0) throw new OptionError(`--peers takes ${PEER_NAMES.join(", ")} or all, got ${unknown.join(", ")}`);
+      return peers;
     })(),
   };
 });

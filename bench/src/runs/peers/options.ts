@@ -1,4 +1,4 @@
-import { isPeerName, PEER_NAMES, type PeerName } from "./peer.ts";
+import { PEER_NAMES, type PeerName, parsePeerList } from "./peer.ts";
 
 export interface PeersOptions {
   peers: PeerName[];
@@ -32,13 +32,9 @@ export function parseOptions(argv: string[]): PeersOptions {
     switch (flag) {
       case "--peer": {
         if (value === undefined) throw new Error(`--peer needs a value\n${USAGE}`);
-        if (value === "all") o.peers = [...PEER_NAMES];
-        else {
-          const names = value.split(",");
-          const bad = names.filter((n) => !isPeerName(n));
-          if (bad.length > 0) throw new Error(`unknown peer ${bad.join(", ")}\n${USAGE}`);
-          o.peers = names.filter(isPeerName);
-        }
+        const { peers, unknown } = parsePeerList(value.split(","));
+        if (unknown.length > 0) throw new Error(`unknown peer ${unknown.join(", ")}\n${USAGE}`);
+        o.peers = peers;
         peerGiven = true;
         break;
       }

@@ -35,3 +35,9 @@ export type PeerName = (typeof PEER_NAMES)[number];
 export function isPeerName(s: string): s is PeerName {
   return (PEER_NAMES as readonly string[]).includes(s);
 }
+
+/** A list of peer names, or `all`: the peers named, and the names that are none. */
+export function parsePeerList(list: readonly string[]): { peers: PeerName[]; unknown: string[] } {
+  const names = list.length === 1 && list[0] === "all" ? [...PEER_NAMES] : list;
+  return { peers: names.filter(isPeerName), unknown: names.filter((n) => !isPeerName(n)) };
+}
