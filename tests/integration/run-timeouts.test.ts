@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
+import { startTarget } from "../support/target.ts";
 import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // A workflow's `timeout_ms` through real workers: it bounds a run's total time from its start,
 // parked time included, beside the server's RUN_TIMEOUT_MS per execution.
 
-const slow = Bun.serve({
-  hostname: "127.0.0.2",
-  port: 0,
-  async fetch(req) {
-    await Bun.sleep(Number(new URL(req.url).pathname.split("/")[2] ?? 0));
-    return Response.json({ ok: true });
-  },
-});
-const SLOW = `http://127.0.0.2:${slow.port}/slow`;
+const target = startTarget();
+// /slow/<tag>/<ms>: answers after ms.
+const SLOW = `${target.url}/slow/timeouts`;
 
 let api: TestApi;
 let workers: WorkerGroup;
@@ -29,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await workers?.stopAll("SIGKILL");
   await api.stop();
-  slow.stop(true);
+  target.stop();
 });
 
 const run = async (steps: unknown[], timeoutMs: number) => {
