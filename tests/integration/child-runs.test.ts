@@ -3,7 +3,7 @@ import { StepFailure } from "@wf/core/engine";
 import { newId } from "@wf/core/ids";
 import { childRunKey, ExecutionStore, RunWaits } from "@wf/services/execution";
 import { Timers } from "@wf/services/timers";
-import { call, startApi, type TestApi, unique } from "../support/api.ts";
+import { call, createWorkflow as createWorkflowOn, startApi, type TestApi, triggerRun, unique } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 
 // Child runs (the `workflow` step's side, RunWaits.startChild/childRun), how a child's end wakes
@@ -16,14 +16,8 @@ let store: ExecutionStore;
 let parentWf: string;
 let childWf: string;
 
-const createWorkflow = async (output: unknown) => {
-  const r = await call(api.url, "POST", "/api/v1/workflows", {
-    name: unique("wf"),
-    steps: [{ name: "only", type: "transform", config: { output } }],
-  });
-  expect(r.status).toBe(201);
-  return r.body.id as string;
-};
+const createWorkflow = (output: unknown) =>
+  createWorkflowOn(api.url, { name: unique("wf"), steps: [{ name: "only", type: "transform", config: { output } }] });
 const replaceWorkflow = async (id: string, output: unknown) => {
   const r = await call(api.url, "PUT", `/api/v1/workflows/${id}`, {
     name: unique("wf"),
@@ -44,11 +38,7 @@ afterAll(async () => {
   await api.stop();
 });
 
-const trigger = async (workflowId = parentWf) => {
-  const r = await call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId });
-  expect(r.status).toBe(202);
-  return r.body.run_id as string;
-};
+const trigger = (workflowId = parentWf) => triggerRun(api.url, { workflow_id: workflowId });
 /** A run as its worker holds it: claimed, running, leased by `store`. */
 const claim = async (id: string) => {
   const c = await store.claim(id);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ExecutionStore, Reconciler, WaitingRuns } from "@wf/services/execution";
-import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
+import { call, createWorkflow as createWorkflowOn, startApi, type TestApi, triggerRun, unique, waitFor } from "../support/api.ts";
 import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // A workflow's `concurrency` limit (CONTRACT.md, Version 2): at most `limit` of its runs, per key
@@ -27,16 +27,9 @@ afterAll(async () => {
   slow.stop(true);
 });
 
-const createWorkflow = async (steps: unknown[], concurrency: { limit: number; key?: string }) => {
-  const r = await call(api.url, "POST", "/api/v1/workflows", { name: unique("limited"), steps, concurrency });
-  expect(r.status).toBe(201);
-  return r.body.id as string;
-};
-const trigger = async (workflowId: string, input: unknown = {}) => {
-  const r = await call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId, input });
-  expect(r.status).toBe(202);
-  return r.body.run_id as string;
-};
+const createWorkflow = (steps: unknown[], concurrency: { limit: number; key?: string }) =>
+  createWorkflowOn(api.url, { name: unique("limited"), steps, concurrency });
+const trigger = (workflowId: string, input: unknown = {}) => triggerRun(api.url, { workflow_id: workflowId, input });
 /** One after the other: each run's trigger order is its created_at. */
 const triggerEach = async (workflowId: string, n: number, input: unknown = {}) => {
   const ids: string[] = [];

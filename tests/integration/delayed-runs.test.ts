@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ExecutionStore } from "@wf/services/execution";
 import { Timers } from "@wf/services/timers";
-import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
+import { call, createWorkflow as createWorkflowOn, startApi, type TestApi, triggerRun, unique, waitFor } from "../support/api.ts";
 import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // Runs that start later (POST /api/v1/trigger with run_at or delay_ms): stored pending with their
@@ -15,20 +15,9 @@ afterAll(async () => {
   await api?.stop();
 });
 
-const createWorkflow = async () => {
-  const r = await call(api.url, "POST", "/api/v1/workflows", {
-    name: unique("later"),
-    steps: [{ name: "only", type: "transform", config: { output: "{{input.n}}" } }],
-  });
-  expect(r.status).toBe(201);
-  return r.body.id as string;
-};
-const trigger = async (body: Record<string, unknown>) => {
-  const r = await call(api.url, "POST", "/api/v1/trigger", body);
-  expect(r.status).toBe(202);
-  expect(r.body.status).toBe("pending");
-  return r.body.run_id as string;
-};
+const createWorkflow = () =>
+  createWorkflowOn(api.url, { name: unique("later"), steps: [{ name: "only", type: "transform", config: { output: "{{input.n}}" } }] });
+const trigger = (body: Record<string, unknown>) => triggerRun(api.url, body);
 
 interface Row {
   status: string;

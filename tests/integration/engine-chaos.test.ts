@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
+import { call, createWorkflow as createWorkflowOn, startApi, type TestApi, triggerRun, unique, waitFor } from "../support/api.ts";
 import { startTarget } from "../support/target.ts";
 import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
@@ -29,16 +29,8 @@ afterAll(async () => {
   target.stop();
 });
 
-const createWorkflow = async (steps: unknown[]) => {
-  const r = await call(api.url, "POST", "/api/v1/workflows", { name: unique("chaos"), steps });
-  expect(r.status).toBe(201);
-  return r.body.id as string;
-};
-const trigger = async (workflowId: string, input: unknown) => {
-  const r = await call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId, input });
-  expect(r.status).toBe(202);
-  return r.body.run_id as string;
-};
+const createWorkflow = (steps: unknown[]) => createWorkflowOn(api.url, { name: unique("chaos"), steps });
+const trigger = (workflowId: string, input: unknown) => triggerRun(api.url, { workflow_id: workflowId, input });
 
 type Step = { name: string; status: string; output?: { body?: { n: number; path: string } } & Record<string, unknown> };
 type Row = { id: string; status: string; error: string | null; output: unknown; steps: Step[]; parent_run_id: string | null };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, startApi, type TestApi, unique } from "../support/api.ts";
+import { call, startApi, type TestApi, triggerRun, unique } from "../support/api.ts";
 
 // Version 2's flow control through the API, with no worker: the workflow-level `concurrency` and
 // `timeout_ms` (validated, stored, versioned, pinned on each run with its key value), and
@@ -18,12 +18,7 @@ const create = async (extra: Record<string, unknown> = {}) => {
   expect(r.status).toBe(201);
   return r.body as { id: string } & Record<string, unknown>;
 };
-const trigger = async (body: Record<string, unknown>) => {
-  const r = await call(api.url, "POST", "/api/v1/trigger", body);
-  expect(r.status).toBe(202);
-  expect(r.body.status).toBe("pending");
-  return r.body.run_id as string;
-};
+const trigger = (body: Record<string, unknown>) => triggerRun(api.url, body);
 
 interface Row {
   status: string;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newId } from "@wf/core/ids";
 import { ExecutionStore, RunWaits } from "@wf/services/execution";
-import { call, startApi, type TestApi, unique } from "../support/api.ts";
+import { call, startApi, type TestApi, triggerRun, unique } from "../support/api.ts";
 
 // Signals (POST /api/v1/runs/{id}/signals/{name}, Bun API only) and how a wait takes them
 // (RunWaits.takeSignal), against the real PostgreSQL. No worker runs here: each run is put in the
@@ -24,11 +24,7 @@ afterAll(async () => {
   await api.stop();
 });
 
-const trigger = async () => {
-  const r = await call(api.url, "POST", "/api/v1/trigger", { workflow_id: workflowId });
-  expect(r.status).toBe(202);
-  return r.body.run_id as string;
-};
+const trigger = () => triggerRun(api.url, { workflow_id: workflowId });
 const signal = (runId: string, name: string, body?: unknown, headers?: Record<string, string>) =>
   call(api.url, "POST", `/api/v1/runs/${runId}/signals/${name}`, body, headers);
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cacheKeys } from "@wf/platform/cache";
 import type { Subprocess } from "bun";
 import Redis from "ioredis";
-import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
+import { call, createWorkflow as createWorkflowOn, startApi, type TestApi, unique, waitFor } from "../support/api.ts";
 import { readTopic } from "../support/kafka.ts";
 import { collectLines, freePorts } from "../support/replicas.ts";
 import { startTarget } from "../support/target.ts";
@@ -45,11 +45,7 @@ async function workerRunning(ids: string[]): Promise<Subprocess> {
   return p;
 }
 
-const createWorkflow = async (steps: unknown[]) => {
-  const r = await call(api.url, "POST", "/api/v1/workflows", { name: unique("wf"), steps });
-  expect(r.status).toBe(201);
-  return r.body.id as string;
-};
+const createWorkflow = (steps: unknown[]) => createWorkflowOn(api.url, { name: unique("wf"), steps });
 
 async function triggerMany(workflowId: string, n: number, input: (i: number) => Record<string, unknown>): Promise<string[]> {
   const ids: string[] = [];

@@ -149,6 +149,21 @@ export async function call<T = any>(
   return { status: res.status, headers: res.headers, body: parsed };
 }
 
+/** POST /api/v1/workflows, which must answer 201: the new workflow's id. */
+export async function createWorkflow(base: string, body: Record<string, unknown>): Promise<string> {
+  const r = await call(base, "POST", "/api/v1/workflows", body);
+  expect(r.status).toBe(201);
+  return r.body.id as string;
+}
+
+/** POST /api/v1/trigger, which must answer 202 with a pending run: its id. */
+export async function triggerRun(base: string, body: Record<string, unknown>): Promise<string> {
+  const r = await call(base, "POST", "/api/v1/trigger", body);
+  expect(r.status).toBe(202);
+  expect(r.body.status).toBe("pending");
+  return r.body.run_id as string;
+}
+
 export const sampleWorkflow = (name = unique("wf")) => ({
   name,
   description: "integration test workflow",
