@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_INPUT_BYTES, MAX_TRIGGER_DELAY_MS, RUN_STATUSES, STEP_STATUSES } from "@wf/core/runs";
-import { LIMITS } from "@wf/core/workflows";
+import { LIMITS, STEP_NAME_PATTERN } from "@wf/core/workflows";
 import { t } from "elysia";
-import { integer, oneOf, responseOnly } from "./types.ts";
+import { EXCLUSIVE, integer, oneOf, responseOnly } from "./types.ts";
 import { PageQuery } from "./workflows.ts";
 
 const Timestamp = t.String({ format: "date-time" });
@@ -105,7 +105,9 @@ export const TriggerInput = t.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  // The service answers both with a 422; the document says it as `not: {required: [...]}` (see
+  // EXCLUSIVE, which Elysia's validator compiler cannot take as `not` itself).
+  { additionalProperties: false, [EXCLUSIVE]: ["run_at", "delay_ms"] },
 );
 
 export const TriggerAccepted = responseOnly(t.Object({ run_id: t.String({ format: "uuid" }), status: oneOf([...RUN_STATUSES]) }));
@@ -121,6 +123,8 @@ export const RunListQuery = t.Composite([
 export const SignalParams = t.Object({
   id: t.String({ description: "The run's id (UUIDv7); a malformed id is a 404" }),
   name: t.String({
+    pattern: STEP_NAME_PATTERN,
+    maxLength: LIMITS.maxStepNameLength,
     description: `The signal's name, as a wait_for_signal step names it: 1 to ${LIMITS.maxStepNameLength} letters, digits, _ or -. Otherwise a 422 whose error path is "name".`,
   }),
 });

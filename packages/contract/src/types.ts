@@ -50,3 +50,9 @@ export function discriminatedUnion<V extends TObject[]>(
   }
   return t.Union(variants, { discriminator: { propertyName, mapping } }) as TUnion<V>;
 }
+
+/**
+ * Schema option: properties of an object that may not come together. The API's document fixes
+ * write it as `not: {required: [...]}`; the service itself answers such a request with a 422.
+ */
+export const EXCLUSIVE = "x-exclusive";

@@ -11,6 +11,8 @@ interface Operation {
   "x-required-scope"?: string;
   requestBody?: { content?: Record<string, { schema?: Json }> };
   parameters?: Array<{ name: string; in: "query" | "path"; required?: boolean; schema: Json }>;
+  operationId?: string;
+  responses?: Record<string, { links?: Record<string, { operationId?: string }> }>;
 }
 export interface OpenApiDoc {
   paths: Record<string, Record<string, Operation>>;
@@ -70,7 +72,16 @@ export function servedDocument(doc: OpenApiDoc, served: ReadonlySet<string>): Op
   const paths: OpenApiDoc["paths"] = {};
   for (const [path, ops] of Object.entries(doc.paths)) {
     const kept = Object.entries(ops).filter(([method]) => served.has(`${method.toUpperCase()} ${path}`));
-    if (kept.length > 0) paths[path] = Object.fromEntries(kept);
+    if (kept.length > 0) paths[path] = structuredClone(Object.fromEntries(kept));
   }
+  // Links to operations left out go too: a link must name an operation of its document.
+  const ids = new Set(Object.values(paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId)));
+  for (const ops of Object.values(paths))
+    for (const op of Object.values(ops))
+      for (const res of Object.values(op.responses ?? {}))
+        if (res.links) {
+          res.links = Object.fromEntries(Object.entries(res.links).filter(([, link]) => ids.has(link.operationId)));
+          if (Object.keys(res.links).length === 0) delete res.links;
+        }
   return { ...doc, paths };
 }

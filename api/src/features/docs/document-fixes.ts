@@ -1,5 +1,7 @@
 import { PROBLEM_DESCRIPTION } from "@wf/contract/problem";
+import { EXCLUSIVE } from "@wf/contract/types";
 import { PROBLEM_CONTENT_TYPE } from "@wf/http";
+import { addLinks } from "./links.ts";
 
 /** The parts of an OpenAPI document these fixes touch. */
 interface Doc {
@@ -7,6 +9,7 @@ interface Doc {
   paths?: Record<string, Record<string, Operation>>;
 }
 interface Operation {
+  operationId?: string;
   description?: string;
   "x-required-scope"?: string;
   responses?: Record<string, Response>;
@@ -17,6 +20,7 @@ interface Response {
   description?: string;
   content?: Record<string, unknown>;
   headers?: Record<string, unknown>;
+  links?: Record<string, unknown>;
 }
 
 const fixed = new WeakSet<object>();
@@ -41,15 +45,20 @@ const REPLAYED = header("`true` when the idempotency_key matched an earlier trig
  * - a `t.Numeric` parameter (the page `limit`) was "a string of format numeric, or a number", and
  *   the string branch, whose format no client knows, let clients (and fuzzers) send `limit=` as
  *   valid; it is the number it decodes to, an integer where it must be a whole number;
+ * - properties that may not come together (the contract's EXCLUSIVE option) were not said at all:
+ *   they become `not: {required: [...]}`;
  * - a discriminated union (contract's `discriminatedUnion`: a step by its `type`) is written inline
  *   as TypeBox's `anyOf`; client generators expect `oneOf` of the components its mapping names.
- * Also, for people reading Swagger UI, an operation's scope (`x-required-scope`) is told in its description.
+ * Also, for people reading Swagger UI, an operation's scope (`x-required-scope`) is told in its
+ * description; and the links between operations are added (links.ts).
  */
 export function fixDocument<T>(doc: T): T {
   if (typeof doc !== "object" || doc === null || fixed.has(doc)) return doc;
   fixed.add(doc);
   dropIds(doc);
+  exclusiveProperties(doc);
   namedVariants(doc as Doc);
+  addLinks((doc as Doc).paths ?? {});
   for (const [path, ops] of Object.entries((doc as Doc).paths ?? {}))
     for (const op of Object.values(ops)) {
       const scope = op["x-required-scope"];
@@ -80,6 +89,19 @@ function numericAsNumber(schema: Schema): Schema {
   if (!number || !branches!.some((b) => b.type === "string" && b.format === "numeric")) return schema;
   const { anyOf: _, multipleOf, ...rest } = { ...schema, ...number };
   return multipleOf === 1 ? { ...rest, type: "integer" } : { ...rest, multipleOf, type: number.type };
+}
+
+function exclusiveProperties(node: unknown): void {
+  if (Array.isArray(node)) for (const item of node) exclusiveProperties(item);
+  else if (node !== null && typeof node === "object") {
+    const schema = node as Schema;
+    const exclusive = schema[EXCLUSIVE];
+    if (Array.isArray(exclusive)) {
+      schema.not = { required: exclusive };
+      delete schema[EXCLUSIVE];
+    }
+    for (const value of Object.values(schema)) exclusiveProperties(value);
+  }
 }
 
 function dropIds(node: unknown): void {
