@@ -4,3 +4,4 @@ export * from "./planner.ts";
 export * from "./run-engine.ts";
 export * from "./step-failure.ts";
 export * from "./steps.ts";
+export * from "./replay.ts";
