@@ -170,6 +170,37 @@ describe("POST /api/v1/runs/{id}/replay", () => {
   });
 });
 
+describe("a replay's flow control", () => {
+  test("it keeps the original's concurrency limit and timeout; its key is the original's, or computed over a new input", async () => {
+    const wf = await createWorkflowOn(api.url, {
+      name: unique("limited"),
+      steps: [{ name: "only", type: "transform", config: { output: "{{input.customer}}" } }],
+      concurrency: { limit: 2, key: "customer-{{input.customer}}" },
+      timeout_ms: 60_000,
+    });
+    const original = await finished(await triggerRun(api.url, { workflow_id: wf, input: { customer: "a" } }));
+    const same = await replayed(original.id);
+    const other = await replayed(original.id, { input: { customer: "b" } });
+    expect([same.output, other.output]).toEqual(["a", "b"]);
+    const rows = await api.services.sql<{ id: string; concurrency_limit: number; concurrency_key: string; timeout_ms: number }[]>`
+      SELECT id, concurrency_limit, concurrency_key, timeout_ms FROM runs WHERE id IN (${same.id}::uuid, ${other.id}::uuid)`;
+    expect(Object.fromEntries(rows.map((r) => [r.id, [r.concurrency_limit, r.concurrency_key, r.timeout_ms]]))).toEqual({
+      [same.id]: [2, "customer-a", 60_000],
+      [other.id]: [2, "customer-b", 60_000],
+    });
+  });
+
+  test("a run of a deleted workflow is not replayed (409): a deleted workflow starts no run", async () => {
+    const wf = await createWorkflow([{ name: "only", type: "transform", config: { output: 1 } }]);
+    const original = await finished(await triggerRun(api.url, { workflow_id: wf }));
+    expect((await call(api.url, "DELETE", `/api/v1/workflows/${wf}`)).status).toBe(204);
+    const r = await replay(original.id);
+    expect(r.status).toBe(409);
+    expect(r.body.detail).toContain("deleted");
+    expect(await api.services.runs.replayMany([original.id])).toEqual({ matched: 1, affected: 0 });
+  });
+});
+
 describe("RunService.replayMany", () => {
   test("500 failed runs in batches: each replayed once, with its reused steps, published and executed", async () => {
     const wf = await createWorkflow([

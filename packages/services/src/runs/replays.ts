@@ -15,6 +15,8 @@ export interface ReplayOriginal {
   definition: StepSpec[];
   steps: StepResult[];
   concurrency_limit: number | null;
+  /** false once its workflow was deleted: a deleted workflow starts no run, replays included. */
+  workflow_exists: boolean;
   /** The key template of the pinned version's concurrency limit (null: none, or the version is gone with its workflow). */
   key_template: string | null;
 }
@@ -36,7 +38,8 @@ export interface NewReplay {
 export async function replayOriginals(sql: Sql, ids: readonly string[]): Promise<ReplayOriginal[]> {
   if (ids.length === 0) return [];
   return sql<ReplayOriginal[]>`
-    SELECT o.id, o.status, o.definition, o.steps, o.concurrency_limit, v.concurrency->>'key' AS key_template
+    SELECT o.id, o.status, o.definition, o.steps, o.concurrency_limit, v.concurrency->>'key' AS key_template,
+           EXISTS (SELECT 1 FROM workflows w WHERE w.id = o.workflow_id) AS workflow_exists
     FROM runs o LEFT JOIN workflow_versions v ON v.workflow_id = o.workflow_id AND v.version = o.workflow_version
     WHERE o.id = ANY(${pgArray(ids)}::uuid[])`;
 }
@@ -45,8 +48,9 @@ export async function replayOriginals(sql: Sql, ids: readonly string[]): Promise
  * Stores replays and their outbox messages in one statement, as insertPending stores triggers:
  * each copies its original's workflow, pinned version and definition, concurrency limit (the
  * original's key value, or the key computed over a new input) and timeout, and starts with the
- * reused steps. Only an original that is finished is replayed: a replay missing from the answer
- * had an original that is not (or no longer exists).
+ * reused steps. Only an original that is finished, of a workflow that still exists, is replayed: a
+ * replay missing from the answer had an original that is not (as a trigger, it may race a delete
+ * of the workflow committing at the same moment).
  */
 export async function insertReplays(sql: Sql, replays: readonly NewReplay[], topic: string): Promise<Map<string, InsertedRun>> {
   if (replays.length === 0) return new Map();
@@ -77,6 +81,7 @@ export async function insertReplays(sql: Sql, replays: readonly NewReplay[], top
              o.timeout_ms
       FROM req r JOIN runs o ON o.id = r.replay_of
       WHERE o.status IN ('completed', 'failed', 'cancelled')
+        AND EXISTS (SELECT 1 FROM workflows w WHERE w.id = o.workflow_id)
       ORDER BY r.ord
       RETURNING ${sql.unsafe(RUN_COLUMNS)}
     ), ob AS (

@@ -143,7 +143,7 @@ export class RunService {
    * A new pending run of a finished run's pinned definition (`replay_of` the original), stored and
    * published as a trigger's: the original's steps that the start does not lead to keep their
    * results (`reused: true`) and do not execute (see planReplay). 404 unknown run, 409 a run not
-   * finished, 422 a from_step the definition does not have or an input a trigger would refuse.
+   * finished or of a deleted workflow, 422 a from_step the definition does not have or an input a trigger would refuse.
    */
   async replay(id: string, opts: ReplayOptions, headers?: Record<string, string>): Promise<Run> {
     const errors = validateTrigger({ input: opts.input }, this.d.limits);
@@ -152,11 +152,12 @@ export class RunService {
     const [original] = await this.d.store.replayOriginals([id.toLowerCase()]);
     if (!original) throw notFound("run", id);
     if (!TERMINAL.has(original.status)) throw conflict(`run ${id} is ${original.status}: only a finished run can be replayed`);
+    if (!original.workflow_exists) throw conflict(`the workflow of run ${id} was deleted: it starts no run any more`);
     const replay = replayFor(original, opts, new Date(), headers);
     if (!("replayOf" in replay)) throw invalid([replay]);
     const inserted = (await this.d.store.insertReplays([replay], this.d.topic)).get(replay.id);
-    // A finished run stays finished: only its deletion in between leaves nothing inserted.
-    if (!inserted) throw notFound("run", id);
+    // A finished run stays finished: only its workflow's deletion in between leaves nothing inserted.
+    if (!inserted) throw conflict(`the workflow of run ${id} was deleted: it starts no run any more`);
     const run = await this.remember(toRun(inserted.row));
     void this.publish(inserted, headers);
     return run;
@@ -165,7 +166,7 @@ export class RunService {
   /**
    * Replays many runs, REPLAY_BATCH at a time (one read and one insert statement a batch, its
    * publishes awaited before the next: memory stays bounded whatever the number of ids). Runs that
-   * are not finished, or whose definition has no `from_step`, are matched but not replayed;
+   * are not finished, of a deleted workflow, or whose definition has no `from_step`, are matched but not replayed;
    * malformed and unknown ids are not matched.
    */
   async replayMany(
@@ -183,7 +184,7 @@ export class RunService {
       outcome.matched += originals.length;
       const now = new Date();
       const replays = originals
-        .filter((o) => TERMINAL.has(o.status))
+        .filter((o) => TERMINAL.has(o.status) && o.workflow_exists)
         .map((o) => replayFor(o, opts, now, headers))
         .filter((r): r is NewReplay => "replayOf" in r);
       const inserted = await this.d.store.insertReplays(replays, this.d.topic);
