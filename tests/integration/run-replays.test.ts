@@ -41,7 +41,9 @@ type RunBody = {
 const createWorkflow = (steps: unknown[]) => createWorkflowOn(api.url, { name: unique("replayed"), steps });
 const getRun = async (id: string) => (await call<RunBody>(api.url, "GET", `/api/v1/runs/${id}`)).body;
 const finished = (id: string) =>
-  waitFor(`run ${id} to finish`, async () => ((r) => (["completed", "failed", "cancelled"].includes(r.status) ? r : undefined))(await getRun(id)));
+  waitFor(`run ${id} to finish`, async () =>
+    ((r) => (["completed", "failed", "cancelled"].includes(r.status) ? r : undefined))(await getRun(id)),
+  );
 const replay = (id: string, body?: unknown) => call(api.url, "POST", `/api/v1/runs/${id}/replay`, body);
 /** Replays and waits for the new run to finish. */
 const replayed = async (id: string, body?: unknown) => {
@@ -165,8 +167,8 @@ describe("POST /api/v1/runs/{id}/replay", () => {
     }
     expect((await replay(done.id, "{not json")).status).toBe(400);
     // None of these started a run.
-    const [{ n }] = await api.services.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM runs WHERE replay_of IN (${later}::uuid, ${done.id}::uuid)`;
-    expect(n).toBe(0);
+    const started = await api.services.sql`SELECT id FROM runs WHERE replay_of IN (${later}::uuid, ${done.id}::uuid)`;
+    expect(started.length).toBe(0);
   });
 });
 
@@ -238,7 +240,7 @@ describe("RunService.replayMany", () => {
     await waitFor(
       "the 500 replays to complete",
       async () => {
-        const [{ n }] = await api.services.sql<{ n: number }[]>`
+        const [{ n } = { n: -1 }] = await api.services.sql<{ n: number }[]>`
           SELECT count(*)::int AS n FROM runs WHERE replay_of = ANY(${`{${ids.join(",")}}`}::uuid[]) AND status = 'completed'`;
         return n === 500;
       },

@@ -6,13 +6,15 @@ import { buildGraph } from "./planner.ts";
 import { isReplayPlan, planReplay, type ReplayPlan } from "./replay.ts";
 
 /** A random definition: each step needs a random set of earlier steps, or (absent) the previous one. */
-const dagArb = fc.integer({ min: 1, max: 12 }).chain((n) =>
-  fc.tuple(
-    ...Array.from({ length: n }, (_, i) =>
-      fc.record({ needs: fc.option(fc.subarray(Array.from({ length: i }, (_, j) => `s${j}`)), { nil: undefined }) }),
+const dagArb = fc
+  .integer({ min: 1, max: 12 })
+  .chain((n) =>
+    fc.tuple(
+      ...Array.from({ length: n }, (_, i) =>
+        fc.record({ needs: fc.option(fc.subarray(Array.from({ length: i }, (_, j) => `s${j}`)), { nil: undefined }) }),
+      ),
     ),
-  ),
-);
+  );
 
 const specs = (dag: { needs?: string[] }[]): StepSpec[] =>
   dag.map((d, i) => ({ name: `s${i}`, type: "transform", config: { output: i }, ...(d.needs !== undefined && { needs: d.needs }) }));
@@ -28,7 +30,10 @@ const result = (name: string, status: StepStatus): StepResult => ({
 
 /** A definition and what an original run recorded of it: each step a random status, or absent (never started). */
 const runArb = dagArb.chain((dag) =>
-  fc.tuple(fc.constant(specs(dag)), fc.array(fc.option(fc.constantFrom(...STEP_STATUSES), { nil: undefined }), { minLength: dag.length, maxLength: dag.length })),
+  fc.tuple(
+    fc.constant(specs(dag)),
+    fc.array(fc.option(fc.constantFrom(...STEP_STATUSES), { nil: undefined }), { minLength: dag.length, maxLength: dag.length }),
+  ),
 );
 
 const plan = (defn: StepSpec[], original: StepResult[], from?: string): ReplayPlan => {
@@ -146,6 +151,9 @@ describe("planReplay", () => {
 
   test("a from_step that is not a step of the definition is an error at /from_step", () => {
     const defn = specs([{}]);
-    expect(planReplay(defn, [], "nope")).toEqual({ path: "/from_step", message: 'from_step "nope" is not a step of the run\'s definition' });
+    expect(planReplay(defn, [], "nope")).toEqual({
+      path: "/from_step",
+      message: 'from_step "nope" is not a step of the run\'s definition',
+    });
   });
 });

@@ -17,7 +17,7 @@ import type { OutboxAcks, Publisher } from "@wf/platform/bus";
 import { type Cache, cacheKeys } from "@wf/platform/cache";
 import { StatementBatcher } from "@wf/platform/sql";
 import { type ReplayOptions, replayFor } from "./replays.ts";
-import type { InsertedRun, NewRun, NewReplay, RunStore } from "./store.ts";
+import type { InsertedRun, NewReplay, NewRun, RunStore } from "./store.ts";
 import { cacheRun } from "./stored.ts";
 
 export interface TriggerRequest {
