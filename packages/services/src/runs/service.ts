@@ -44,9 +44,9 @@ export interface SignalAccepted {
   id: string;
 }
 
-/** What `replayMany` did: the runs of the ids that exist, and the replays it started. */
 export type { ReplayOptions } from "./replays.ts";
 
+/** What `replayMany` did: the runs of the ids that exist, and the replays it started. */
 export interface BulkOutcome {
   matched: number;
   affected: number;
