@@ -109,6 +109,7 @@ function runRow(i: number): RunRow {
     workflow_version: 3,
     parent_run_id: null,
     schedule_id: null,
+    replay_of: null,
     status: "completed",
     input: { order_id: "A-1042", source: "bench" },
     output: { id: "A-1042", status: 200 },

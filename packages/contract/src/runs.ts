@@ -43,6 +43,12 @@ const StepResult = t.Object({
     }),
   ),
   wait: t.Optional(StepWait),
+  reused: t.Optional(
+    t.Boolean({
+      description:
+        "true on a replay's step that kept the result of the run it replays (POST /api/v1/runs/{id}/replay) and did not execute; absent otherwise",
+    }),
+  ),
 });
 
 export const Run = responseOnly(
@@ -62,6 +68,12 @@ export const Run = responseOnly(
         description: "The schedule whose tick started this run (POST /api/v1/schedules); null for a run started otherwise",
       }),
     ),
+    replay_of: t.Nullable(
+      t.String({
+        format: "uuid",
+        description: "The run this one replays (POST /api/v1/runs/{id}/replay); null for a run started otherwise",
+      }),
+    ),
     status: oneOf([...RUN_STATUSES]),
     input: t.Unknown(),
     output: t.Unknown(),
@@ -75,14 +87,15 @@ export const Run = responseOnly(
 
 export const RunPage = responseOnly(t.Object({ items: t.Array(Run), next_cursor: t.Nullable(t.String()) }));
 
+const RunInput = (description: string) =>
+  t.Record(t.String(), t.Unknown(), {
+    description: `${description} At most TRIGGER_MAX_INPUT_BYTES bytes of JSON (${DEFAULT_MAX_INPUT_BYTES} by default); no string or key may hold NUL or an unpaired surrogate, and numbers must fit a double. Otherwise a 422.`,
+  });
+
 export const TriggerInput = t.Object(
   {
     workflow_id: t.String({ format: "uuid" }),
-    input: t.Optional(
-      t.Record(t.String(), t.Unknown(), {
-        description: `Available to steps as {{input.<path>}}. At most TRIGGER_MAX_INPUT_BYTES bytes of JSON (${DEFAULT_MAX_INPUT_BYTES} by default); no string or key may hold NUL or an unpaired surrogate, and numbers must fit a double. Otherwise a 422.`,
-      }),
-    ),
+    input: t.Optional(RunInput("Available to steps as {{input.<path>}}.")),
     idempotency_key: t.Optional(
       t.String({
         minLength: 1,
@@ -111,6 +124,33 @@ export const TriggerInput = t.Object(
 );
 
 export const TriggerAccepted = responseOnly(t.Object({ run_id: t.String({ format: "uuid" }), status: oneOf([...RUN_STATUSES]) }));
+
+export const ReplayInput = t.Object(
+  {
+    from_step: t.Optional(
+      t.String({
+        minLength: 1,
+        maxLength: LIMITS.maxStepNameLength,
+        description:
+          "The step to start from: it and every step after it in the graph of needs execute again. Absent: the steps of the original that did not complete (failed, cancelled, never started), or the whole run when every step completed. A name that is not a step of the original's definition is a 422.",
+      }),
+    ),
+    input: t.Optional(
+      RunInput(
+        "The replay's input; absent: the original's. It does not change which steps are reused: a reused step keeps the output the original computed from the original's input.",
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ReplayAccepted = responseOnly(
+  t.Object({
+    run_id: t.String({ format: "uuid", description: "The new run" }),
+    status: oneOf([...RUN_STATUSES]),
+    replay_of: t.String({ format: "uuid", description: "The run it replays" }),
+  }),
+);
 
 export const RunListQuery = t.Composite([
   PageQuery,

@@ -1,5 +1,5 @@
 import { API_SECURITY, apiProblemResponses, requiresScope } from "@wf/contract/problem";
-import { RunListQuery, SignalParams, SignalPayload, TriggerInput } from "@wf/contract/runs";
+import { ReplayInput, RunListQuery, SignalParams, SignalPayload, TriggerInput } from "@wf/contract/runs";
 import { IdParams } from "@wf/contract/workflows";
 import type { ApiServices } from "@wf/services/api-services";
 import { Elysia } from "elysia";
@@ -52,6 +52,29 @@ export const runsController = ({ runs }: ApiServices) =>
           'Also cancels the run\'s pending and running descendants: the child runs its workflow steps started, theirs, and so on (each with the error "cancelled with its ancestor run <id>"). A parent that waits for this run resumes and sees it cancelled.',
       },
     })
+    .post(
+      "/runs/:id/replay",
+      async ({ params, body, status, request }) => {
+        const run = await runs.replay(params.id, body, traceHeaders(request));
+        return status(202, { run_id: run.id, status: run.status, replay_of: run.replay_of! });
+      },
+      {
+        params: IdParams,
+        body: ReplayInput,
+        parse: "json",
+        // The body is optional: none replays with the defaults.
+        transform: (ctx) => {
+          if (ctx.body === null || ctx.body === undefined) ctx.body = {};
+        },
+        response: { 202: "replay.accepted", ...apiProblemResponses(400, 404, 409, 413, 415, 422) },
+        detail: {
+          summary: "Replay a finished run as a new run",
+          ...requiresScope("runs:write"),
+          description:
+            "Starts a new pending run (replay_of: this run) of the run's pinned definition (its workflow_version, whatever the workflow has become since), with the given input or else the run's. The start is from_step, or by default the steps that did not complete (failed, cancelled, never started; the whole run when every step completed). The start, every step after it in the graph of needs, and every step the run did not complete execute; every other step keeps the run's result, marked reused: true, and does not execute. A new input does not change that choice. The new run is stored and published as a trigger's, under the same concurrency limit and timeout. The body is optional. 404 unknown run, 409 a run still pending or running, 422 a from_step that is not a step of the definition.",
+        },
+      },
+    )
     .post("/runs/:id/signals/:name", async ({ params, body, status }) => status(202, await runs.signal(params.id, params.name, body)), {
       params: SignalParams,
       body: SignalPayload,

@@ -171,3 +171,43 @@ describe("executeRun under random schedules, crashes and redeliveries", () => {
     );
   });
 });
+
+describe("executeRun of a replay (planReplay's steps as the prior results)", () => {
+  test("reused steps do not execute; their outputs reach templates, conditions, for_each and the run's output", async () => {
+    const steps: StepSpec[] = [
+      transform("a", [1, 2]),
+      transform("b", "b-{{steps.a.output}}", { needs: ["a"] }),
+      { name: "each", type: "transform", config: { output: "{{item}}" }, for_each: "steps.a.output", needs: ["a"] },
+      transform("c", "{{steps.b.output}}", { needs: ["a"], if: "steps.a.output.size() == 2" }),
+      transform("d", { b: "{{steps.b}}", each: "{{steps.each}}", c: "{{steps.c}}" }, { needs: ["b", "each", "c"] }),
+    ];
+    const done = (name: string, output: unknown): StepResult => ({
+      name,
+      status: "completed",
+      attempts: 1,
+      started_at: "2026-01-01T00:00:00.000Z",
+      finished_at: "2026-01-01T00:00:01.000Z",
+      output,
+      reused: true,
+    });
+    // What the original computed differs from what a run would compute now: reused results are kept as they are.
+    const prior = [done("a", [7, 8, 9]), done("b", "old-b"), done("each", ["x", "y", "z"])];
+    const out = await run(steps, {}, prior);
+    expect(out.status).toBe("completed");
+    expect(out.steps.slice(0, 3)).toEqual(prior);
+    // c's condition read the reused a (3 items: false): skipped, and d sees the reused outputs.
+    expect(out.steps.find((s) => s.name === "c")).toMatchObject({ status: "skipped" });
+    expect(out).toMatchObject({ output: { d: { b: "old-b", each: ["x", "y", "z"], c: null } } });
+    expect(out.steps.find((s) => s.name === "d")!.reused).toBeUndefined();
+  });
+
+  test("a reused leaf's output is part of a graph's output", async () => {
+    const prior: StepResult[] = [
+      { name: "a", status: "completed", attempts: 1, started_at: null, finished_at: null, output: "kept", reused: true },
+    ];
+    expect(await run([transform("a", "new"), transform("b", "ran", { needs: [] })], {}, prior)).toMatchObject({
+      status: "completed",
+      output: { a: "kept", b: "ran" },
+    });
+  });
+});

@@ -35,6 +35,8 @@ export interface StepResult {
   /** A `for_each` step's items while it runs, or once it failed: a resumed run redoes only the unfinished ones. */
   items?: ItemResult[];
   wait?: StepWait;
+  /** Copied from the run this one replays: the step did not execute in this run (see planReplay). */
+  reused?: boolean;
 }
 
 /** A run as the API shows it. */
@@ -46,6 +48,8 @@ export interface Run {
   parent_run_id: string | null;
   /** The schedule whose tick started this run; null for a run started otherwise. */
   schedule_id: string | null;
+  /** The run this one replays (POST /runs/{id}/replay); null for a run started otherwise. */
+  replay_of: string | null;
   status: RunStatus;
   input: unknown;
   output: unknown;
@@ -72,6 +76,7 @@ export const toRun = (r: RunRow): Run => ({
   workflow_version: r.workflow_version,
   parent_run_id: r.parent_run_id,
   schedule_id: r.schedule_id,
+  replay_of: r.replay_of,
   status: r.status,
   input: r.input,
   output: r.output ?? null,

@@ -28,19 +28,21 @@ export interface InsertedRun {
 }
 
 /**
- * A run's concurrency key: the text of its workflow's compiled key template (`wf.concurrency_key_parts`,
- * see compileKey) over `r.input`: literal parts as they are, a string value as its text, a number,
- * boolean, object or list as its JSON, a missing or null value as nothing. A long one is hashed,
- * so any key fits the index.
+ * A run's concurrency key: the text of a compiled key template (the jsonb list `parts`, see
+ * compileKey) over the jsonb `input`: literal parts as they are, a string value as its text, a
+ * number, boolean, object or list as its JSON, a missing or null value as nothing. A long one is
+ * hashed, so any key fits the index. Both arguments are SQL expressions.
  */
-const CONCURRENCY_KEY = `(
+export const concurrencyKey = (parts: string, input: string) => `(
   SELECT CASE WHEN length(k) > 256 THEN 'md5:' || md5(k) ELSE k END
   FROM (SELECT COALESCE(string_agg(
           CASE WHEN jsonb_typeof(p) = 'string' THEN p #>> '{}'
                ELSE (SELECT CASE jsonb_typeof(v) WHEN 'string' THEN v #>> '{}' WHEN 'null' THEN '' ELSE v::text END
-                     FROM (SELECT r.input #> ARRAY(SELECT jsonb_array_elements_text(p->'input'))) AS x(v)) END,
+                     FROM (SELECT ${input} #> ARRAY(SELECT jsonb_array_elements_text(p->'input'))) AS x(v)) END,
           '' ORDER BY n), '') AS k
-        FROM jsonb_array_elements(wf.concurrency_key_parts) WITH ORDINALITY AS parts(p, n)) AS key)`;
+        FROM jsonb_array_elements(${parts}) WITH ORDINALITY AS parts(p, n)) AS key)`;
+
+const CONCURRENCY_KEY = concurrencyKey("wf.concurrency_key_parts", "r.input");
 
 /**
  * Stores pending runs and their outbox messages, any number in one statement (atomic without a

@@ -16,7 +16,8 @@ import {
 import type { OutboxAcks, Publisher } from "@wf/platform/bus";
 import { type Cache, cacheKeys } from "@wf/platform/cache";
 import { StatementBatcher } from "@wf/platform/sql";
-import type { InsertedRun, NewRun, RunStore } from "./store.ts";
+import { type ReplayOptions, replayFor } from "./replays.ts";
+import type { InsertedRun, NewReplay, NewRun, RunStore } from "./store.ts";
 import { cacheRun } from "./stored.ts";
 
 export interface TriggerRequest {
@@ -42,6 +43,17 @@ export interface SignalAccepted {
   /** The signal's id (a 64-bit integer as text): signals of a run are taken in this order. */
   id: string;
 }
+
+export type { ReplayOptions } from "./replays.ts";
+
+/** What `replayMany` did: the runs of the ids that exist, and the replays it started. */
+export interface BulkOutcome {
+  matched: number;
+  affected: number;
+}
+
+/** How many runs `replayMany` reads and inserts with one statement each. */
+export const REPLAY_BATCH = 1000;
 
 export interface RunListRequest extends PageRequest {
   status?: RunStatus;
@@ -98,28 +110,94 @@ export class RunService {
       ...(req.run_at !== undefined ? { runAt: parseRfc3339(req.run_at) } : {}),
       ...(req.delay_ms !== undefined ? { delayMs: req.delay_ms } : {}),
     });
-    if (!inserted) return { run: await this.replay(req, key), created: false };
+    if (!inserted) return { run: await this.earlierTrigger(req, key), created: false };
 
     // Cached before the message leaves: the worker drops the cached copy when it claims the run,
     // and a pending copy written after that would be served stale until it expires.
     const run = await this.remember(toRun(inserted.row));
-    // A run that starts later has no message yet: the timer publishes it when it is due.
-    const outbox = inserted.outbox;
-    // publish() never rejects: its outcome only decides whether the outbox row can go.
-    if (outbox)
-      void this.d.publisher.publish({ topic: this.d.topic, key: run.id, value: outbox.message, headers }).then((outcome) => {
-        if (outcome === "published") this.d.acks.ack(outbox.id);
-      });
+    void this.publish(inserted, headers);
     return { run, created: true };
   }
 
+  /**
+   * Publishes a stored run's outbox message; on Kafka's ack its outbox row goes. Never rejects: a
+   * publish that fails leaves the row to the outbox relay. A run that starts later has no message
+   * yet: the timer publishes it when it is due.
+   */
+  private async publish({ row, outbox }: InsertedRun, headers?: Record<string, string>): Promise<void> {
+    if (!outbox) return;
+    const outcome = await this.d.publisher.publish({ topic: this.d.topic, key: row.id, value: outbox.message, headers });
+    if (outcome === "published") this.d.acks.ack(outbox.id);
+  }
+
   /** Nothing was inserted: either the key was used before, or the workflow is gone. */
-  private async replay(req: TriggerRequest, key: string | null): Promise<Run> {
+  private async earlierTrigger(req: TriggerRequest, key: string | null): Promise<Run> {
     const earlier = key === null ? undefined : await this.d.store.getByIdempotencyKey(key);
     if (!earlier) throw notFound("workflow", req.workflow_id);
     if (earlier.workflow_id !== req.workflow_id)
       throw conflict(`idempotency_key ${JSON.stringify(key)} was already used to trigger workflow ${earlier.workflow_id}`);
     return toRun(earlier);
+  }
+
+  /**
+   * A new pending run of a finished run's pinned definition (`replay_of` the original), stored and
+   * published as a trigger's: the original's steps that the start does not lead to keep their
+   * results (`reused: true`) and do not execute (see planReplay). 404 unknown run, 409 a run not
+   * finished or of a deleted workflow, 422 a from_step the definition does not have or an input a trigger would refuse.
+   */
+  async replay(id: string, opts: ReplayOptions, headers?: Record<string, string>): Promise<Run> {
+    const errors = validateTrigger({ input: opts.input }, this.d.limits);
+    if (errors.length > 0) throw invalid(errors);
+    if (!isUuid(id)) throw notFound("run", id);
+    const [original] = await this.d.store.replayOriginals([id.toLowerCase()]);
+    if (!original) throw notFound("run", id);
+    if (!TERMINAL.has(original.status)) throw conflict(`run ${id} is ${original.status}: only a finished run can be replayed`);
+    if (!original.workflow_exists) throw conflict(`the workflow of run ${id} was deleted: it starts no run any more`);
+    const replay = replayFor(original, opts, new Date(), headers);
+    if (!("replayOf" in replay)) throw invalid([replay]);
+    const inserted = (await this.d.store.insertReplays([replay], this.d.topic)).get(replay.id);
+    // A finished run stays finished: only its workflow's deletion in between leaves nothing inserted.
+    if (!inserted) throw conflict(`the workflow of run ${id} was deleted: it starts no run any more`);
+    const run = await this.remember(toRun(inserted.row));
+    void this.publish(inserted, headers);
+    return run;
+  }
+
+  /**
+   * Replays many runs, REPLAY_BATCH at a time (one read and one insert statement a batch, its
+   * publishes awaited before the next: memory stays bounded whatever the number of ids). Runs that
+   * are not finished, of a deleted workflow, or whose definition has no `from_step`, are matched but not replayed;
+   * malformed and unknown ids are not matched.
+   */
+  async replayMany(
+    ids: Iterable<string> | AsyncIterable<string>,
+    opts: ReplayOptions = {},
+    { headers, batchSize = REPLAY_BATCH }: { headers?: Record<string, string>; batchSize?: number } = {},
+  ): Promise<BulkOutcome> {
+    const errors = validateTrigger({ input: opts.input }, this.d.limits);
+    if (errors.length > 0) throw invalid(errors);
+    const outcome: BulkOutcome = { matched: 0, affected: 0 };
+    let batch: string[] = [];
+    const flush = async () => {
+      const originals = await this.d.store.replayOriginals(batch);
+      batch = [];
+      outcome.matched += originals.length;
+      const now = new Date();
+      const replays = originals
+        .filter((o) => TERMINAL.has(o.status) && o.workflow_exists)
+        .map((o) => replayFor(o, opts, now, headers))
+        .filter((r): r is NewReplay => "replayOf" in r);
+      const inserted = await this.d.store.insertReplays(replays, this.d.topic);
+      outcome.affected += inserted.size;
+      await Promise.all([...inserted.values()].map((r) => this.publish(r, headers)));
+    };
+    for await (const id of ids) {
+      if (!isUuid(id)) continue;
+      batch.push(id.toLowerCase());
+      if (batch.length >= batchSize) await flush();
+    }
+    if (batch.length > 0) await flush();
+    return outcome;
   }
 
   async get(id: string): Promise<Run> {

@@ -2,10 +2,12 @@ import type { Position } from "@wf/core/pagination";
 import type { RunRow, RunStatus } from "@wf/core/runs";
 import type { Sql } from "@wf/platform/sql";
 import { type InsertedRun, insertPending, type NewRun, runByIdempotencyKey } from "./pending.ts";
+import { insertReplays, type NewReplay, type ReplayOriginal, replayOriginals } from "./replays.ts";
 import { wakeSlots } from "./slots.ts";
 import { RUN_COLUMNS } from "./stored.ts";
 
 export type { InsertedRun, NewRun } from "./pending.ts";
+export type { NewReplay, ReplayOriginal } from "./replays.ts";
 
 export interface RunFilter {
   status?: RunStatus;
@@ -38,6 +40,16 @@ export class RunStore {
   /** See insertPending: the trigger's one statement, shared with the workers' child runs. */
   insertPending(runs: readonly NewRun[], topic: string): Promise<Map<string, InsertedRun>> {
     return insertPending(this.sql, runs, topic);
+  }
+
+  /** See insertReplays: replays of finished runs, in one statement, as the trigger's. */
+  insertReplays(replays: readonly NewReplay[], topic: string): Promise<Map<string, InsertedRun>> {
+    return insertReplays(this.sql, replays, topic);
+  }
+
+  /** The runs of `ids` (UUIDs) that exist, as a replay reads them. */
+  replayOriginals(ids: readonly string[]): Promise<ReplayOriginal[]> {
+    return replayOriginals(this.sql, ids);
   }
 
   getByIdempotencyKey(key: string): Promise<RunRow | undefined> {

@@ -8,4 +8,4 @@ export const cacheRun = (cache: Cache, run: Run, ttlS: number): Promise<void> =>
 
 /** The columns a RunRow is read from (the worker returns them from its terminal write too). */
 export const RUN_COLUMNS =
-  "id, workflow_id, workflow_version, parent_run_id, schedule_id, status, input, output, error, steps, idempotency_key, created_at, started_at, finished_at";
+  "id, workflow_id, workflow_version, parent_run_id, schedule_id, replay_of, status, input, output, error, steps, idempotency_key, created_at, started_at, finished_at";
