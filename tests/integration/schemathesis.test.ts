@@ -12,7 +12,8 @@ import { call, startApi, type TestApi, unique, waitFor } from "../support/api.ts
  * SCHEMATHESIS_MAX_TIME sets its time budget in seconds.
  */
 const REPO = join(import.meta.dir, "../..");
-const BIN = join(process.env.STACK_DIR ?? join(REPO, ".stack"), "schemathesis/bin/schemathesis");
+const VENV = join(process.env.STACK_DIR ?? join(REPO, ".stack"), "schemathesis");
+const BIN = join(VENV, "bin/schemathesis");
 const MAX_TIME_S = Number(process.env.SCHEMATHESIS_MAX_TIME ?? 150);
 const SEED = process.env.SCHEMATHESIS_SEED ?? String(Math.floor(Math.random() * 2 ** 48));
 
@@ -63,7 +64,8 @@ describe("schemathesis", () => {
           SEED,
           "--no-color",
         ],
-        { stdout: "pipe", stderr: "pipe", env: { ...process.env, SCHEMATHESIS_TELEMETRY: "false" } },
+        // In its venv: it keeps the failures it found (replayed first next time) in its working directory.
+        { cwd: VENV, stdout: "pipe", stderr: "pipe", env: { ...process.env, SCHEMATHESIS_TELEMETRY: "false" } },
       );
       const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
       const summary = out.slice(out.lastIndexOf("SUMMARY"));
