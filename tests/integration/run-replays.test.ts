@@ -161,7 +161,8 @@ describe("POST /api/v1/runs/{id}/replay", () => {
     const unknownStep = await replay(done.id, { from_step: "nope" });
     expect(unknownStep.status).toBe(422);
     expect(unknownStep.body.errors).toEqual([{ path: "/from_step", message: expect.stringContaining("nope") }]);
-    for (const body of [{ from_step: 5 }, { input: [1] }, { extra: true }]) {
+    // A JSON null is a body, not the absence of one.
+    for (const body of [{ from_step: 5 }, { input: [1] }, { extra: true }, "null", "[]"]) {
       const r = await replay(done.id, body);
       expect({ body, status: r.status }).toEqual({ body, status: 422 });
     }

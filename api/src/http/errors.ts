@@ -4,6 +4,7 @@ import {
   malformedJsonProblem,
   PROBLEM_CONTENT_TYPE,
   type Problem,
+  problem,
   problemHeaders,
   type RouteTable,
   routeNotFound,
@@ -24,10 +25,16 @@ export interface BodyErrors {
   explain(body: unknown, schemaErrors: FieldError[]): FieldError[];
 }
 
+const schemaError = (e: object): string | undefined => {
+  const schema = "schema" in e ? (e.schema as { error?: unknown } | undefined) : undefined;
+  return typeof schema?.error === "string" ? schema.error : undefined;
+};
+
 function fromValidation(err: ValidationError, bodyErrors: readonly BodyErrors[]): Problem {
   const errors: FieldError[] = err.all.map((e) => ({
     path: "path" in e && typeof e.path === "string" ? e.path : "",
-    message: "summary" in e && typeof e.summary === "string" ? e.summary : e.message,
+    // A schema's own `error` says it better than the validator's generic words.
+    message: schemaError(e) ?? ("summary" in e && typeof e.summary === "string" ? e.summary : e.message),
   }));
   switch (err.type) {
     case "body": {
@@ -35,8 +42,21 @@ function fromValidation(err: ValidationError, bodyErrors: readonly BodyErrors[])
       const explained = bodyErrors.find((b) => b.schema === schema);
       return validationProblem("body", explained ? explained.explain(err.value, errors) : errors);
     }
-    case "params":
-      return validationProblem(err.type, errors);
+    case "params": {
+      // A malformed id names no resource (404); any other path parameter (a signal's name) is
+      // input the client chose, told like a body's field (422, the path is the parameter's name).
+      const named = errors.filter((e) => e.path !== "/id").map((e) => ({ ...e, path: e.path.replace(/^\//, "") }));
+      const unique = named.filter((e, i) => named.findIndex((o) => o.path === e.path && o.message === e.message) === i);
+      return named.length > 0 && named.length === errors.length
+        ? problem(
+            422,
+            "validation",
+            "Unprocessable Content",
+            unique.length === 1 ? unique[0]!.message : `${unique.length} validation errors`,
+            unique,
+          )
+        : validationProblem(err.type, errors);
+    }
     case "response":
       // Our own response broke its schema: a bug, never the client's fault.
       return internalProblem;

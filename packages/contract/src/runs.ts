@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_INPUT_BYTES, MAX_TRIGGER_DELAY_MS, RUN_STATUSES, STEP_STATUSES } from "@wf/core/runs";
+import { DEFAULT_MAX_INPUT_BYTES, MAX_TRIGGER_DELAY_MS, RUN_STATUSES, SIGNAL_NAME_ERROR, STEP_STATUSES } from "@wf/core/runs";
 import { LIMITS, STEP_NAME_PATTERN } from "@wf/core/workflows";
 import { t } from "elysia";
 import { EXCLUSIVE, integer, oneOf, responseOnly } from "./types.ts";
@@ -165,6 +165,7 @@ export const SignalParams = t.Object({
   name: t.String({
     pattern: STEP_NAME_PATTERN,
     maxLength: LIMITS.maxStepNameLength,
+    error: SIGNAL_NAME_ERROR,
     description: `The signal's name, as a wait_for_signal step names it: 1 to ${LIMITS.maxStepNameLength} letters, digits, _ or -. Otherwise a 422 whose error path is "name".`,
   }),
 });

@@ -62,9 +62,10 @@ export const runsController = ({ runs }: ApiServices) =>
         params: IdParams,
         body: ReplayInput,
         parse: "json",
-        // The body is optional: none replays with the defaults.
+        // The body is optional: none replays with the defaults (a JSON null is a body, and not an object).
         transform: (ctx) => {
-          if (ctx.body === null || ctx.body === undefined) ctx.body = {};
+          const empty = (ctx.request.headers.get("content-length") ?? "0") === "0" && !ctx.request.headers.has("transfer-encoding");
+          if (ctx.body === undefined || (ctx.body === null && empty)) ctx.body = {};
         },
         response: { 202: "replay.accepted", ...apiProblemResponses(400, 404, 409, 413, 415, 422) },
         detail: {

@@ -5,6 +5,8 @@ import type { TriggerLimits } from "./trigger-rules.ts";
 
 const SIGNAL_NAME = new RegExp(STEP_NAME_PATTERN);
 
+export const SIGNAL_NAME_ERROR = `a signal name is 1 to ${LIMITS.maxStepNameLength} letters, digits, '_' or '-'`;
+
 /** Where a bad signal name is reported: it is a path parameter, not a place in the body. */
 export const SIGNAL_NAME_PATH = "name";
 
@@ -18,7 +20,7 @@ export function validateSignal(name: string, payload: unknown, limits: TriggerLi
   if (!SIGNAL_NAME.test(name) || name.length > LIMITS.maxStepNameLength)
     errs.push({
       path: SIGNAL_NAME_PATH,
-      message: `a signal name is 1 to ${LIMITS.maxStepNameLength} letters, digits, '_' or '-'`,
+      message: SIGNAL_NAME_ERROR,
     });
   const bytes = jsonBytes(payload);
   if (bytes > limits.maxInputBytes)
