@@ -228,7 +228,7 @@ describe("Prometheus against live data", () => {
     // a few more scrapes and rule evaluations after the load
     await waitFor(
       "the step histograms scraped",
-      async () => (await query("sum by (type) (step_duration_seconds_count)")).result.length >= 5,
+      async () => (await query("sum by (type) (step_duration_seconds_count)")).result.length === 6,
       30_000,
       500,
     );
@@ -250,6 +250,19 @@ describe("Prometheus against live data", () => {
         }
     }
     expect(panels).toBeGreaterThan(30);
+    // the dashboards' variables (label_values(metric, label)) offer what the panels are given
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")))
+      for (const v of JSON.parse(readFileSync(join(dir, file), "utf8")).templating?.list ?? []) {
+        const m = /^label_values\((\w+),\s*(\w+)\)$/.exec(String(v.query?.query ?? v.query));
+        if (!m) {
+          failures.push(`${file} variable ${v.name}: not a label_values(metric, label) query`);
+          continue;
+        }
+        const res = await fetch(`${promUrl}/api/v1/label/${m[2]}/values?${new URLSearchParams({ "match[]": m[1]! })}`);
+        const values = ((await res.json()) as { data: string[] }).data;
+        if (v.name === "job" && values.sort().join("|") !== JOB) failures.push(`${file} variable job: ${values}`);
+        else if (values.length === 0) failures.push(`${file} variable ${v.name}: no values`);
+      }
 
     // every rule: Prometheus evaluates it without error; a recording rule has series; every metric
     // a rule reads, and every selector's exact label values, exist (an alert's own result is
