@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { loadConfigOrExit } from "@wf/platform/config";
 import { createLogger } from "@wf/platform/observability";
-import { isPortServed, supervise } from "@wf/platform/process";
+import { apiScrapeTargets, isPortServed, supervise } from "@wf/platform/process";
 
 // `bun run api`: API_REPLICAS replicas of server.ts on one port, restarted when one dies.
 const config = loadConfigOrExit("api");
@@ -21,6 +21,13 @@ supervise({
   command: [process.execPath, join(import.meta.dir, "server.ts")],
   log,
   stopTimeoutMs: config.drainMs + 15_000,
+  scrapeTargets: config.prometheusSdDir
+    ? {
+        dir: config.prometheusSdDir,
+        name: `api-${config.port}`,
+        targets: apiScrapeTargets(host, config.port, config.apiReplicas, config.apiMetricsPort, log),
+      }
+    : undefined,
 });
 log.info("api starting", {
   replicas: config.apiReplicas,

@@ -1,5 +1,6 @@
 import { loadConfigOrExit } from "@wf/platform/config";
 import { createInfrastructure } from "@wf/platform/infrastructure";
+import { serveMetrics } from "@wf/platform/observability";
 import { drainOnSignals, startOrExit } from "@wf/platform/process";
 import { createApiServices } from "@wf/services/api-services";
 import pkg from "../package.json" with { type: "json" };
@@ -26,5 +27,8 @@ const tuned = tuneListenSockets(port, config.listenBacklog);
 if (tuned.ok)
   log.info("api replica listening", { port, pid: process.pid, backlog: config.listenBacklog, defer_accept_was_s: tuned.deferAcceptWas });
 else log.warn("api replica listening with Bun's own backlog (512) and deferred accept", { port, pid: process.pid, reason: tuned.reason });
+
+// Prometheus scrapes each replica here (API_METRICS_PORT + REPLICA_INDEX); PORT reaches one at random.
+serveMetrics(services.metrics.registry, config.host, config.apiMetricsPort, config.replicaIndex, log);
 
 drainOnSignals(services, config.drainMs, () => app.stop(false));

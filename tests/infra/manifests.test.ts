@@ -588,6 +588,7 @@ describe("Grafana dashboard and datasource", () => {
     lag: new Map([["workflow-runs/0", 1]]),
     schedules: { started: 1, skippedOverlap: 1, skippedNoWorkflow: 1 },
     waiting: async () => ({ concurrency_slot: 1, parked: 1, scheduled: 1 }),
+    lateness: async () => ({ pending: 1, parked: 1, outbox: 1 }),
   }));
   workerMetrics.stepDuration.observe({ type: "http", status: "completed" }, 0.1);
   workerMetrics.scheduleLag.observe(0.2);
@@ -609,6 +610,8 @@ describe("Grafana dashboard and datasource", () => {
     "runs_finished_total",
     "kafka_consumer_lag",
     "runs_waiting",
+    "runs_overdue_seconds",
+    "outbox_oldest_age_seconds",
     "step_duration_seconds",
     "schedule_ticks_total",
     "schedule_lag_seconds",

@@ -155,6 +155,39 @@ describe("the store's rules, one step at a time", () => {
     });
   });
 
+  test("runs_overdue_seconds and outbox_oldest_age_seconds: the oldest pending run past its start, parked run past its wake_at, outbox message (this topic's)", async () => {
+    const waiting = new WaitingRuns(api.services.sql, api.services.log, api.config.runsTopic);
+    const plain = (await call(api.url, "POST", "/api/v1/workflows", { name: unique("plain"), steps })).body.id as string;
+    const limited = await createWorkflow(steps, { limit: 1 });
+    const late = await trigger(plain);
+    const parked = await trigger(plain);
+    const behindLimit = await trigger(limited);
+    const later = (await call(api.url, "POST", "/api/v1/trigger", { workflow_id: plain, delay_ms: 3_600_000 })).body.run_id as string;
+    const ids = `{${[late, parked, behindLimit, later].join(",")}}`;
+    const sql = api.services.sql;
+    const [outbox] = await sql<{ id: string }[]>`
+      INSERT INTO outbox (topic, key, payload, created_at) VALUES (${api.config.runsTopic}, ${late}, '{}', now() - interval '2 minutes')
+      RETURNING id::text`;
+    try {
+      await sql`UPDATE runs SET created_at = now() - interval '10 minutes' WHERE id = ${late}::uuid`;
+      await sql`UPDATE runs SET status = 'running', started_at = now(), wake_at = now() - interval '5 minutes' WHERE id = ${parked}::uuid`;
+      // late too, but waiting for its slot or for its run_at is no delay of the service's
+      await sql`UPDATE runs SET created_at = now() - interval '1 hour' WHERE id = ANY(${`{${behindLimit},${later}}`}::uuid[])`;
+      expect((await row(behindLimit)).status).toBe("pending");
+      const l = await waiting.lateness();
+      expect(l.pending).toBeGreaterThanOrEqual(600);
+      expect(l.pending).toBeLessThan(660);
+      expect(l.parked).toBeGreaterThanOrEqual(300);
+      expect(l.parked).toBeLessThan(360);
+      expect(l.outbox).toBeGreaterThanOrEqual(120);
+      expect(l.outbox).toBeLessThan(180);
+    } finally {
+      await sql`DELETE FROM outbox WHERE id = ${outbox!.id}::bigint`;
+      await sql`UPDATE runs SET status = 'cancelled', finished_at = now(), wake_at = NULL WHERE id = ANY(${ids}::uuid[])`;
+    }
+    expect(await waiting.lateness()).toMatchObject({ parked: 0 });
+  });
+
   test("the reconciler republishes a plain pending run whose message was lost, not a delayed run nor one waiting for a slot", async () => {
     const limited = await createWorkflow(steps, { limit: 1 });
     const plain = (await call(api.url, "POST", "/api/v1/workflows", { name: unique("plain"), steps })).body.id as string;

@@ -2,13 +2,12 @@ import { hostname } from "node:os";
 import { createKafka, ensureTopic, waitForGroupCoordinator } from "@wf/platform/bus";
 import { loadConfigOrExit } from "@wf/platform/config";
 import { createInfrastructure } from "@wf/platform/infrastructure";
-import { registerWorkerMetrics } from "@wf/platform/observability";
+import { registerWorkerMetrics, serveMetrics } from "@wf/platform/observability";
 import { startOrExit } from "@wf/platform/process";
 import { ExecutionStore, Reconciler, RunWaits, WaitingRuns } from "@wf/services/execution";
 import { ScheduleTicker } from "@wf/services/schedules/ticker";
 import { Timers } from "@wf/services/timers";
 import { BatchConsumer } from "./batch-consumer.ts";
-import { serveMetrics } from "./metrics-server.ts";
 import { RunExecutor } from "./run-executor.ts";
 import { RunWatch } from "./run-watch.ts";
 
@@ -26,6 +25,7 @@ const { stepDuration, scheduleLag } = registerWorkerMetrics(infra.metrics.regist
   lag: consumer.lag,
   schedules: ticker.stats,
   waiting: () => waiting.count(),
+  lateness: () => waiting.lateness(),
 }));
 const executor = new RunExecutor(
   store,

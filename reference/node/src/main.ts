@@ -2,8 +2,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfigOrExit } from "@wf/platform/config";
 import { createLogger } from "@wf/platform/observability";
-import { isPortServed, supervise } from "@wf/platform/process";
-import { nodePort, nodeReplicas } from "./settings.ts";
+import { apiScrapeTargets, isPortServed, supervise } from "@wf/platform/process";
+import { nodeMetricsPort, nodePort, nodeReplicas } from "./settings.ts";
 
 // `bun run api:node`: NODE_API_REPLICAS Node processes on NODE_PORT, restarted when one dies.
 const config = loadConfigOrExit("api-node");
@@ -25,6 +25,9 @@ supervise({
   command: [process.execPath, join(dirname(fileURLToPath(import.meta.url)), "server.js")],
   log,
   stopTimeoutMs: config.drainMs + 15_000,
+  scrapeTargets: config.prometheusSdDir
+    ? { dir: config.prometheusSdDir, name: `node-${port}`, targets: apiScrapeTargets(host, port, replicas, nodeMetricsPort(), log) }
+    : undefined,
 });
 log.info("api-node starting", {
   replicas,

@@ -36,6 +36,18 @@ export const settings = {
     "Connections the kernel holds for the HTTP server until it accepts them (capped by net.core.somaxconn); a burst beyond it waits for its SYN to be sent again, a second or more.",
   ),
   apiReplicas: setting("API_REPLICAS", "auto", countOrAuto(256), "API processes `bun run api` starts on PORT (auto = one per core)."),
+  apiMetricsPort: setting(
+    "API_METRICS_PORT",
+    "0",
+    int(0, 65535),
+    "API replica i also serves /metrics on this port + i, so that Prometheus scrapes each replica (PORT, shared, reaches one at random); 0 = only on PORT.",
+  ),
+  prometheusSdDir: setting(
+    "PROMETHEUS_SD_DIR",
+    "",
+    str(0),
+    "Directory where `bun run api` and `bun run worker` keep a Prometheus file_sd JSON file of their replicas' /metrics addresses (empty = none; `infra/stack env` names the stack's).",
+  ),
   drainMs: setting(
     "API_DRAIN_MS",
     "1500",

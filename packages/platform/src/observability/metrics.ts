@@ -39,11 +39,23 @@ export interface WaitingRunCounts {
   scheduled: number;
 }
 
+/** How late, in seconds, the oldest of what should not wait long is (0 when nothing is late). */
+export interface Lateness {
+  /** Pending runs past their start time (created, or their run_at) with no concurrency limit to wait for. */
+  pending: number;
+  /** Parked runs past their wake_at: the timer service should have handed them back. */
+  parked: number;
+  /** The oldest message of this topic's outbox (Kafka not acknowledging, the relay not running). */
+  outbox: number;
+}
+
 /** What only a worker process knows; see `registerWorkerMetrics`. */
 export interface WorkerSources {
   runs: { completed: number; failed: number; cancelled: number; handedBack: number; parked: number };
   /** Counted in PostgreSQL when asked (at scrape time). */
   waiting: () => Promise<WaitingRunCounts>;
+  /** Counted in PostgreSQL when asked, with `waiting`. */
+  lateness: () => Promise<Lateness>;
   /** Messages behind the partition's high watermark, per "topic/partition", as of the last batch. */
   lag: ReadonlyMap<string, number>;
   /** Schedule ticks this worker's ticker handled, by what they did. */
@@ -193,6 +205,25 @@ export function registerWorkerMetrics(registry: Registry, sources: () => WorkerS
     registers: [registry],
     async collect() {
       for (const [reason, n] of Object.entries(await sources().waiting())) this.set({ reason }, n);
+    },
+  });
+  new Gauge({
+    name: "runs_overdue_seconds",
+    help: "How late the oldest overdue run of this worker group's topic is, by reason: pending (past its start time, no concurrency limit to wait for) or parked (past its wake_at); 0 when none. Counted in PostgreSQL at scrape time; every worker reports the same.",
+    labelNames: ["reason"],
+    registers: [registry],
+    async collect() {
+      const l = await sources().lateness();
+      this.set({ reason: "pending" }, l.pending);
+      this.set({ reason: "parked" }, l.parked);
+    },
+  });
+  new Gauge({
+    name: "outbox_oldest_age_seconds",
+    help: "Age of the oldest message of this worker group's topic still in the outbox (not yet acknowledged by Kafka); 0 when it is empty. Counted at scrape time; every worker reports the same.",
+    registers: [registry],
+    async collect() {
+      this.set((await sources().lateness()).outbox);
     },
   });
   const stepDuration = new Histogram({

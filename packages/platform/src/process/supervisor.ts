@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import type { Logger } from "../observability/logger.ts";
+import { errorFields, type Logger } from "../observability/logger.ts";
+import { removeScrapeTargets, type ScrapeTarget, writeScrapeTargets } from "./scrape-targets.ts";
 
 export interface SupervisorOptions {
   name: string;
@@ -9,6 +10,8 @@ export interface SupervisorOptions {
   log: Logger;
   /** How long replicas may take to drain after SIGTERM before they are killed. */
   stopTimeoutMs: number;
+  /** Where Prometheus finds the replicas: a file_sd file kept while the supervisor runs. */
+  scrapeTargets?: { dir: string; name: string; targets: ScrapeTarget[] };
 }
 
 /**
@@ -21,6 +24,7 @@ export function supervise(o: SupervisorOptions): void {
   const children = new Map<number, ChildProcess>();
   const crashes = new Array<number>(o.replicas).fill(0);
   let stopping = false;
+  let targetsFile: string | undefined;
 
   const start = (index: number) => {
     const startedAt = Date.now();
@@ -53,6 +57,7 @@ export function supervise(o: SupervisorOptions): void {
       if (children.size > 0) return;
       clearInterval(wait);
       clearTimeout(killer);
+      if (targetsFile) removeScrapeTargets(targetsFile);
       o.log.info(`${o.name} stopped`);
       process.exit(0);
     }, 50);
@@ -61,4 +66,13 @@ export function supervise(o: SupervisorOptions): void {
   process.on("SIGINT", () => stop("SIGINT"));
 
   for (let i = 0; i < o.replicas; i++) start(i);
+  if (o.scrapeTargets) {
+    const { dir, name, targets } = o.scrapeTargets;
+    try {
+      targetsFile = writeScrapeTargets(dir, name, targets);
+      o.log.info(`${o.name} scrape targets written`, { file: targetsFile, targets: targets.length });
+    } catch (err) {
+      o.log.warn(`${o.name} scrape targets not written`, { dir, ...errorFields(err) });
+    }
+  }
 }
