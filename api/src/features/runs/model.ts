@@ -1,4 +1,4 @@
-import { Run, RunPage, SignalAccepted, TriggerAccepted, TriggerInput } from "@wf/contract/runs";
+import { BulkResult, Run, RunPage, SignalAccepted, TriggerAccepted, TriggerInput } from "@wf/contract/runs";
 import { Elysia } from "elysia";
 
 /** The contract's run schemas, named for the routes and the OpenAPI document. */
@@ -8,4 +8,5 @@ export const runModels = new Elysia({ name: "runs.model" }).model({
   run: Run,
   "run.page": RunPage,
   "signal.accepted": SignalAccepted,
+  "bulk.result": BulkResult,
 });

@@ -1,12 +1,16 @@
-import { conflict, invalid, notFound } from "@wf/core/errors";
+import { badRequest, conflict, invalid, notFound } from "@wf/core/errors";
 import { isUuid, newId } from "@wf/core/ids";
 import type { CursorCodec } from "@wf/core/pagination";
 import { PAGE_LIMIT, type Page, type PageRequest, SingleFlight, startAfter, toPage } from "@wf/core/pagination";
 import {
+  isEmptyFilter,
   parseRfc3339,
+  parseRunFilter,
   type Run,
+  type RunFilterFields,
   type RunRow,
   type RunStatus,
+  runFilterScope,
   TERMINAL,
   type TriggerLimits,
   toRun,
@@ -43,10 +47,22 @@ export interface SignalAccepted {
   id: string;
 }
 
-export interface RunListRequest extends PageRequest {
-  status?: RunStatus;
-  workflow_id?: string;
+export interface RunListRequest extends PageRequest, RunFilterFields {}
+
+/** What a bulk action answers. */
+export interface BulkResult {
+  /** Runs the filters matched that the action applies to, up to the per-call limit. */
+  matched: number;
+  /** Runs the action changed. */
+  affected: number;
 }
+
+/** Only unfinished runs can be cancelled: the statuses a bulk cancel may name, and those it takes. */
+const CANCELLABLE: readonly RunStatus[] = ["pending", "running"];
+/** Runs a bulk cancel's statement cancels at once: short statements, a few hundred KB each. */
+const BULK_BATCH = 1_000;
+/** Tries of a batch's runs that were locked (being claimed, finished...) when it ran. */
+const BUSY_TRIES = 5;
 
 interface Deps {
   store: RunStore;
@@ -57,6 +73,8 @@ interface Deps {
   topic: string;
   ttlS: number;
   limits: TriggerLimits;
+  /** Most runs one bulk action takes (BULK_MAX_RUNS). */
+  bulkMaxRuns: number;
 }
 
 /** Runs as the API sees them: trigger (store + publish), read, list, cancel. */
@@ -134,14 +152,42 @@ export class RunService {
 
   async list(req: RunListRequest): Promise<Page<Run>> {
     const limit = req.limit ?? PAGE_LIMIT.default;
+    const parsed = parseRunFilter(req);
+    if (!("filter" in parsed)) throw badRequest("the query string is not valid", parsed.errors);
     // The filters are part of the cursor's scope: a cursor cannot be replayed against other filters.
-    const scope = `runs:${req.status ?? ""}:${req.workflow_id ?? ""}`;
-    if (req.workflow_id !== undefined && !isUuid(req.workflow_id)) return { items: [], next_cursor: null };
+    const scope = runFilterScope(parsed.filter);
     const after = startAfter(this.d.cursors, req, scope);
     return this.pages.run(`${scope}:${limit}:${req.cursor ?? ""}`, async () => {
-      const rows: RunRow[] = await this.d.store.list({ status: req.status, workflowId: req.workflow_id }, limit, after);
+      const rows: RunRow[] = await this.d.store.list(parsed.filter, limit, after);
       return toPage(rows, limit, this.d.cursors, scope, toRun);
     });
+  }
+
+  /**
+   * Cancels the pending and running runs the filters match (at least one filter), up to
+   * `bulkMaxRuns` a call, newest first, as `cancel` cancels one (descendants included), in
+   * statements of BULK_BATCH runs: no round trip per run, memory bounded by the limit's ids. A
+   * run that finishes meanwhile is matched, not affected; calling again takes the next ones.
+   */
+  async bulkCancel(fields: RunFilterFields): Promise<BulkResult> {
+    const parsed = parseRunFilter(fields, CANCELLABLE);
+    if (!("filter" in parsed)) throw invalid(parsed.errors);
+    if (isEmptyFilter(parsed.filter)) throw invalid([{ path: "", message: "at least one filter is required" }]);
+    const filter = { ...parsed.filter, status: parsed.filter.status ?? CANCELLABLE };
+    const ids = await this.d.store.matchingIds(filter, this.d.bulkMaxRuns);
+    let affected = 0;
+    for (let i = 0; i < ids.length; i += BULK_BATCH) {
+      let batch = ids.slice(i, i + BULK_BATCH);
+      for (let tries = 0; batch.length > 0 && tries < BUSY_TRIES; tries++) {
+        if (tries > 0) await new Promise((r) => setTimeout(r, 20 * tries));
+        const done = await this.d.store.cancelBatch(batch, new Date());
+        affected += done.cancelled.length;
+        const ended = [...done.cancelled, ...done.descendants];
+        if (ended.length > 0) await this.d.cache.del(...ended.map((id) => cacheKeys.run(id)));
+        batch = done.busy;
+      }
+    }
+    return { matched: ids.length, affected };
   }
 
   /** Cancels the run and its unfinished descendants; their cached copies are dropped, the run's replaced. */
