@@ -23,24 +23,23 @@ export function runFilterSql(sql: Sql, f: RunFilter): Fragment {
 
 /**
  * The runs a filter matches, newest first, from a keyset position on: `limit` rows of `columns`
- * (trusted SQL text). Each index on runs leads with one filter column and then has
- * (created_at, id), and those of workflow_id, schedule_id and parent_run_id have status second
- * (migration 013): a query over several statuses, or over one of those three without a status, is
- * a UNION ALL of one branch per status, each an ordered range scan of one index, which the planner
- * merges in order (Merge Append) and stops after `limit` rows. `status IN (...)` would read every
- * matching row of each status and sort them all.
+ * (trusted SQL text, with created_at and id). Each index on runs leads with one filter column and
+ * then has (created_at, id), and those of workflow_id, schedule_id and parent_run_id have status
+ * second (migration 013). A query over several statuses, or over one of those three without a
+ * status, is a UNION ALL of one branch per status, each the first `limit` rows of an ordered range
+ * scan of one index; the few branches' rows are then sorted. `status IN (...)`, or branches without
+ * their own LIMIT, let the planner read every matching row of each status and sort them all (it
+ * did, at 10 million runs: tests/integration/run-filter-plans.test.ts).
  */
 export function runPageSql(sql: Sql, columns: string, f: RunFilter, limit: number, after?: Position): Fragment {
   const keyset = after ? sql` AND (created_at, id) < (${after.createdAt}, ${after.id}::uuid)` : sql``;
+  const page = (g: RunFilter) => sql`
+    SELECT ${sql.unsafe(columns)} FROM runs WHERE ${runFilterSql(sql, g)}${keyset}
+    ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
   const leadsWithStatus = f.workflowId !== undefined || f.scheduleId !== undefined || f.parentRunId !== undefined;
   const statuses = f.status ?? (leadsWithStatus ? RUN_STATUSES : undefined);
-  if (statuses === undefined || statuses.length === 1)
-    return sql`
-      SELECT ${sql.unsafe(columns)} FROM runs WHERE ${runFilterSql(sql, { ...f, status: statuses })}${keyset}
-      ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
-  const branches = statuses
-    .map((s) => sql`SELECT ${sql.unsafe(columns)} FROM runs WHERE ${runFilterSql(sql, { ...f, status: [s] })}${keyset}`)
-    .reduce((acc, b) => sql`${acc} UNION ALL ${b}`);
+  if (statuses === undefined || statuses.length === 1) return page({ ...f, status: statuses });
+  const branches = statuses.map((s) => sql`(${page({ ...f, status: [s] })})`).reduce((acc, b) => sql`${acc} UNION ALL ${b}`);
   return sql`
     SELECT ${sql.unsafe(columns)} FROM (${branches}) AS r
     ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
