@@ -33,13 +33,13 @@ export function runFilterSql(sql: Sql, f: RunFilter): Fragment {
  */
 export function runPageSql(sql: Sql, columns: string, f: RunFilter, limit: number, after?: Position): Fragment {
   const keyset = after ? sql` AND (created_at, id) < (${after.createdAt}, ${after.id}::uuid)` : sql``;
-  const page = (g: RunFilter) => sql`
+  const page = (g: RunFilter): Fragment => sql`
     SELECT ${sql.unsafe(columns)} FROM runs WHERE ${runFilterSql(sql, g)}${keyset}
     ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
   const leadsWithStatus = f.workflowId !== undefined || f.scheduleId !== undefined || f.parentRunId !== undefined;
   const statuses = f.status ?? (leadsWithStatus ? RUN_STATUSES : undefined);
   if (statuses === undefined || statuses.length === 1) return page({ ...f, status: statuses });
-  const branches = statuses.map((s) => sql`(${page({ ...f, status: [s] })})`).reduce((acc, b) => sql`${acc} UNION ALL ${b}`);
+  const branches = statuses.map((s): Fragment => sql`(${page({ ...f, status: [s] })})`).reduce((acc, b) => sql`${acc} UNION ALL ${b}`);
   return sql`
     SELECT ${sql.unsafe(columns)} FROM (${branches}) AS r
     ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
