@@ -31,8 +31,14 @@ export function runFilterSql(sql: Sql, f: RunFilter): Fragment {
  * their own LIMIT, let the planner read every matching row of each status and sort them all (it
  * did, at 10 million runs: tests/integration/run-filter-plans.test.ts).
  */
-export function runPageSql(sql: Sql, columns: string, f: RunFilter, limit: number, after?: Position): Fragment {
-  const keyset = after ? sql` AND (created_at, id) < (${after.createdAt}, ${after.id}::uuid)` : sql``;
+export function runPageSql(sql: Sql, columns: string, filter: RunFilter, limit: number, after?: Position): Fragment {
+  // One upper bound only, the tighter of the cursor and created_before (it implies the other): a
+  // plan made before the values are known (a prepared statement's generic plan) cannot tell which
+  // is tighter, and started its index scan at the cursor, months of runs above the range.
+  const { createdBefore, ...rest } = filter;
+  const cursorFirst = after !== undefined && (createdBefore === undefined || after.createdAt < createdBefore);
+  const f: RunFilter = cursorFirst || createdBefore === undefined ? rest : { ...rest, createdBefore };
+  const keyset = after && cursorFirst ? sql` AND (created_at, id) < (${after.createdAt}, ${after.id}::uuid)` : sql``;
   const page = (g: RunFilter): Fragment => sql`
     SELECT ${sql.unsafe(columns)} FROM runs WHERE ${runFilterSql(sql, g)}${keyset}
     ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
