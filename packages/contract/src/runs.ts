@@ -1,4 +1,5 @@
 import {
+  CANCELLABLE_STATUSES,
   DEFAULT_MAX_INPUT_BYTES,
   MAX_TRIGGER_DELAY_MS,
   RFC3339_PATTERN,
@@ -151,10 +152,7 @@ export const runFilterFields = (statuses: readonly RunStatus[] = RUN_STATUSES) =
 
 export const RunListQuery = t.Composite([PageQuery, t.Object(runFilterFields())]);
 
-/** The statuses a bulk cancel may name: only unfinished runs can be cancelled. */
-export const CANCELLABLE: readonly RunStatus[] = ["pending", "running"];
-
-export const BulkCancelInput = t.Object(runFilterFields(CANCELLABLE), {
+export const BulkCancelInput = t.Object(runFilterFields(CANCELLABLE_STATUSES), {
   additionalProperties: false,
   minProperties: 1,
   description:

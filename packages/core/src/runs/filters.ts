@@ -30,7 +30,8 @@ export interface RunFilterFields {
   created_before?: string;
 }
 
-export const RUN_FILTER_FIELDS = ["status", "workflow_id", "schedule_id", "parent_run_id", "created_after", "created_before"] as const;
+/** The statuses a cancel applies to (and a bulk cancel's filter may name): a finished run stays as it ended. */
+export const CANCELLABLE_STATUSES: readonly RunStatus[] = ["pending", "running"];
 
 /** A comma-separated list of statuses out of `allowed`, as a regular expression's source (the schemas' `pattern`). */
 export const statusListPattern = (allowed: readonly RunStatus[] = RUN_STATUSES): string => {

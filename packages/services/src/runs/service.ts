@@ -3,13 +3,13 @@ import { isUuid, newId } from "@wf/core/ids";
 import type { CursorCodec } from "@wf/core/pagination";
 import { PAGE_LIMIT, type Page, type PageRequest, SingleFlight, startAfter, toPage } from "@wf/core/pagination";
 import {
+  CANCELLABLE_STATUSES,
   isEmptyFilter,
   parseRfc3339,
   parseRunFilter,
   type Run,
   type RunFilterFields,
   type RunRow,
-  type RunStatus,
   runFilterScope,
   TERMINAL,
   type TriggerLimits,
@@ -57,8 +57,6 @@ export interface BulkResult {
   affected: number;
 }
 
-/** Only unfinished runs can be cancelled: the statuses a bulk cancel may name, and those it takes. */
-const CANCELLABLE: readonly RunStatus[] = ["pending", "running"];
 /** Runs a bulk cancel's statement cancels at once: short statements, a few hundred KB each. */
 const BULK_BATCH = 1_000;
 /** Tries of a batch's runs that were locked (being claimed, finished...) when it ran. */
@@ -170,10 +168,10 @@ export class RunService {
    * run that finishes meanwhile is matched, not affected; calling again takes the next ones.
    */
   async bulkCancel(fields: RunFilterFields): Promise<BulkResult> {
-    const parsed = parseRunFilter(fields, CANCELLABLE);
+    const parsed = parseRunFilter(fields, CANCELLABLE_STATUSES);
     if (!("filter" in parsed)) throw invalid(parsed.errors);
     if (isEmptyFilter(parsed.filter)) throw invalid([{ path: "", message: "at least one filter is required" }]);
-    const filter = { ...parsed.filter, status: parsed.filter.status ?? CANCELLABLE };
+    const filter = { ...parsed.filter, status: parsed.filter.status ?? CANCELLABLE_STATUSES };
     const ids = await this.d.store.matchingIds(filter, this.d.bulkMaxRuns);
     let affected = 0;
     for (let i = 0; i < ids.length; i += BULK_BATCH) {
