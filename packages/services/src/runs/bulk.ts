@@ -7,6 +7,9 @@ import { wakeSlots } from "./slots.ts";
 
 type Fragment = ReturnType<Sql>;
 
+/** PostgreSQL's deadlock_detected. */
+const DEADLOCK = "40P01";
+
 /** Ids of up to `limit` runs the filter matches, newest first: the list's own query (see runPageSql). */
 export async function matchingRunIds(sql: Sql, filter: RunFilter, limit: number): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`${runPageSql(sql, "id, created_at", filter, limit)}`;
@@ -29,7 +32,9 @@ export interface BatchCancelled {
  * child's end, and the next run of each concurrency key they held or waited under woken
  * (wakeSlots). The batch's runs are locked SKIP LOCKED, in id order: a run some statement holds
  * right now is left for a next try (`busy`) instead of waited on, so a batch never waits behind
- * a worker's batched write, nor deadlocks with it.
+ * a worker's batched write. Descendants and parents are waited on, as a single cancel waits: a
+ * deadlock there (PostgreSQL aborts one of the two statements) undoes the whole batch, which is
+ * then `busy` as a whole.
  */
 export async function cancelBatch(sql: Sql, ids: readonly string[], now: Date): Promise<BatchCancelled> {
   const [row] = await sql<{ cancelled: string[]; descendants: string[]; busy: string[] }[]>`
@@ -60,7 +65,12 @@ export async function cancelBatch(sql: Sql, ids: readonly string[], now: Date): 
     )
     SELECT (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM target) AS cancelled,
            (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM descendants) AS descendants,
-           (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM batch WHERE id NOT IN (SELECT id FROM locked)) AS busy`;
+           (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM batch WHERE id NOT IN (SELECT id FROM locked)) AS busy`.catch(
+    (err: unknown) => {
+      if ((err as { code?: string }).code === DEADLOCK) return [{ cancelled: [], descendants: [], busy: [...ids] }];
+      throw err;
+    },
+  );
   const cancelled = row?.cancelled ?? [];
   const descendants = row?.descendants ?? [];
   // A child written while this statement ran is not in its snapshot (see RunStore.cancel): swept.
