@@ -22,6 +22,7 @@ const BUN_ONLY = [
   "GET /api/v1/workflows/{id}/versions/{version}",
   "POST /api/v1/runs/{id}/signals/{name}",
   "POST /api/v1/runs/{id}/replay",
+  "POST /api/v1/runs/bulk/cancel",
   "POST /api/v1/schedules",
   "GET /api/v1/schedules",
   "GET /api/v1/schedules/{id}",

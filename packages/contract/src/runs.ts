@@ -1,4 +1,14 @@
-import { DEFAULT_MAX_INPUT_BYTES, MAX_TRIGGER_DELAY_MS, RUN_STATUSES, SIGNAL_NAME_ERROR, STEP_STATUSES } from "@wf/core/runs";
+import {
+  CANCELLABLE_STATUSES,
+  DEFAULT_MAX_INPUT_BYTES,
+  MAX_TRIGGER_DELAY_MS,
+  RFC3339_PATTERN,
+  RUN_STATUSES,
+  type RunStatus,
+  SIGNAL_NAME_ERROR,
+  STEP_STATUSES,
+  statusListPattern,
+} from "@wf/core/runs";
 import { LIMITS, STEP_NAME_PATTERN } from "@wf/core/workflows";
 import { t } from "elysia";
 import { EXCLUSIVE, integer, oneOf, responseOnly } from "./types.ts";
@@ -152,13 +162,52 @@ export const ReplayAccepted = responseOnly(
   }),
 );
 
-export const RunListQuery = t.Composite([
-  PageQuery,
+/**
+ * The filters of a run list, also a bulk action's: each narrows, a run matches all. `statuses`
+ * are those the `status` list may name. Patterns and formats are exactly what parseRunFilter
+ * (@wf/core/runs) accepts, so the document says what the service checks.
+ */
+export const runFilterFields = (statuses: readonly RunStatus[] = RUN_STATUSES) => ({
+  status: t.Optional(
+    t.String({
+      pattern: statusListPattern(statuses),
+      description: `One status or several, comma-separated (${statuses.join(", ")}): runs in any of them`,
+    }),
+  ),
+  workflow_id: t.Optional(t.String({ format: "uuid", description: "Runs of this workflow" })),
+  schedule_id: t.Optional(t.String({ format: "uuid", description: "Runs a tick of this schedule started" })),
+  parent_run_id: t.Optional(t.String({ format: "uuid", description: "Child runs of this run (its workflow steps started them)" })),
+  created_after: t.Optional(
+    t.String({
+      format: "date-time",
+      pattern: RFC3339_PATTERN,
+      description: "RFC 3339 with its offset: runs created strictly after this instant",
+    }),
+  ),
+  created_before: t.Optional(
+    t.String({
+      format: "date-time",
+      pattern: RFC3339_PATTERN,
+      description: "RFC 3339 with its offset: runs created strictly before this instant",
+    }),
+  ),
+});
+
+export const RunListQuery = t.Composite([PageQuery, t.Object(runFilterFields())]);
+
+export const BulkCancelInput = t.Object(runFilterFields(CANCELLABLE_STATUSES), {
+  additionalProperties: false,
+  minProperties: 1,
+  description:
+    "The list filters of GET /api/v1/runs, in the same form (status comma-separated), at least one: an empty body would name every run. Only pending and running runs are cancelled, so status may name only those.",
+});
+
+export const BulkResult = responseOnly(
   t.Object({
-    status: t.Optional(oneOf([...RUN_STATUSES])),
-    workflow_id: t.Optional(t.String({ format: "uuid" })),
+    matched: integer({ minimum: 0, description: "Runs the filters matched that the action applies to, up to the per-call limit" }),
+    affected: integer({ minimum: 0, description: "Runs the action changed; a run that finished meanwhile is matched but not affected" }),
   }),
-]);
+);
 
 export const SignalParams = t.Object({
   id: t.String({ description: "The run's id (UUIDv7); a malformed id is a 404" }),

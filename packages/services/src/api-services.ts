@@ -75,6 +75,7 @@ export function createApiServices(infra: Infrastructure): ApiServices {
       topic: config.runsTopic,
       ttlS: config.runCacheTtlS,
       limits: { maxInputBytes: config.triggerMaxInputBytes },
+      bulkMaxRuns: config.bulkMaxRuns,
     }),
     schedules: new ScheduleService(
       guarded(new ScheduleStore(sql), breakers.postgres, isDatabaseOutage),

@@ -1,5 +1,5 @@
 import { API_SECURITY, apiProblemResponses, requiresScope } from "@wf/contract/problem";
-import { ReplayInput, RunListQuery, SignalParams, SignalPayload, TriggerInput } from "@wf/contract/runs";
+import { BulkCancelInput, ReplayInput, RunListQuery, SignalParams, SignalPayload, TriggerInput } from "@wf/contract/runs";
 import { IdParams } from "@wf/contract/workflows";
 import type { ApiServices } from "@wf/services/api-services";
 import { Elysia } from "elysia";
@@ -38,7 +38,23 @@ export const runsController = ({ runs }: ApiServices) =>
       query: RunListQuery,
       beforeHandle: singleValuedQuery,
       response: { 200: "run.page", ...apiProblemResponses(400) },
-      detail: { summary: "List runs, newest first, optionally by status and workflow", ...requiresScope("runs:read") },
+      detail: {
+        summary: "List runs, newest first, optionally filtered",
+        ...requiresScope("runs:read"),
+        description:
+          "Filters narrow together: statuses (comma-separated), workflow, schedule, parent run, created range (both bounds exclusive). A cursor is valid only with the filters it was issued for (another set is a 400).",
+      },
+    })
+    .post("/runs/bulk/cancel", ({ body }) => runs.bulkCancel(body), {
+      body: BulkCancelInput,
+      parse: "json",
+      response: { 200: "bulk.result", ...apiProblemResponses(400, 413, 415, 422) },
+      detail: {
+        summary: "Cancel the runs the list filters match",
+        ...requiresScope("runs:write"),
+        description:
+          "Cancels the pending and running runs the filters match (at least one filter), newest first, at most BULK_MAX_RUNS (10,000 by default) a call: call again while matched is not 0. Each is cancelled as POST /runs/{id}/cancel cancels one, descendants included (they are not counted). matched: runs the filters matched, up to the limit; affected: those this call cancelled (one that finished meanwhile is matched, not affected).",
+      },
     })
     .post("/runs/:id/cancel", ({ params }) => runs.cancel(params.id), {
       params: IdParams,

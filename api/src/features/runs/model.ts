@@ -1,4 +1,4 @@
-import { ReplayAccepted, ReplayInput, Run, RunPage, SignalAccepted, TriggerAccepted, TriggerInput } from "@wf/contract/runs";
+import { BulkResult, ReplayAccepted, ReplayInput, Run, RunPage, SignalAccepted, TriggerAccepted, TriggerInput } from "@wf/contract/runs";
 import { Elysia } from "elysia";
 
 /** The contract's run schemas, named for the routes and the OpenAPI document. */
@@ -10,4 +10,5 @@ export const runModels = new Elysia({ name: "runs.model" }).model({
   "signal.accepted": SignalAccepted,
   "replay.input": ReplayInput,
   "replay.accepted": ReplayAccepted,
+  "bulk.result": BulkResult,
 });

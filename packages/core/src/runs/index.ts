@@ -1,3 +1,4 @@
+export * from "./filters.ts";
 export * from "./run.ts";
 export * from "./signal-rules.ts";
 export * from "./timeouts.ts";

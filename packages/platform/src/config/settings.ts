@@ -91,6 +91,12 @@ export const settings = {
     int(1, 64 * 1024 * 1024),
     "Longest string or key inside a step's config (URL, header, message, transform output), in characters; longer is a 422.",
   ),
+  bulkMaxRuns: setting(
+    "BULK_MAX_RUNS",
+    "10000",
+    int(1, 100_000),
+    "Most runs one bulk action (POST /api/v1/runs/bulk/cancel) takes; more matching runs are left for the next call.",
+  ),
   triggerMaxInputBytes: setting(
     "TRIGGER_MAX_INPUT_BYTES",
     String(DEFAULT_MAX_INPUT_BYTES),

@@ -1,3 +1,5 @@
+export * from "./bulk.ts";
+export * from "./filter.ts";
 export * from "./service.ts";
 export * from "./store.ts";
 export * from "./stored.ts";

@@ -1,12 +1,16 @@
-import { conflict, invalid, notFound } from "@wf/core/errors";
+import { badRequest, conflict, invalid, notFound } from "@wf/core/errors";
 import { isUuid, newId } from "@wf/core/ids";
 import type { CursorCodec } from "@wf/core/pagination";
 import { PAGE_LIMIT, type Page, type PageRequest, SingleFlight, startAfter, toPage } from "@wf/core/pagination";
 import {
+  CANCELLABLE_STATUSES,
+  isEmptyFilter,
   parseRfc3339,
+  parseRunFilter,
   type Run,
+  type RunFilterFields,
   type RunRow,
-  type RunStatus,
+  runFilterScope,
   TERMINAL,
   type TriggerLimits,
   toRun,
@@ -46,19 +50,23 @@ export interface SignalAccepted {
 
 export type { ReplayOptions } from "./replays.ts";
 
-/** What `replayMany` did: the runs of the ids that exist, and the replays it started. */
-export interface BulkOutcome {
-  matched: number;
-  affected: number;
-}
-
 /** How many runs `replayMany` reads and inserts with one statement each. */
 export const REPLAY_BATCH = 1000;
 
-export interface RunListRequest extends PageRequest {
-  status?: RunStatus;
-  workflow_id?: string;
+export interface RunListRequest extends PageRequest, RunFilterFields {}
+
+/** What a bulk action answers (replayMany too: the runs of the ids that exist, and the replays it started). */
+export interface BulkResult {
+  /** Runs the filters matched that the action applies to, up to the per-call limit. */
+  matched: number;
+  /** Runs the action changed. */
+  affected: number;
 }
+
+/** Runs a bulk cancel's statement cancels at once: short statements, a few hundred KB each. */
+const BULK_BATCH = 1_000;
+/** Tries of a batch's runs that were locked (being claimed, finished...) when it ran. */
+const BUSY_TRIES = 5;
 
 interface Deps {
   store: RunStore;
@@ -69,6 +77,8 @@ interface Deps {
   topic: string;
   ttlS: number;
   limits: TriggerLimits;
+  /** Most runs one bulk action takes (BULK_MAX_RUNS). */
+  bulkMaxRuns: number;
 }
 
 /** Runs as the API sees them: trigger (store + publish), read, list, cancel. */
@@ -173,10 +183,10 @@ export class RunService {
     ids: Iterable<string> | AsyncIterable<string>,
     opts: ReplayOptions = {},
     { headers, batchSize = REPLAY_BATCH }: { headers?: Record<string, string>; batchSize?: number } = {},
-  ): Promise<BulkOutcome> {
+  ): Promise<BulkResult> {
     const errors = validateTrigger({ input: opts.input }, this.d.limits);
     if (errors.length > 0) throw invalid(errors);
-    const outcome: BulkOutcome = { matched: 0, affected: 0 };
+    const outcome: BulkResult = { matched: 0, affected: 0 };
     let batch: string[] = [];
     const flush = async () => {
       const originals = await this.d.store.replayOriginals(batch);
@@ -212,14 +222,42 @@ export class RunService {
 
   async list(req: RunListRequest): Promise<Page<Run>> {
     const limit = req.limit ?? PAGE_LIMIT.default;
+    const parsed = parseRunFilter(req);
+    if (!("filter" in parsed)) throw badRequest("the query string is not valid", parsed.errors);
     // The filters are part of the cursor's scope: a cursor cannot be replayed against other filters.
-    const scope = `runs:${req.status ?? ""}:${req.workflow_id ?? ""}`;
-    if (req.workflow_id !== undefined && !isUuid(req.workflow_id)) return { items: [], next_cursor: null };
+    const scope = runFilterScope(parsed.filter);
     const after = startAfter(this.d.cursors, req, scope);
     return this.pages.run(`${scope}:${limit}:${req.cursor ?? ""}`, async () => {
-      const rows: RunRow[] = await this.d.store.list({ status: req.status, workflowId: req.workflow_id }, limit, after);
+      const rows: RunRow[] = await this.d.store.list(parsed.filter, limit, after);
       return toPage(rows, limit, this.d.cursors, scope, toRun);
     });
+  }
+
+  /**
+   * Cancels the pending and running runs the filters match (at least one filter), up to
+   * `bulkMaxRuns` a call, newest first, as `cancel` cancels one (descendants included), in
+   * statements of BULK_BATCH runs: no round trip per run, memory bounded by the limit's ids. A
+   * run that finishes meanwhile is matched, not affected; calling again takes the next ones.
+   */
+  async bulkCancel(fields: RunFilterFields): Promise<BulkResult> {
+    const parsed = parseRunFilter(fields, CANCELLABLE_STATUSES);
+    if (!("filter" in parsed)) throw invalid(parsed.errors);
+    if (isEmptyFilter(parsed.filter)) throw invalid([{ path: "", message: "at least one filter is required" }]);
+    const filter = { ...parsed.filter, status: parsed.filter.status ?? CANCELLABLE_STATUSES };
+    const ids = await this.d.store.matchingIds(filter, this.d.bulkMaxRuns);
+    let affected = 0;
+    for (let i = 0; i < ids.length; i += BULK_BATCH) {
+      let batch = ids.slice(i, i + BULK_BATCH);
+      for (let tries = 0; batch.length > 0 && tries < BUSY_TRIES; tries++) {
+        if (tries > 0) await new Promise((r) => setTimeout(r, 20 * tries));
+        const done = await this.d.store.cancelBatch(batch, new Date());
+        affected += done.cancelled.length;
+        const ended = [...done.cancelled, ...done.descendants];
+        if (ended.length > 0) await this.d.cache.del(...ended.map((id) => cacheKeys.run(id)));
+        batch = done.busy;
+      }
+    }
+    return { matched: ids.length, affected };
   }
 
   /** Cancels the run and its unfinished descendants; their cached copies are dropped, the run's replaced. */

@@ -1,6 +1,9 @@
 import type { Position } from "@wf/core/pagination";
-import type { RunRow, RunStatus } from "@wf/core/runs";
+import type { RunFilter, RunRow, RunStatus } from "@wf/core/runs";
 import type { Sql } from "@wf/platform/sql";
+import { type BatchCancelled, cancelBatch, matchingRunIds } from "./bulk.ts";
+import { parkedCancelled } from "./cancelled.ts";
+import { runPageSql } from "./filter.ts";
 import { type InsertedRun, insertPending, type NewRun, runByIdempotencyKey } from "./pending.ts";
 import { insertReplays, type NewReplay, type ReplayOriginal, replayOriginals } from "./replays.ts";
 import { wakeSlots } from "./slots.ts";
@@ -8,24 +11,6 @@ import { RUN_COLUMNS } from "./stored.ts";
 
 export type { InsertedRun, NewRun } from "./pending.ts";
 export type { NewReplay, ReplayOriginal } from "./replays.ts";
-
-export interface RunFilter {
-  status?: RunStatus;
-  workflowId?: string;
-}
-
-/**
- * SET clauses of a cancel besides the status: a parked run has no worker to record its steps'
- * end, so its waiting steps are marked cancelled here (as a worker marks a step it interrupts);
- * and nothing is to wake it any more.
- */
-const parkedCancelled = (sql: Sql, now: Date) => sql`
-  wake_at = NULL,
-  steps = CASE WHEN status = 'running' AND lease_owner IS NULL THEN (
-    SELECT COALESCE(jsonb_agg(CASE WHEN e->>'status' IN ('pending', 'running', 'waiting')
-                                   THEN e || jsonb_build_object('status', 'cancelled', 'finished_at', ${now.toISOString()}::text, 'error', 'stopped: cancelled')
-                                   ELSE e END ORDER BY n), '[]'::jsonb)
-    FROM jsonb_array_elements(steps) WITH ORDINALITY AS x(e, n)) ELSE steps END`;
 
 /** A CTE body: cancels the runs of the CTE `tree` that are still pending or running; their ids and concurrency keys. */
 const cancelTree = (sql: Sql, id: string, now: Date) => sql`
@@ -61,17 +46,19 @@ export class RunStore {
     return row;
   }
 
+  /** A page of the runs the filter matches, newest first, after `after`: `limit + 1` rows, the last telling whether more follow (see toPage). */
   list(filter: RunFilter, limit: number, after?: Position): Promise<RunRow[]> {
-    const s = this.sql;
-    const conds = [
-      filter.status ? s`status = ${filter.status}` : undefined,
-      filter.workflowId ? s`workflow_id = ${filter.workflowId}::uuid` : undefined,
-      after ? s`(created_at, id) < (${after.createdAt}, ${after.id}::uuid)` : undefined,
-    ].filter((c) => c !== undefined);
-    const where = conds.length === 0 ? s`` : s`WHERE ${conds.reduce((acc, c) => s`${acc} AND ${c}`)}`;
-    return s<RunRow[]>`
-      SELECT ${s.unsafe(RUN_COLUMNS)} FROM runs ${where}
-      ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`;
+    return this.sql<RunRow[]>`${runPageSql(this.sql, RUN_COLUMNS, filter, limit + 1, after)}`;
+  }
+
+  /** Ids of up to `limit` runs the filter matches, newest first. */
+  matchingIds(filter: RunFilter, limit: number): Promise<string[]> {
+    return matchingRunIds(this.sql, filter, limit);
+  }
+
+  /** Cancels a batch of runs in one statement, as `cancel` does one (see cancelBatch). */
+  cancelBatch(ids: readonly string[], now: Date): Promise<BatchCancelled> {
+    return cancelBatch(this.sql, ids, now);
   }
 
   /**
