@@ -23,6 +23,7 @@ const BUN_ONLY = [
   "POST /api/v1/runs/{id}/signals/{name}",
   "POST /api/v1/runs/{id}/replay",
   "POST /api/v1/runs/bulk/cancel",
+  "POST /api/v1/runs/bulk/replay",
   "POST /api/v1/schedules",
   "GET /api/v1/schedules",
   "GET /api/v1/schedules/{id}",

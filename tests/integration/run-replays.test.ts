@@ -253,3 +253,29 @@ describe("RunService.replayMany", () => {
     expect(byName(one).fetch).toMatchObject({ reused: true, output: "fetched" });
   });
 });
+
+describe("POST /api/v1/runs/bulk/replay", () => {
+  test("replays the finished runs the filters match, each from its failed step; 422 without a filter or with an unfinished status", async () => {
+    const tag = unique("bulk");
+    const wf = await createWorkflow([
+      get("first", `/first/${tag}`),
+      { ...get("second", `/broken/${tag}`), retry: { max_attempts: 1, backoff_ms: 1 } },
+    ]);
+    const originals = await Promise.all([1, 2, 3].map(async () => finished(await triggerRun(api.url, { workflow_id: wf }))));
+    expect(originals.map((r) => r.status)).toEqual(["failed", "failed", "failed"]);
+
+    for (const body of [{}, { status: "pending" }, { status: "failed,running" }, { workflow_id: wf, extra: 1 }]) {
+      const r = await call(api.url, "POST", "/api/v1/runs/bulk/replay", body);
+      expect({ body, status: r.status }).toEqual({ body, status: 422 });
+    }
+    const res = await call(api.url, "POST", "/api/v1/runs/bulk/replay", { workflow_id: wf, status: "failed" });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ matched: 3, affected: 3 });
+    const { body: page } = await call<{ items: RunBody[] }>(api.url, "GET", `/api/v1/runs?workflow_id=${wf}&limit=10`);
+    const replays = page.items.filter((r) => r.replay_of !== null);
+    expect(replays.map((r) => r.replay_of).sort()).toEqual(originals.map((r) => r.id).sort());
+    // Each replay executed only the failed step again: the first is reused.
+    for (const r of replays) expect(byName(await finished(r.id)).first!.reused).toBe(true);
+    expect(hits.get(`/first/${tag}`)).toBe(3);
+  });
+});

@@ -1,6 +1,7 @@
 import {
   CANCELLABLE_STATUSES,
   DEFAULT_MAX_INPUT_BYTES,
+  FINISHED_STATUSES,
   MAX_TRIGGER_DELAY_MS,
   RFC3339_PATTERN,
   RUN_STATUSES,
@@ -201,6 +202,25 @@ export const BulkCancelInput = t.Object(runFilterFields(CANCELLABLE_STATUSES), {
   description:
     "The list filters of GET /api/v1/runs, in the same form (status comma-separated), at least one: an empty body would name every run. Only pending and running runs are cancelled, so status may name only those.",
 });
+
+export const BulkReplayInput = t.Object(
+  {
+    ...runFilterFields(FINISHED_STATUSES),
+    from_step: t.Optional(
+      t.String({
+        minLength: 1,
+        maxLength: LIMITS.maxStepNameLength,
+        description: "As a single replay's, for every run matched; a run whose definition has no such step is matched, not replayed",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    description:
+      "The list filters of GET /api/v1/runs, in the same form (status comma-separated), at least one, and optionally from_step. Only finished runs are replayed, so status may name only those.",
+  },
+);
 
 export const BulkResult = responseOnly(
   t.Object({

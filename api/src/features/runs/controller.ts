@@ -1,5 +1,5 @@
 import { API_SECURITY, apiProblemResponses, requiresScope } from "@wf/contract/problem";
-import { BulkCancelInput, ReplayInput, RunListQuery, SignalParams, SignalPayload, TriggerInput } from "@wf/contract/runs";
+import { BulkCancelInput, BulkReplayInput, ReplayInput, RunListQuery, SignalParams, SignalPayload, TriggerInput } from "@wf/contract/runs";
 import { IdParams } from "@wf/contract/workflows";
 import type { ApiServices } from "@wf/services/api-services";
 import { Elysia } from "elysia";
@@ -54,6 +54,17 @@ export const runsController = ({ runs }: ApiServices) =>
         ...requiresScope("runs:write"),
         description:
           "Cancels the pending and running runs the filters match (at least one filter), newest first, at most BULK_MAX_RUNS (10,000 by default) a call: call again while matched is not 0. Each is cancelled as POST /runs/{id}/cancel cancels one, descendants included (they are not counted). matched: runs the filters matched, up to the limit; affected: those this call cancelled (one that finished meanwhile is matched, not affected).",
+      },
+    })
+    .post("/runs/bulk/replay", ({ body, request }) => runs.bulkReplay(body, traceHeaders(request)), {
+      body: BulkReplayInput,
+      parse: "json",
+      response: { 200: "bulk.result", ...apiProblemResponses(400, 413, 415, 422) },
+      detail: {
+        summary: "Replay the finished runs the list filters match",
+        ...requiresScope("runs:write"),
+        description:
+          "Replays the completed, failed and cancelled runs the filters match (at least one filter), newest first, at most BULK_MAX_RUNS (10,000 by default) a call, each as POST /runs/{id}/replay replays one with its defaults (or from_step). Replays are new runs, so calling again with the same filters replays the same runs again: to go past the limit, narrow the filters (created_before). matched: runs the filters matched, up to the limit; affected: the replays started.",
       },
     })
     .post("/runs/:id/cancel", ({ params }) => runs.cancel(params.id), {

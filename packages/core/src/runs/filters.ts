@@ -32,6 +32,8 @@ export interface RunFilterFields {
 
 /** The statuses a cancel applies to (and a bulk cancel's filter may name): a finished run stays as it ended. */
 export const CANCELLABLE_STATUSES: readonly RunStatus[] = ["pending", "running"];
+/** The statuses a bulk replay may name: only a finished run is replayed. */
+export const FINISHED_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];
 
 /** A comma-separated list of statuses out of `allowed`, as a regular expression's source (the schemas' `pattern`). */
 export const statusListPattern = (allowed: readonly RunStatus[] = RUN_STATUSES): string => {

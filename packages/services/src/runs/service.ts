@@ -4,6 +4,7 @@ import type { CursorCodec } from "@wf/core/pagination";
 import { PAGE_LIMIT, type Page, type PageRequest, SingleFlight, startAfter, toPage } from "@wf/core/pagination";
 import {
   CANCELLABLE_STATUSES,
+  FINISHED_STATUSES,
   isEmptyFilter,
   parseRfc3339,
   parseRunFilter,
@@ -258,6 +259,21 @@ export class RunService {
       }
     }
     return { matched: ids.length, affected };
+  }
+
+  /**
+   * Replays the finished runs the filters match (at least one filter), up to `bulkMaxRuns` a call,
+   * newest first, each as `replay` replays one (`from_step` for all of them; a run whose definition
+   * lacks it is matched, not affected), REPLAY_BATCH runs a statement.
+   */
+  async bulkReplay(fields: RunFilterFields & { from_step?: string }, headers?: Record<string, string>): Promise<BulkResult> {
+    const { from_step, ...filterFields } = fields;
+    const parsed = parseRunFilter(filterFields, FINISHED_STATUSES);
+    if (!("filter" in parsed)) throw invalid(parsed.errors);
+    if (isEmptyFilter(parsed.filter)) throw invalid([{ path: "", message: "at least one filter is required" }]);
+    const filter = { ...parsed.filter, status: parsed.filter.status ?? FINISHED_STATUSES };
+    const ids = await this.d.store.matchingIds(filter, this.d.bulkMaxRuns);
+    return this.replayMany(ids, from_step === undefined ? {} : { from_step }, { headers });
   }
 
   /** Cancels the run and its unfinished descendants; their cached copies are dropped, the run's replaced. */
