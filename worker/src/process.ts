@@ -27,6 +27,7 @@ const { stepDuration, scheduleLag } = registerWorkerMetrics(infra.metrics.regist
   runs: executor.stats,
   lag: consumer.lag,
   schedules: ticker.stats,
+  webhooks: webhooks.stats,
   waiting: () => waiting.count(),
 }));
 const executor = new RunExecutor(
