@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { enqueueWebhooks } from "@wf/services/runs";
 import type { Subprocess } from "bun";
 import { Webhook } from "standardwebhooks";
 import { call, createWorkflow as createWorkflowOn, startApi, type TestApi, triggerRun, unique, waitFor } from "../support/api.ts";
@@ -291,6 +292,33 @@ describe("deliveries", () => {
     expect(verified(secret, send!)).toMatchObject({ type: "run.cancelled", data: { id: runId, status: "cancelled" } });
   });
 
+  test("a cancel delivers run.cancelled for the run and for the child runs it cancels, each to its workflow's webhooks", async () => {
+    const [parentTag, childTag] = [unique("parent"), unique("child")];
+    const parentWf = await createWorkflowOn(api.url, {
+      name: unique("parent"),
+      steps: [{ name: "call", type: "workflow", config: { workflow_id: wfSlow } }],
+    });
+    const parentHook = await hook(parentTag, ["run.cancelled"], parentWf);
+    const childHook = await hook(childTag, ["run.cancelled"], wfSlow);
+    const parent = await trigger(parentWf);
+    const child = await waitFor(
+      "the child run to start",
+      async () =>
+        (
+          await api.services.sql<{ id: string }[]>`
+          SELECT id FROM runs WHERE parent_run_id = ${parent}::uuid AND status = 'running'`
+        )[0]?.id,
+      20_000,
+    );
+    expect((await call(api.url, "POST", `/api/v1/runs/${parent}/cancel`)).status).toBe(200);
+    const [p] = await deliveredTo(parentTag, parent, parentHook.secret, 0);
+    const [c] = await deliveredTo(childTag, child, childHook.secret);
+    expect(verified(parentHook.secret, p!).data).toMatchObject({ id: parent, status: "cancelled" });
+    expect(verified(childHook.secret, c!).data).toMatchObject({ id: child, status: "cancelled" });
+    expect(received(parentTag).length).toBe(1);
+    expect(received(childTag).length).toBe(1);
+  });
+
   test("a delivery without a 2xx by the time it is WEBHOOK_RETRY_MAX_AGE_MS old has failed: no more attempts", async () => {
     const wfOk = await okWorkflow();
     const tag = unique("never");
@@ -328,6 +356,52 @@ describe("deliveries", () => {
     expect(received(tag).length).toBe(count);
     const [left] = await api.services.sql`SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = ${id}::uuid`;
     expect(left!.n).toBe(0);
+  });
+});
+
+describe("the terminal write's cost", () => {
+  type Plan = { "Node Type": string; "Actual Loops": number; Plans?: Plan[] };
+  const nodes = (p: Plan): Plan[] => [p, ...(p.Plans ?? []).flatMap(nodes)];
+  /** The plan of enqueueWebhooks over 50 ended runs, executed (and rolled back) with the webhooks the callback leaves. */
+  const plan = async (setup: (tx: typeof api.services.sql) => Promise<unknown>) => {
+    let found: { plan: Plan; inserted: number } | undefined;
+    await api.services.sql
+      .begin(async (transaction) => {
+        const tx = transaction as unknown as typeof api.services.sql;
+        await setup(tx);
+        const [row] = await tx<{ "QUERY PLAN": [{ Plan: Plan }] }[]>`
+          EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON)
+          WITH done AS (SELECT id, workflow_id, 'completed'::text AS status FROM runs LIMIT 50),
+               hooks AS (${enqueueWebhooks(tx, "done")} RETURNING 1)
+          SELECT count(*) FROM done`;
+        // This transaction's rows (xmin): deliveries of other transactions are not counted.
+        const [n] = await tx<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM webhook_deliveries WHERE xmin::text = txid_current()::text`;
+        found = { plan: row!["QUERY PLAN"][0].Plan, inserted: n!.n };
+        throw new Error("rollback");
+      })
+      .catch((err) => {
+        if (!(err instanceof Error && err.message === "rollback")) throw err;
+      });
+    return found!;
+  };
+
+  test("with no webhook at all, the deliveries' join is never executed (a one-time filter)", async () => {
+    // In this transaction only: other tests' webhooks are not seen deleted by anyone else.
+    const { plan: p, inserted } = await plan((tx) => tx`DELETE FROM webhooks`);
+    const joins = nodes(p).filter((n) => n["Node Type"] === "Nested Loop" || n["Node Type"].endsWith("Join"));
+    expect(joins.length).toBeGreaterThan(0);
+    expect(joins.map((n) => n["Actual Loops"])).toEqual(joins.map(() => 0));
+    expect(inserted).toBe(0);
+  });
+
+  test("with a webhook of every workflow, a delivery per run", async () => {
+    const { inserted } = await plan(
+      (tx) => tx`
+        INSERT INTO webhooks (id, url, events, workflow_id, secret, topic, created_at)
+        VALUES (${crypto.randomUUID()}::uuid, 'http://127.0.0.2/x', '{run.completed}', NULL, 'whsec_eA==', ${unique("nobody")}, now())`,
+    );
+    expect(inserted).toBe(50);
   });
 });
 
