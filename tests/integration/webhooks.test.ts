@@ -264,6 +264,18 @@ describe("deliveries", () => {
     expect((await deliveredTo(one, mine, h1.secret)).length).toBe(1);
     expect(received(one).map((g) => verified(h1.secret, g).data.id)).toEqual([mine]);
     expect((await deliveries(h1.id)).map((d) => d.run_id)).toEqual([mine]);
+
+    // Paged newest first, by a cursor bound to this webhook's deliveries.
+    const first = await call(api.url, "GET", `/api/v1/webhooks/${hAll.id}/deliveries?limit=1`);
+    expect(first.body.items.length).toBe(1);
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    const second = await call(api.url, "GET", `/api/v1/webhooks/${hAll.id}/deliveries?limit=1&cursor=${first.body.next_cursor}`);
+    expect(second.status).toBe(200);
+    expect(second.body.items.length).toBe(1);
+    expect(Date.parse(second.body.items[0].created_at)).toBeLessThanOrEqual(Date.parse(first.body.items[0].created_at));
+    expect(second.body.items[0].id).not.toBe(first.body.items[0].id);
+    const elsewhere = await call(api.url, "GET", `/api/v1/webhooks/${h1.id}/deliveries?cursor=${first.body.next_cursor}`);
+    expect(elsewhere.status).toBe(400);
     await call(api.url, "DELETE", `/api/v1/webhooks/${hAll.id}`);
   });
 
