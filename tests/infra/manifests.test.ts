@@ -587,6 +587,7 @@ describe("Grafana dashboard and datasource", () => {
     runs: { completed: 1, failed: 1, cancelled: 1, handedBack: 1, parked: 1 },
     lag: new Map([["workflow-runs/0", 1]]),
     schedules: { started: 1, skippedOverlap: 1, skippedNoWorkflow: 1 },
+    webhooks: { delivered: 1, failedAttempts: 2, failed: 1 },
     waiting: async () => ({ concurrency_slot: 1, parked: 1, scheduled: 1 }),
     lateness: async () => ({ pending: 1, parked: 1, outbox: 1 }),
   }));
@@ -615,6 +616,7 @@ describe("Grafana dashboard and datasource", () => {
     "step_duration_seconds",
     "schedule_ticks_total",
     "schedule_lag_seconds",
+    "webhook_attempts_total",
   ];
 
   test("the datasource is provisioned with the uid every panel uses", () => {

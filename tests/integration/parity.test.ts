@@ -29,6 +29,11 @@ const BUN_ONLY = [
   "GET /api/v1/schedules/{id}",
   "PUT /api/v1/schedules/{id}",
   "DELETE /api/v1/schedules/{id}",
+  "POST /api/v1/webhooks",
+  "GET /api/v1/webhooks",
+  "GET /api/v1/webhooks/{id}",
+  "DELETE /api/v1/webhooks/{id}",
+  "GET /api/v1/webhooks/{id}/deliveries",
 ];
 
 interface Req {

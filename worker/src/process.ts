@@ -1,12 +1,14 @@
 import { hostname } from "node:os";
 import { createKafka, ensureTopic, waitForGroupCoordinator } from "@wf/platform/bus";
 import { loadConfigOrExit } from "@wf/platform/config";
+import { EgressPolicy } from "@wf/platform/egress";
 import { createInfrastructure } from "@wf/platform/infrastructure";
 import { registerWorkerMetrics, serveMetrics } from "@wf/platform/observability";
 import { startOrExit } from "@wf/platform/process";
 import { ExecutionStore, Reconciler, RunWaits, WaitingRuns } from "@wf/services/execution";
 import { ScheduleTicker } from "@wf/services/schedules/ticker";
 import { Timers } from "@wf/services/timers";
+import { WebhookDispatcher } from "@wf/services/webhooks/dispatcher";
 import { BatchConsumer } from "./batch-consumer.ts";
 import { RunExecutor } from "./run-executor.ts";
 import { RunWatch } from "./run-watch.ts";
@@ -24,6 +26,7 @@ const { stepDuration, scheduleLag } = registerWorkerMetrics(infra.metrics.regist
   runs: executor.stats,
   lag: consumer.lag,
   schedules: ticker.stats,
+  webhooks: webhooks.stats,
   waiting: () => waiting.count(),
   lateness: () => waiting.lateness(),
 }));
@@ -58,10 +61,19 @@ const ticker = new ScheduleTicker(
   { topic: config.runsTopic, pollMs: config.schedulePollMs, misfireMs: config.scheduleMisfireMs, batchSize: config.outboxBatchSize },
   (seconds) => scheduleLag.observe(seconds),
 );
+const webhooks = new WebhookDispatcher(infra.sql, new EgressPolicy(config.egressAllow), log, {
+  topic: config.runsTopic,
+  owner,
+  pollMs: config.webhookPollMs,
+  concurrency: config.webhookConcurrency,
+  timeoutMs: config.webhookTimeoutMs,
+  retry: { baseMs: config.webhookRetryBaseMs, maxAgeMs: config.webhookRetryMaxAgeMs },
+});
 
 await startOrExit(infra, async () => {
-  // First: it needs only PostgreSQL (a run it starts waits in the outbox until Kafka takes it).
+  // First: they need only PostgreSQL (a run the ticker starts waits in the outbox until Kafka takes it).
   ticker.start();
+  webhooks.start();
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopic(admin, config.deadLetterTopic, 1, log);
@@ -88,12 +100,15 @@ async function stop(signal: string): Promise<void> {
   reconciler.stop();
   timers.stop();
   await ticker.stop();
+  // Sends in flight are recorded while the runs drain (each bounded by WEBHOOK_TIMEOUT_MS).
+  const webhooksStopped = webhooks.stop();
   await consumer.stop(
     config.shutdownTimeoutMs,
     () => watch.size,
     () => watch.abortAll("shutdown"),
   );
   watch.stop();
+  await webhooksStopped;
   metricsServer?.stop();
   await infra.close();
   log.info("worker stopped", { ...executor.stats, dead_lettered: consumer.stats.deadLettered });

@@ -1,6 +1,7 @@
 import { CursorCodec } from "@wf/core/pagination";
 import { OutboxAcks, OutboxRelay } from "@wf/platform/bus";
 import { definitionLimits } from "@wf/platform/config";
+import { EgressPolicy } from "@wf/platform/egress";
 import { HealthService } from "@wf/platform/health";
 import type { Infrastructure } from "@wf/platform/infrastructure";
 import { type Metrics, registerApiMetrics } from "@wf/platform/observability";
@@ -14,6 +15,8 @@ import { RunService } from "./runs/service.ts";
 import { RunStore } from "./runs/store.ts";
 import { ScheduleService } from "./schedules/service.ts";
 import { ScheduleStore } from "./schedules/store.ts";
+import { WebhookService } from "./webhooks/service.ts";
+import { WebhookStore } from "./webhooks/store.ts";
 import { WorkflowService } from "./workflows/service.ts";
 import { WorkflowStore } from "./workflows/store.ts";
 
@@ -23,6 +26,7 @@ export interface ApiServices extends Omit<Infrastructure, "metrics"> {
   workflows: WorkflowService;
   runs: RunService;
   schedules: ScheduleService;
+  webhooks: WebhookService;
   health: HealthService;
   metrics: Metrics;
   /** Undefined unless API_KEYS_REQUIRED: then every request passes, at no cost. */
@@ -81,6 +85,12 @@ export function createApiServices(infra: Infrastructure): ApiServices {
       guarded(new ScheduleStore(sql), breakers.postgres, isDatabaseOutage),
       cursors,
       { maxInputBytes: config.triggerMaxInputBytes },
+      config.runsTopic,
+    ),
+    webhooks: new WebhookService(
+      guarded(new WebhookStore(sql), breakers.postgres, isDatabaseOutage),
+      cursors,
+      new EgressPolicy(config.egressAllow),
       config.runsTopic,
     ),
     health: new HealthService({ sql, cache, kafkaAdmin: infra.admin }, config.readyRequires),

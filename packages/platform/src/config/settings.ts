@@ -257,7 +257,37 @@ export const settings = {
     "EGRESS_ALLOW",
     "",
     list(egressEntry),
-    "Hostnames, addresses or CIDR ranges http steps may reach although private, loopback or link-local (comma-separated).",
+    "Hostnames, addresses or CIDR ranges http steps and webhooks may reach although private, loopback or link-local (comma-separated).",
+  ),
+  webhookTimeoutMs: setting(
+    "WEBHOOK_TIMEOUT_MS",
+    "10000",
+    int(100, 120_000),
+    "How long a webhook receiver has to answer one delivery attempt; a delivery taken by a worker that dies is sent again twice this long after it was taken.",
+  ),
+  webhookConcurrency: setting(
+    "WEBHOOK_CONCURRENCY",
+    "16",
+    int(1, 1000),
+    "Webhook deliveries each worker sends at once; more due ones wait for the next free place.",
+  ),
+  webhookPollMs: setting(
+    "WEBHOOK_POLL_MS",
+    "250",
+    int(10, 60_000),
+    "How often each worker's webhook dispatcher looks for due deliveries (sooner when it has free places and found a full batch).",
+  ),
+  webhookRetryBaseMs: setting(
+    "WEBHOOK_RETRY_BASE_MS",
+    "5000",
+    int(1, 3_600_000),
+    "The first retry of a failed webhook delivery; the next ones come 60, 360, 1440, 3600 and 7200 times this after each failure (5 s, 5 min, 30 min, 2 h, 5 h, 10 h by default), then every 7200 times this, each ±20 %.",
+  ),
+  webhookRetryMaxAgeMs: setting(
+    "WEBHOOK_RETRY_MAX_AGE_MS",
+    "86400000",
+    int(0, 30 * 86_400_000),
+    "A webhook delivery that fails once it is this old (from the run's end) is not retried any more: it has failed.",
   ),
 
   breakerFailures: setting(

@@ -78,6 +78,24 @@ describe("http: the connection goes to the address the policy checked", () => {
   });
 });
 
+describe("a response body over the cap", () => {
+  const big = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("x".repeat(10_000)) });
+  afterAll(() => big.stop(true));
+  const policy = new EgressPolicy(["127.0.0.1"]);
+  const url = () => new URL(`http://127.0.0.1:${big.port}/`);
+
+  test("fails the request, as an http step needs", async () => {
+    const err = await egressFetch(url(), policy, { method: "GET", timeoutMs: 2000, maxResponseBytes: 100 }).catch((e) => e);
+    expect(err).toBeInstanceOf(EgressError);
+    expect(err.message).toContain("exceeds the 100-byte limit");
+  });
+
+  test("with truncate, is cut at the cap (a webhook receiver's answer is only shown)", async () => {
+    const res = await egressFetch(url(), policy, { method: "GET", timeoutMs: 2000, maxResponseBytes: 100, truncate: true });
+    expect([res.status, res.body.byteLength]).toEqual([200, 100]);
+  });
+});
+
 /** A self-signed certificate for rebind.test, made with the openssl CLI for this run. */
 function certificate(): { cert: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), "egress-tls-"));

@@ -8,8 +8,10 @@ export interface EgressRequest {
   body?: string;
   /** Until the response head has arrived and its body been read. */
   timeoutMs: number;
-  /** A larger response body fails the request instead of being buffered. */
+  /** A larger response body fails the request instead of being buffered (or, with `truncate`, is cut there). */
   maxResponseBytes: number;
+  /** Keep the first maxResponseBytes of a larger body instead of failing (a webhook receiver's answer is only shown). */
+  truncate?: boolean;
   /** The caller's own cancellation (a run cancelled, a worker draining): its reason is thrown as is. */
   signal?: AbortSignal;
   /** Trusted certificate authorities, in place of the system's (a private CA; tests). */
@@ -33,16 +35,21 @@ export class EgressError extends Error {
   }
 }
 
-/** Reads at most `cap` bytes of a body; more is a failure, not an unbounded buffer. */
-async function readCapped(res: Response, cap: number): Promise<Uint8Array> {
+/** Reads at most `cap` bytes of a body; more is a failure (or cut off, with `truncate`), not an unbounded buffer. */
+async function readCapped(res: Response, cap: number, truncate: boolean): Promise<Uint8Array> {
   const declared = Number(res.headers.get("content-length") ?? "0");
-  if (declared > cap) throw new EgressError(`response body of ${declared} bytes exceeds the ${cap}-byte limit`, true);
+  if (declared > cap && !truncate) throw new EgressError(`response body of ${declared} bytes exceeds the ${cap}-byte limit`, true);
   if (!res.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    if (size + chunk.byteLength > cap) {
+      if (!truncate) throw new EgressError(`response body exceeds the ${cap}-byte limit`, true);
+      chunks.push(chunk.subarray(0, cap - size));
+      size = cap;
+      break;
+    }
     size += chunk.byteLength;
-    if (size > cap) throw new EgressError(`response body exceeds the ${cap}-byte limit`, true);
     chunks.push(chunk);
   }
   const out = new Uint8Array(size);
@@ -83,7 +90,7 @@ export async function egressFetch(url: URL, policy: EgressPolicy, req: EgressReq
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
   try {
     const res = await fetch(direct, { method: req.method, headers, body: req.body, redirect: "manual", signal, ...(tls ? { tls } : {}) });
-    return { status: res.status, headers: res.headers, body: await readCapped(res, req.maxResponseBytes) };
+    return { status: res.status, headers: res.headers, body: await readCapped(res, req.maxResponseBytes, req.truncate === true) };
   } catch (err) {
     if (req.signal?.aborted || err instanceof EgressError) throw err;
     if (timeout.aborted) throw new EgressError(`no response within ${req.timeoutMs} ms`, true);

@@ -60,6 +60,8 @@ export interface WorkerSources {
   lag: ReadonlyMap<string, number>;
   /** Schedule ticks this worker's ticker handled, by what they did. */
   schedules: { started: number; skippedOverlap: number; skippedNoWorkflow: number };
+  /** Webhook delivery attempts this worker's dispatcher recorded, by outcome. */
+  webhooks: { delivered: number; failedAttempts: number; failed: number };
 }
 
 /**
@@ -241,6 +243,15 @@ export function registerWorkerMetrics(registry: Registry, sources: () => WorkerS
     () => {
       const s = sources().schedules;
       return { started: s.started, skipped_overlap: s.skippedOverlap, skipped_no_workflow: s.skippedNoWorkflow };
+    },
+  );
+  fromSource(
+    "webhook_attempts_total",
+    "Webhook delivery attempts this worker recorded: delivered (a 2xx), retry (no 2xx, another attempt scheduled), failed (no 2xx, and the delivery is too old to retry).",
+    "outcome",
+    () => {
+      const w = sources().webhooks;
+      return { delivered: w.delivered, retry: w.failedAttempts - w.failed, failed: w.failed };
     },
   );
   // Up to SCHEDULE_POLL_MS plus a pass when all is well; a missed tick's run shows how long no ticker ran.

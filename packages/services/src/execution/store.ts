@@ -2,7 +2,7 @@ import type { RunRow, RunStatus, StepResult } from "@wf/core/runs";
 import type { StepSpec } from "@wf/core/workflows";
 import type { Sql, TxSql } from "@wf/platform/sql";
 import { pgArray, StatementBatcher } from "@wf/platform/sql";
-import { wakeSlots } from "../runs/slots.ts";
+import { enqueueWebhooks, wakeSlots } from "../runs/slots.ts";
 import { RUN_COLUMNS } from "../runs/stored.ts";
 
 // Qualified: the terminal write joins a recordset whose columns share the runs' names.
@@ -225,7 +225,8 @@ export class ExecutionStore {
     // its park keeps the wake-up). Parents finished in this same batch are left alone: one
     // statement must not write a row twice. Arrays (InitPlans), so the parents are reached by
     // primary key whatever the planner guesses of the batch. A limited run's end wakes the next
-    // run of its key (wakeSlots: pending runs, never a row this statement finishes or a parent).
+    // run of its key (wakeSlots: pending runs, never a row this statement finishes or a parent), and
+    // its webhook deliveries are enqueued (enqueueWebhooks).
     const rows = await this.sql<RunRow[]>`
       WITH done AS (
         UPDATE runs SET status = b.status, steps = b.steps, output = COALESCE(b.output, 'null'::jsonb), error = b.error,
@@ -240,6 +241,8 @@ export class ExecutionStore {
           AND status = 'running' AND id <> ALL(ARRAY(SELECT id FROM done))
       ), slots AS (
         ${wakeSlots(this.sql, "done")}
+      ), hooks AS (
+        ${enqueueWebhooks(this.sql, "done")}
       )
       SELECT ${this.sql.unsafe(RUN_COLUMNS)} FROM done`;
     const done = new Map(rows.map((r) => [r.id, r]));

@@ -3,7 +3,7 @@ import type { RunFilter } from "@wf/core/runs";
 import { pgArray, type Sql } from "@wf/platform/sql";
 import { parkedCancelled } from "./cancelled.ts";
 import { runPageSql } from "./filter.ts";
-import { wakeSlots } from "./slots.ts";
+import { enqueueWebhooks, wakeSlots } from "./slots.ts";
 
 type Fragment = ReturnType<Sql>;
 
@@ -30,7 +30,7 @@ export interface BatchCancelled {
  * one, for a whole batch: their pending and running descendants with them (each with the error
  * "cancelled with its ancestor run <id>"), a running parent outside the batch woken to see its
  * child's end, and the next run of each concurrency key they held or waited under woken
- * (wakeSlots). The batch's runs are locked SKIP LOCKED, in id order: a run some statement holds
+ * (wakeSlots), and each cancelled run's webhook deliveries enqueued (enqueueWebhooks). The batch's runs are locked SKIP LOCKED, in id order: a run some statement holds
  * right now is left for a next try (`busy`) instead of waited on, so a batch never waits behind
  * a worker's batched write. Descendants and parents are waited on, as a single cancel waits: a
  * deadlock there (PostgreSQL aborts one of the two statements) undoes the whole batch, which is
@@ -47,7 +47,7 @@ export async function cancelBatch(sql: Sql, ids: readonly string[], now: Date): 
       UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now}, ${parkedCancelled(sql, now)},
              error = COALESCE(error, 'cancelled by request')
       WHERE id IN (SELECT id FROM locked) AND status IN ('pending', 'running')
-      RETURNING id, workflow_id, concurrency_key, parent_run_id
+      RETURNING id, workflow_id, status, concurrency_key, parent_run_id
     ), tree (id, root) AS (
       SELECT c.id, c.parent_run_id FROM runs c WHERE c.parent_run_id IN (SELECT id FROM target)
       UNION
@@ -59,9 +59,11 @@ export async function cancelBatch(sql: Sql, ids: readonly string[], now: Date): 
       WHERE id IN (SELECT parent_run_id FROM target) AND status = 'running'
         AND id NOT IN (SELECT id FROM target) AND id NOT IN (SELECT id FROM descendants)
     ), ended AS (
-      SELECT id, workflow_id, concurrency_key FROM target UNION ALL SELECT id, workflow_id, concurrency_key FROM descendants
+      SELECT id, workflow_id, status, concurrency_key FROM target UNION ALL SELECT id, workflow_id, status, concurrency_key FROM descendants
     ), slots AS (
       ${wakeSlots(sql, "ended")}
+    ), hooks AS (
+      ${enqueueWebhooks(sql, "ended")}
     )
     SELECT (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM target) AS cancelled,
            (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM descendants) AS descendants,
@@ -79,13 +81,13 @@ export async function cancelBatch(sql: Sql, ids: readonly string[], now: Date): 
   return { cancelled, descendants, busy: row?.busy ?? [] };
 }
 
-/** A CTE body: cancels the runs of the CTE `tree (id, root)` still pending or running; their ids and concurrency keys. */
+/** A CTE body: cancels the runs of the CTE `tree (id, root)` still pending or running; their ids, statuses and concurrency keys. */
 const cancelDescendants = (sql: Sql, now: Date, also: Fragment) => sql`
   UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now}, ${parkedCancelled(sql, now)},
          error = COALESCE(runs.error, 'cancelled with its ancestor run ' || tree.root::text)
   FROM tree
   WHERE runs.id = tree.id AND runs.status IN ('pending', 'running') ${also}
-  RETURNING runs.id, runs.workflow_id, runs.concurrency_key`;
+  RETURNING runs.id, runs.workflow_id, runs.status, runs.concurrency_key`;
 
 /** The descendants of cancelled runs still pending or running, cancelled; their ids. */
 async function sweepBatch(sql: Sql, roots: readonly string[], now: Date): Promise<string[]> {
@@ -99,6 +101,8 @@ async function sweepBatch(sql: Sql, roots: readonly string[], now: Date): Promis
       ${cancelDescendants(sql, now, sql``)}
     ), slots AS (
       ${wakeSlots(sql, "descendants")}
+    ), hooks AS (
+      ${enqueueWebhooks(sql, "descendants")}
     )
     SELECT id::text FROM descendants`;
   return rows.map((r) => r.id);

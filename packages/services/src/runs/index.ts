@@ -1,5 +1,6 @@
 export * from "./bulk.ts";
 export * from "./filter.ts";
 export * from "./service.ts";
+export * from "./slots.ts";
 export * from "./store.ts";
 export * from "./stored.ts";

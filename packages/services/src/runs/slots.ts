@@ -1,4 +1,7 @@
-/** How a run's end hands its concurrency slot on: for the worker's terminal write and the API's cancel alike. */
+/**
+ * What a run's end does besides its own row, in the same statement: hand its concurrency slot on and
+ * enqueue its webhook deliveries. For the worker's terminal write and the API's cancels alike.
+ */
 import type { Sql } from "@wf/platform/sql";
 
 /**
@@ -21,3 +24,19 @@ export const wakeSlots = (sql: Sql, ended: string) => sql`
             ORDER BY p.created_at, p.id LIMIT 1
             FOR UPDATE SKIP LOCKED)
     FROM (SELECT DISTINCT workflow_id, concurrency_key FROM ${sql.unsafe(ended)} WHERE concurrency_key IS NOT NULL) AS k))`;
+
+/**
+ * A CTE body: a webhook delivery for each run of CTE `ended` (with its `id, workflow_id, status`)
+ * and each webhook that asks for its event (`run.<status>`), of all workflows or of the run's.
+ * In the statement of the run's terminal write, so a run never ends without its deliveries (the
+ * webhooks' outbox; the workers' WebhookDispatcher sends them). With no webhook at all the
+ * EXISTS is a one-time filter that is false, and nothing under it runs: the hot path pays one
+ * probe of an empty table. `created_at` in milliseconds, as the ids: keyset cursors hold those.
+ */
+export const enqueueWebhooks = (sql: Sql, ended: string) => sql`
+  INSERT INTO webhook_deliveries (id, webhook_id, event, run_id, topic, next_attempt_at, created_at, updated_at)
+  SELECT wf_uuid_v7(t.at), w.id, 'run.' || e.status, e.id, w.topic, t.at, t.at, t.at
+  FROM ${sql.unsafe(ended)} e
+  JOIN webhooks w ON ('run.' || e.status) = ANY (w.events) AND (w.workflow_id IS NULL OR w.workflow_id = e.workflow_id)
+  CROSS JOIN (SELECT date_trunc('milliseconds', now()) AS at) t
+  WHERE EXISTS (SELECT 1 FROM webhooks)`;

@@ -6,18 +6,18 @@ import { parkedCancelled } from "./cancelled.ts";
 import { runPageSql } from "./filter.ts";
 import { type InsertedRun, insertPending, type NewRun, runByIdempotencyKey } from "./pending.ts";
 import { insertReplays, type NewReplay, type ReplayOriginal, replayOriginals } from "./replays.ts";
-import { wakeSlots } from "./slots.ts";
+import { enqueueWebhooks, wakeSlots } from "./slots.ts";
 import { RUN_COLUMNS } from "./stored.ts";
 
 export type { InsertedRun, NewRun } from "./pending.ts";
 export type { NewReplay, ReplayOriginal } from "./replays.ts";
 
-/** A CTE body: cancels the runs of the CTE `tree` that are still pending or running; their ids and concurrency keys. */
+/** A CTE body: cancels the runs of the CTE `tree` that are still pending or running; their ids, statuses and concurrency keys. */
 const cancelTree = (sql: Sql, id: string, now: Date) => sql`
   UPDATE runs SET status = 'cancelled', finished_at = ${now}, updated_at = ${now}, ${parkedCancelled(sql, now)},
          error = COALESCE(error, ${`cancelled with its ancestor run ${id}`})
   WHERE id IN (SELECT id FROM tree) AND status IN ('pending', 'running')
-  RETURNING id, workflow_id, concurrency_key`;
+  RETURNING id, workflow_id, status, concurrency_key`;
 
 export class RunStore {
   constructor(private readonly sql: Sql) {}
@@ -65,7 +65,8 @@ export class RunStore {
    * Compare-and-set to cancelled, with the run's pending and running descendants (children,
    * grandchildren...) in the same statement; a parent still running is woken (`wake_at`) to see
    * its child's end, and so is the next run of each concurrency key a cancelled run waited or ran
-   * under (wakeSlots: a pending run too may have been the one the others wait behind). Undefined
+   * under (wakeSlots: a pending run too may have been the one the others wait behind), and each
+   * cancelled run's webhook deliveries are enqueued (enqueueWebhooks). Undefined
    * when the run is missing or already finished.
    *
    * A child started while this statement ran is not in its snapshot: its insert held the parent's
@@ -90,9 +91,11 @@ export class RunStore {
         UPDATE runs SET wake_at = LEAST(wake_at, now())
         WHERE id = (SELECT parent_run_id FROM target) AND status = 'running'
       ), ended AS (
-        SELECT id, workflow_id, concurrency_key FROM target UNION ALL SELECT id, workflow_id, concurrency_key FROM descendants
+        SELECT id, workflow_id, status, concurrency_key FROM target UNION ALL SELECT id, workflow_id, status, concurrency_key FROM descendants
       ), slots AS (
         ${wakeSlots(this.sql, "ended")}
+      ), hooks AS (
+        ${enqueueWebhooks(this.sql, "ended")}
       )
       SELECT ${this.sql.unsafe(RUN_COLUMNS)}, (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM descendants) AS descendants FROM target`;
     if (!row) return undefined;
@@ -112,6 +115,8 @@ export class RunStore {
         ${cancelTree(this.sql, id, now)}
       ), slots AS (
         ${wakeSlots(this.sql, "descendants")}
+      ), hooks AS (
+        ${enqueueWebhooks(this.sql, "descendants")}
       )
       SELECT id::text FROM descendants`;
     return rows.map((r) => r.id);
