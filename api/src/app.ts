@@ -7,6 +7,7 @@ import { healthController } from "./features/health/controller.ts";
 import { metricsController } from "./features/metrics/controller.ts";
 import { runsController } from "./features/runs/controller.ts";
 import { schedulesController } from "./features/schedules/controller.ts";
+import { secretsController } from "./features/secrets/controller.ts";
 import { type ServiceInfo, serviceInfoController } from "./features/service-info/controller.ts";
 import { workflowsController } from "./features/workflows/controller.ts";
 import { workflowBodyErrors } from "./features/workflows/model.ts";
@@ -38,7 +39,8 @@ export function createApp(services: ApiServices, info: ServiceInfo) {
       .use(metricsController(services))
       .use(workflowsController(services))
       .use(runsController(services))
-      .use(schedulesController(services));
+      .use(schedulesController(services))
+      .use(secretsController(services));
   return app;
 }
 

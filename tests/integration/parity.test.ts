@@ -26,6 +26,9 @@ const BUN_ONLY = [
   "GET /api/v1/schedules/{id}",
   "PUT /api/v1/schedules/{id}",
   "DELETE /api/v1/schedules/{id}",
+  "PUT /api/v1/secrets/{name}",
+  "GET /api/v1/secrets",
+  "DELETE /api/v1/secrets/{name}",
 ];
 
 interface Req {

@@ -4,8 +4,11 @@ import { loadConfigOrExit } from "@wf/platform/config";
 import { createInfrastructure } from "@wf/platform/infrastructure";
 import { registerWorkerMetrics } from "@wf/platform/observability";
 import { startOrExit } from "@wf/platform/process";
+import { keyringFromConfig } from "@wf/platform/secrets";
 import { ExecutionStore, Reconciler, RunWaits, WaitingRuns } from "@wf/services/execution";
 import { ScheduleTicker } from "@wf/services/schedules/ticker";
+import { SecretReader } from "@wf/services/secrets/reader";
+import { SecretStore } from "@wf/services/secrets/store";
 import { Timers } from "@wf/services/timers";
 import { BatchConsumer } from "./batch-consumer.ts";
 import { serveMetrics } from "./metrics-server.ts";
@@ -36,6 +39,10 @@ const executor = new RunExecutor(
   infra.tracing,
   (type, status, seconds) => stepDuration.observe({ type, status }, seconds),
   new RunWaits(infra.sql, infra.publisher, config),
+  new SecretReader(
+    new SecretStore(infra.sql),
+    keyringFromConfig(config, (m) => log.warn(m)),
+  ),
 );
 const kafka = createKafka(config, log, `${config.kafkaClientId}-worker`);
 const consumer = new BatchConsumer(kafka, executor, infra.publisher, log, config, infra.tracing);
