@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from "@wf/platform/config";
 import { Keyring, keyringFromConfig, parseKeys } from "@wf/platform/secrets";
 import { KeyStore } from "@wf/services/access";
 import { rotateSecrets, SecretReader, SecretStore } from "@wf/services/secrets";
-import { call, createWorkflow, startApi, type TestApi, waitFor } from "../support/api.ts";
+import { type Answer, call, createWorkflow, startApi, type TestApi, waitFor } from "../support/api.ts";
 
 // Secrets (Version 2, Bun API only): PUT/GET/DELETE /api/v1/secrets, sealed at rest with
 // AES-256-GCM under configured keys, `{{secrets.NAME}}` checked where a workflow is stored, the
@@ -40,7 +40,13 @@ const listAll = async (headers?: Record<string, string>) => {
   const items: Array<Record<string, string>> = [];
   let cursor: string | null = null;
   do {
-    const r = await call(api.url, "GET", `/api/v1/secrets?limit=200${cursor ? `&cursor=${cursor}` : ""}`, undefined, headers);
+    const r: Answer<{ items: Array<Record<string, string>>; next_cursor: string | null }> = await call(
+      api.url,
+      "GET",
+      `/api/v1/secrets?limit=200${cursor ? `&cursor=${cursor}` : ""}`,
+      undefined,
+      headers,
+    );
     expect(r.status).toBe(200);
     items.push(...r.body.items);
     cursor = r.body.next_cursor;
