@@ -19,7 +19,7 @@ describe("redactor", () => {
   });
 
   test("walks values and keys deeply, leaves other types alone, and ignores empty values", () => {
-    expect(r.value({ [`k-${value}`]: [`x short y`, 1, null, true, { n: value }] })).toEqual({
+    expect(r.value<unknown>({ [`k-${value}`]: [`x short y`, 1, null, true, { n: value }] })).toEqual({
       [`k-${REDACTED}`]: [`x ${REDACTED} y`, 1, null, true, { n: REDACTED }],
     });
     expect(redactor([]).value({ a: "a" })).toEqual({ a: "a" });
