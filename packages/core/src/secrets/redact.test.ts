@@ -18,6 +18,12 @@ describe("redactor", () => {
       expect(r.text(`<${spelled}>`)).toBe(`<${REDACTED}>`);
   });
 
+  test("a host name's spellings too: lower-cased, punycode", () => {
+    const host = redactor(["Internal-Ünicode.Example"]);
+    expect(host.text("cannot resolve xn--internal-nicode-7vb.example: ENOTFOUND")).toBe(`cannot resolve ${REDACTED}: ENOTFOUND`);
+    expect(host.text("internal-ünicode.example")).toBe(REDACTED);
+  });
+
   test("walks values and keys deeply, leaves other types alone, and ignores empty values", () => {
     expect(r.value<unknown>({ [`k-${value}`]: [`x short y`, 1, null, true, { n: value }] })).toEqual({
       [`k-${REDACTED}`]: [`x ${REDACTED} y`, 1, null, true, { n: REDACTED }],

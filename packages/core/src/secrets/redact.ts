@@ -8,7 +8,7 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * The forms a value takes on its way out and back: as is, percent-encoded as a URL, a query or a
- * form carries it, and escaped inside JSON text. A server that transforms it otherwise (hashes,
+ * form carries it, escaped inside JSON text, and lower-cased (a URL's host name is). A server that transforms it otherwise (hashes,
  * base64, reverses it) is not recognised: what the step sends is the workflow author's choice.
  */
 function spellings(value: string): string[] {
@@ -20,6 +20,8 @@ function spellings(value: string): string[] {
     () => new URL(`http://h/?${value}`).search.slice(1),
     () => new URL(`http://h/${value}`).pathname.slice(1),
     () => JSON.stringify(value).slice(1, -1),
+    () => value.toLowerCase(),
+    () => new URL(`http://${value}/`).hostname,
   ];
   for (const t of tries) {
     try {
