@@ -73,7 +73,7 @@ module.exports = {
       to: {
         path: [
           "^api/",
-          "^packages/services/src/(workflows|access|runs/service|schedules/service|api-services)",
+          "^packages/services/src/(workflows|access|runs/service|schedules/service|secrets/service|api-services)",
           "^packages/(contract|http)/",
           "^reference/",
         ],
@@ -85,7 +85,7 @@ module.exports = {
       comment: "Not even through an index: what a worker process loads, directly or not, holds no API service.",
       from: { path: "^worker/src/(main|process)\\.ts$" },
       to: {
-        path: "^(api/|packages/(contract|http)/|packages/services/src/(workflows/|access/|api-services|(runs|schedules)/(service|store|index)\\.ts))",
+        path: "^(api/|packages/(contract|http)/|packages/services/src/(workflows/|access/|api-services|(runs|schedules)/(service|store|index)\\.ts|secrets/(service|index)\\.ts))",
         reachable: true,
       },
     },

@@ -7,6 +7,7 @@ import { healthController } from "./features/health/controller.ts";
 import { metricsController } from "./features/metrics/controller.ts";
 import { runsController } from "./features/runs/controller.ts";
 import { schedulesController } from "./features/schedules/controller.ts";
+import { secretsController } from "./features/secrets/controller.ts";
 import { type ServiceInfo, serviceInfoController } from "./features/service-info/controller.ts";
 import { webhooksController } from "./features/webhooks/controller.ts";
 import { workflowsController } from "./features/workflows/controller.ts";
@@ -40,7 +41,8 @@ export function createApp(services: ApiServices, info: ServiceInfo) {
       .use(workflowsController(services))
       .use(runsController(services))
       .use(schedulesController(services))
-      .use(webhooksController(services));
+      .use(webhooksController(services))
+      .use(secretsController(services));
   return app;
 }
 

@@ -34,6 +34,9 @@ const BUN_ONLY = [
   "GET /api/v1/webhooks/{id}",
   "DELETE /api/v1/webhooks/{id}",
   "GET /api/v1/webhooks/{id}/deliveries",
+  "PUT /api/v1/secrets/{name}",
+  "GET /api/v1/secrets",
+  "DELETE /api/v1/secrets/{name}",
 ];
 
 interface Req {

@@ -5,8 +5,11 @@ import { EgressPolicy } from "@wf/platform/egress";
 import { createInfrastructure } from "@wf/platform/infrastructure";
 import { registerWorkerMetrics, serveMetrics } from "@wf/platform/observability";
 import { startOrExit } from "@wf/platform/process";
+import { keyringFromConfig } from "@wf/platform/secrets";
 import { ExecutionStore, Reconciler, RunWaits, WaitingRuns } from "@wf/services/execution";
 import { ScheduleTicker } from "@wf/services/schedules/ticker";
+import { SecretReader } from "@wf/services/secrets/reader";
+import { SecretStore } from "@wf/services/secrets/store";
 import { Timers } from "@wf/services/timers";
 import { WebhookDispatcher } from "@wf/services/webhooks/dispatcher";
 import { BatchConsumer } from "./batch-consumer.ts";
@@ -39,6 +42,10 @@ const executor = new RunExecutor(
   infra.tracing,
   (type, status, seconds) => stepDuration.observe({ type, status }, seconds),
   new RunWaits(infra.sql, infra.publisher, config),
+  new SecretReader(
+    new SecretStore(infra.sql),
+    keyringFromConfig(config, (m) => log.warn(m)),
+  ),
 );
 const kafka = createKafka(config, log, `${config.kafkaClientId}-worker`);
 const consumer = new BatchConsumer(kafka, executor, infra.publisher, log, config, infra.tracing);

@@ -1,4 +1,4 @@
-import { abortableSleep, type EngineDeps, executeRun } from "@wf/core/engine";
+import { abortableSleep, type EngineDeps, executeRun, type SecretValues } from "@wf/core/engine";
 import { executionLimit, type RunRow, stopUnfinished, timeoutError, toRun } from "@wf/core/runs";
 import { type Cache, cacheKeys } from "@wf/platform/cache";
 import type { Config } from "@wf/platform/config";
@@ -34,11 +34,14 @@ export class RunExecutor {
     observeStep: (type: string, status: string, seconds: number) => void = () => {},
     /** Signals and child runs; without them, such steps fail. */
     private readonly waits?: RunWaits,
+    /** Secrets' values for http steps; without them, a step that reads one fails. */
+    secrets?: SecretValues,
   ) {
     const policy = new EgressPolicy(config.egressAllow);
     const limits = { defaultTimeoutMs: config.httpStepTimeoutMs, maxResponseBytes: config.httpStepMaxResponseBytes };
     this.engine = {
       http: (c, signal) => runHttpStep(c, policy, limits, signal),
+      secrets,
       sleep: abortableSleep,
       parkAfterMs: config.parkAfterMs,
       log: (level, message, fields) => log[level](message, fields),

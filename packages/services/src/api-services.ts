@@ -6,6 +6,7 @@ import { HealthService } from "@wf/platform/health";
 import type { Infrastructure } from "@wf/platform/infrastructure";
 import { type Metrics, registerApiMetrics } from "@wf/platform/observability";
 import { guarded } from "@wf/platform/resilience";
+import { keyringFromConfig } from "@wf/platform/secrets";
 import { isDatabaseOutage } from "@wf/platform/sql";
 import { AccessControl } from "./access/access.ts";
 import { ApiKeys } from "./access/api-keys.ts";
@@ -15,6 +16,8 @@ import { RunService } from "./runs/service.ts";
 import { RunStore } from "./runs/store.ts";
 import { ScheduleService } from "./schedules/service.ts";
 import { ScheduleStore } from "./schedules/store.ts";
+import { SecretService } from "./secrets/service.ts";
+import { SecretStore } from "./secrets/store.ts";
 import { WebhookService } from "./webhooks/service.ts";
 import { WebhookStore } from "./webhooks/store.ts";
 import { WorkflowService } from "./workflows/service.ts";
@@ -27,6 +30,7 @@ export interface ApiServices extends Omit<Infrastructure, "metrics"> {
   runs: RunService;
   schedules: ScheduleService;
   webhooks: WebhookService;
+  secrets: SecretService;
   health: HealthService;
   metrics: Metrics;
   /** Undefined unless API_KEYS_REQUIRED: then every request passes, at no cost. */
@@ -53,6 +57,11 @@ export function createApiServices(infra: Infrastructure): ApiServices {
   const cursors = new CursorCodec(config.cursorSecret);
   const keys = config.apiKeysRequired ? new ApiKeys(new KeyStore(sql), config.apiKeysRefreshMs, log) : undefined;
   const limiter = keys && config.rateLimitPerS > 0 ? new RateLimiter(config, config.rateLimitPerS, config.rateLimitBurst) : undefined;
+  const secrets = new SecretService(
+    guarded(new SecretStore(sql), breakers.postgres, isDatabaseOutage),
+    keyringFromConfig(config, (m) => log.warn(m)),
+    cursors,
+  );
   const apiMetrics = registerApiMetrics(infra.metrics.registry, () => ({
     relay: relay.stats,
     access: { limited: limiter?.stats.limited ?? 0, limiterErrors: limiter?.stats.errors ?? 0 },
@@ -69,6 +78,7 @@ export function createApiServices(infra: Infrastructure): ApiServices {
       cursors,
       config.workflowCacheTtlS,
       definitionLimits(config),
+      secrets,
     ),
     runs: new RunService({
       store: guarded(new RunStore(sql), breakers.postgres, isDatabaseOutage),
@@ -93,6 +103,7 @@ export function createApiServices(infra: Infrastructure): ApiServices {
       new EgressPolicy(config.egressAllow),
       config.runsTopic,
     ),
+    secrets,
     health: new HealthService({ sql, cache, kafkaAdmin: infra.admin }, config.readyRequires),
     async start() {
       await infra.start();

@@ -1,5 +1,6 @@
 import type { RunStatus } from "../runs/run.ts";
-import { renderDeep, type Scope } from "../templates/template.ts";
+import { type Redactor, redactor } from "../secrets/redact.ts";
+import { references, renderDeep, type Scope, stringsIn } from "../templates/template.ts";
 import type { HttpConfig, Step } from "../workflows/definition.ts";
 import { type AttemptContext, type Attempting, Park, waitUntil } from "./attempts.ts";
 import { StepFailure } from "./step-failure.ts";
@@ -29,8 +30,16 @@ export interface WaitDeps {
   childRun(id: string): Promise<ChildRun | undefined>;
 }
 
+/** The values of secrets, read when an http step that names them is about to send its request. */
+export interface SecretValues {
+  /** The values of those of `names` that exist. */
+  read(names: string[]): Promise<Map<string, string>>;
+}
+
 export interface StepDeps {
   http(config: HttpConfig, signal: AbortSignal): Promise<HttpStepOutput>;
+  /** Absent: an http step that reads a secret fails. */
+  secrets?: SecretValues;
   log(level: "debug" | "info" | "warn" | "error", message: string, fields: Record<string, unknown>): void;
   waits?: WaitDeps;
 }
@@ -42,7 +51,7 @@ export type StepScope = Scope & { item?: unknown; index?: number };
 export async function runStep(step: Step, scope: StepScope, record: Attempting, deps: StepDeps, ctx: AttemptContext): Promise<unknown> {
   switch (step.type) {
     case "http":
-      return deps.http(renderDeep(step.config, scope) as HttpConfig, ctx.signal);
+      return httpStep(step.config, scope, deps, ctx);
     case "delay": {
       const until = record.wait?.until ? new Date(record.wait.until) : new Date(ctx.now().getTime() + step.config.ms);
       return (await waitUntil(until, record, ctx)) ?? { waited_ms: step.config.ms };
@@ -68,6 +77,42 @@ export async function runStep(step: Step, scope: StepScope, record: Attempting, 
     case "workflow":
       return runChild(step.config.workflow_id, renderDeep(step.config.input ?? {}, scope), waitKey(step, record, scope), record, deps);
   }
+}
+
+/** The secrets an http step's config reads (validation keeps them to its url, headers and body). */
+const secretNames = (config: HttpConfig): string[] => {
+  const names = new Set<string>();
+  for (const [, text] of stringsIn(config, ""))
+    for (const ref of references(text)) if ("root" in ref && ref.root === "secrets") names.add(ref.path[0]!);
+  return [...names];
+};
+
+/**
+ * An http step. Its secrets are read now, rendered into the request only, and every spelling of
+ * their values is replaced by `[redacted]` in what comes back (output, error, the output of a
+ * failed answer) before the engine records, logs or traces any of it.
+ */
+async function httpStep(config: HttpConfig, scope: StepScope, deps: StepDeps, ctx: AttemptContext): Promise<unknown> {
+  const names = secretNames(config);
+  if (names.length === 0) return deps.http(renderDeep(config, scope) as HttpConfig, ctx.signal);
+  if (!deps.secrets) throw new StepFailure("this engine cannot read secrets", false);
+  const values = await deps.secrets.read(names);
+  const missing = names.filter((n) => !values.has(n));
+  if (missing.length > 0) throw new StepFailure(`secret ${missing.join(", ")} does not exist`, false);
+  const redact = redactor(values.values());
+  const secrets: Record<string, string> = Object.assign(Object.create(null), Object.fromEntries(values));
+  try {
+    return redact.value(await deps.http(renderDeep(config, { ...scope, secrets }) as HttpConfig, ctx.signal));
+  } catch (err) {
+    throw redacted(err, redact);
+  }
+}
+
+/** A failure with the secrets' values taken out of its message and output. */
+function redacted(err: unknown, redact: Redactor): unknown {
+  if (err instanceof StepFailure) return new StepFailure(redact.text(err.message), err.retryable, redact.value(err.output));
+  if (err instanceof Error) return new Error(redact.text(err.message));
+  return typeof err === "string" ? redact.text(err) : err;
 }
 
 /** Names one attempt's wait (of one item) the same way on every redelivery. */

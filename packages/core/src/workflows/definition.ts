@@ -320,6 +320,26 @@ function unreadable(ref: Reference, i: number, step: Record<string, unknown>, g:
   return undefined;
 }
 
+/** Fields of an http step's config where a secret may be sent: nowhere else is it resolved. */
+const SECRET_FIELDS = ["url", "headers", "body"];
+
+/** A `{{secrets.NAME}}` outside an http step's url, headers or body (where it would be stored or logged as is). */
+function misplacedSecret(ref: Reference, type: StepType, path: string, at: string): string | undefined {
+  const field = path.slice(`${at}/config/`.length).split("/")[0];
+  if (type === "http" && SECRET_FIELDS.includes(field ?? "")) return undefined;
+  return `${ref.raw}: a secret may be read only in an http step's url, headers or body`;
+}
+
+/** Every `{{secrets.NAME}}` of a definition, with its path: the service checks that each secret exists. */
+export function secretReferences(def: WorkflowDefinition): Array<{ path: string; name: string }> {
+  const out: Array<{ path: string; name: string }> = [];
+  def.steps.forEach((s, i) => {
+    for (const [path, text] of stringsIn(s.config, `/steps/${i}/config`))
+      for (const ref of references(text)) if ("root" in ref && ref.root === "secrets") out.push({ path, name: ref.path[0]! });
+  });
+  return out;
+}
+
 function checkStep(step: unknown, i: number, g: Graph, seen: Set<string>, limits: DefinitionLimits): FieldError[] {
   const at = `/steps/${i}`;
   g.ancestors[i] = new Set();
@@ -354,7 +374,8 @@ function checkStep(step: unknown, i: number, g: Graph, seen: Set<string>, limits
       if (!allowedConfigKeys[t].includes(k)) errs.push({ path: `${at}/config/${k}`, message: `unknown ${t} config field "${k}"` });
     for (const [path, text] of stringsIn(config, `${at}/config`))
       for (const ref of references(text)) {
-        const message = "error" in ref ? ref.error : unreadable(ref, i, step, g);
+        const message =
+          "error" in ref ? ref.error : ref.root === "secrets" ? misplacedSecret(ref, t, path, at) : unreadable(ref, i, step, g);
         if (message !== undefined) errs.push({ path, message });
       }
     errs.push(...jsonValueProblems(config, `${at}/config`, { maxStringLength: limits.maxStringLength }));

@@ -1,4 +1,4 @@
-import { type Config, settings } from "./settings.ts";
+import { type Config, crossProblems, settings } from "./settings.ts";
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -21,7 +21,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     else problems.push(`${s.env}=${JSON.stringify(source)} is not valid: expected ${r.expected}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...(out as Config), ...overrides };
+  const config = { ...(out as Config), ...overrides };
+  const cross = crossProblems(config, env);
+  if (cross.length > 0) throw new ConfigError(cross);
+  return config;
 }
 
 /** Markdown table of all settings. */

@@ -1,10 +1,17 @@
 import { DEFAULT_MAX_INPUT_BYTES } from "@wf/core/runs";
 import { DEFAULT_MAX_STRING_LENGTH, type DefinitionLimits, LIMITS } from "@wf/core/workflows";
 import { EgressPolicy } from "../egress/egress.ts";
+import { parseKeys } from "../secrets/keyring.ts";
 import { bool, countOrAuto, hostPort, int, list, oneOf, orEmpty, type Reader, str, url } from "./parse.ts";
 
 const egressEntry: Reader<string> = (raw) =>
   EgressPolicy.isEntry(raw) ? { ok: true, value: raw } : { ok: false, expected: "a hostname, an IP address or a CIDR range" };
+
+/** SECRETS_KEYS: validated here, kept as its text (the keyring parses it where it is used). */
+const secretKeys: Reader<string> = (raw) => {
+  const r = parseKeys(raw);
+  return r.ok ? { ok: true, value: raw } : { ok: false, expected: r.problem };
+};
 
 /**
  * Every setting of the service, its environment variable, default and meaning, in one table.
@@ -327,6 +334,18 @@ export const settings = {
     int(1, 1_000_000),
     "Requests an API key may make at once before RATE_LIMIT_PER_S applies.",
   ),
+  secretsKeys: setting(
+    "SECRETS_KEYS",
+    "",
+    secretKeys,
+    "Keys that encrypt secrets at rest (AES-256-GCM), `<id>:<base64 of 32 bytes>`, comma-separated; every one opens a value, new values use SECRETS_ACTIVE_KEY. Required when NODE_ENV=production; otherwise empty means a public development key, with a warning at start. Rotation: docs/secrets.md.",
+  ),
+  secretsActiveKey: setting(
+    "SECRETS_ACTIVE_KEY",
+    "",
+    str(0),
+    "Id of the SECRETS_KEYS key that encrypts new and rotated values; empty: the first one.",
+  ),
   cursorSecret: setting(
     "CURSOR_SECRET",
     "change-me-in-production-cursor-secret",
@@ -351,6 +370,22 @@ export const settings = {
 
 type Settings = typeof settings;
 export type Config = { [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };
+
+/**
+ * Rules between settings, checked once all are read. Production is NODE_ENV=production (as the
+ * Docker image sets it): there a missing encryption key stops the process instead of the public
+ * development key.
+ */
+export function crossProblems(c: Config, env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const keys = parseKeys(c.secretsKeys);
+  const ids = keys.ok ? keys.keys.map((k) => k.id) : [];
+  if (c.secretsActiveKey !== "" && !ids.includes(c.secretsActiveKey))
+    problems.push(`SECRETS_ACTIVE_KEY=${JSON.stringify(c.secretsActiveKey)} is not valid: expected the id of one of the SECRETS_KEYS keys`);
+  if (ids.length === 0 && env.NODE_ENV === "production")
+    problems.push("SECRETS_KEYS is required when NODE_ENV=production: set <id>:<base64 of 32 bytes> (openssl rand -base64 32)");
+  return problems;
+}
 
 /** The definition limits this configuration sets. */
 export const definitionLimits = (c: Config): DefinitionLimits => ({

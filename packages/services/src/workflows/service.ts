@@ -15,6 +15,7 @@ import {
   childWorkflows,
   type DefinitionLimits,
   parseVersion,
+  secretReferences,
   toWorkflow,
   toWorkflowVersion,
   validateDefinition,
@@ -43,6 +44,8 @@ export class WorkflowService {
     private readonly cursors: CursorCodec,
     private readonly ttlS: number,
     private readonly limits: DefinitionLimits,
+    /** Which secrets do not exist; absent, a definition that reads any secret is refused. */
+    private readonly secrets?: { missing(names: string[]): Promise<Set<string>> },
   ) {
     this.inserts = new StatementBatcher(async (rows) => {
       await store.insertMany(rows);
@@ -54,8 +57,17 @@ export class WorkflowService {
     const errors = validateDefinition(input, this.limits);
     if (errors.length > 0) throw invalid(errors);
     const def = input as WorkflowDefinition;
-    await this.checkChildren(def);
+    await Promise.all([this.checkChildren(def), this.checkSecrets(def)]);
     return def;
+  }
+
+  /** The secrets that http steps read must exist now (a v1 definition reads none: no query). */
+  private async checkSecrets(def: WorkflowDefinition): Promise<void> {
+    const refs = secretReferences(def);
+    if (refs.length === 0) return;
+    const missing = this.secrets ? await this.secrets.missing(refs.map((r) => r.name)) : new Set(refs.map((r) => r.name));
+    const unknown = refs.filter((r) => missing.has(r.name));
+    if (unknown.length > 0) throw invalid(unknown.map((r) => ({ path: r.path, message: `no secret ${r.name}` })));
   }
 
   /** The workflows that `workflow` steps start must exist (a v1 definition has none: no query). */
