@@ -141,7 +141,7 @@ describe("PUT, GET and DELETE /api/v1/secrets", () => {
     expect((await put(name, { value: "x".repeat(16_384) })).status).toBe(204);
   });
 
-  test("DELETE removes it (204); an unknown name is a 404", async () => {
+  test("DELETE removes it (204); an unknown name is a 404, a malformed one a 422", async () => {
     const name = secretName("GONE");
     expect((await put(name, { value: "v" })).status).toBe(204);
     expect((await call(api.url, "DELETE", `/api/v1/secrets/${name}`)).status).toBe(204);
@@ -150,6 +150,10 @@ describe("PUT, GET and DELETE /api/v1/secrets", () => {
     expect(again.status).toBe(404);
     expect(again.body.detail).toBe(`secret ${name} does not exist`);
     expect((await listAll()).some((s) => s.name === name)).toBe(false);
+    // A name no secret can have is told as on PUT.
+    const bad = await call(api.url, "DELETE", "/api/v1/secrets/lower_case");
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([{ path: "name", message: expect.stringContaining("a secret name matches") }]);
   });
 
   test("the list pages newest first with a signed cursor", async () => {

@@ -12,7 +12,7 @@ import {
 } from "@wf/core/runs";
 import { LIMITS, STEP_NAME_PATTERN } from "@wf/core/workflows";
 import { t } from "elysia";
-import { EXCLUSIVE, integer, oneOf, responseOnly } from "./types.ts";
+import { ANY_REQUIRED, EXCLUSIVE, integer, oneOf, responseOnly } from "./types.ts";
 import { PageQuery } from "./workflows.ts";
 
 const Timestamp = t.String({ format: "date-time" });
@@ -216,7 +216,7 @@ export const BulkReplayInput = t.Object(
   },
   {
     additionalProperties: false,
-    minProperties: 1,
+    [ANY_REQUIRED]: Object.keys(runFilterFields()),
     description:
       "The list filters of GET /api/v1/runs, in the same form (status comma-separated), at least one, and optionally from_step. Only finished runs are replayed, so status may name only those.",
   },

@@ -1,4 +1,4 @@
-import { MAX_SECRET_VALUE_BYTES, SECRET_NAME_PATTERN } from "@wf/core/secrets";
+import { MAX_SECRET_VALUE_BYTES, SECRET_NAME_ERROR, SECRET_NAME_PATTERN } from "@wf/core/secrets";
 import { t } from "elysia";
 import { responseOnly } from "./types.ts";
 
@@ -6,7 +6,9 @@ const Timestamp = t.String({ format: "date-time" });
 
 export const SecretParams = t.Object({
   name: t.String({
-    description: `The secret's name, as {{secrets.NAME}} reads it: ${SECRET_NAME_PATTERN} (an upper-case letter, then up to 63 upper-case letters, digits or _). Another name is a 422 whose error path is "name" on PUT, a 404 on DELETE.`,
+    pattern: SECRET_NAME_PATTERN,
+    error: SECRET_NAME_ERROR,
+    description: `The secret's name, as {{secrets.NAME}} reads it: ${SECRET_NAME_PATTERN} (an upper-case letter, then up to 63 upper-case letters, digits or _). Another name is a 422 whose error path is "name".`,
   }),
 });
 

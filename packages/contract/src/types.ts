@@ -56,3 +56,10 @@ export function discriminatedUnion<V extends TObject[]>(
  * write it as `not: {required: [...]}`; the service itself answers such a request with a 422.
  */
 export const EXCLUSIVE = "x-exclusive";
+
+/**
+ * Schema option: properties of an object of which at least one must come. The API's document
+ * fixes write it as `anyOf: [{required: [a]}, {required: [b]}, ...]`; the service answers a request
+ * without any of them with a 422.
+ */
+export const ANY_REQUIRED = "x-any-required";

@@ -1,5 +1,5 @@
 import { PROBLEM_DESCRIPTION } from "@wf/contract/problem";
-import { EXCLUSIVE } from "@wf/contract/types";
+import { ANY_REQUIRED, EXCLUSIVE } from "@wf/contract/types";
 import { PROBLEM_CONTENT_TYPE } from "@wf/http";
 import { addLinks } from "./links.ts";
 
@@ -45,8 +45,9 @@ const REPLAYED = header("`true` when the idempotency_key matched an earlier trig
  * - a `t.Numeric` parameter (the page `limit`) was "a string of format numeric, or a number", and
  *   the string branch, whose format no client knows, let clients (and fuzzers) send `limit=` as
  *   valid; it is the number it decodes to, an integer where it must be a whole number;
- * - properties that may not come together (the contract's EXCLUSIVE option) were not said at all:
- *   they become `not: {required: [...]}`;
+ * - properties that may not come together, or of which one must come (the contract's EXCLUSIVE and
+ *   ANY_REQUIRED options), were not said at all: they become `not` and `anyOf` of `required`s
+ *   (Elysia's validator compiler cannot take those keywords on an object);
  * - a discriminated union (contract's `discriminatedUnion`: a step by its `type`) is written inline
  *   as TypeBox's `anyOf`; client generators expect `oneOf` of the components its mapping names.
  * Also, for people reading Swagger UI, an operation's scope (`x-required-scope`) is told in its
@@ -56,7 +57,7 @@ export function fixDocument<T>(doc: T): T {
   if (typeof doc !== "object" || doc === null || fixed.has(doc)) return doc;
   fixed.add(doc);
   dropIds(doc);
-  exclusiveProperties(doc);
+  propertyRules(doc);
   namedVariants(doc as Doc);
   addLinks((doc as Doc).paths ?? {});
   for (const [path, ops] of Object.entries((doc as Doc).paths ?? {}))
@@ -91,8 +92,8 @@ function numericAsNumber(schema: Schema): Schema {
   return multipleOf === 1 ? { ...rest, type: "integer" } : { ...rest, multipleOf, type: number.type };
 }
 
-function exclusiveProperties(node: unknown): void {
-  if (Array.isArray(node)) for (const item of node) exclusiveProperties(item);
+function propertyRules(node: unknown): void {
+  if (Array.isArray(node)) for (const item of node) propertyRules(item);
   else if (node !== null && typeof node === "object") {
     const schema = node as Schema;
     const exclusive = schema[EXCLUSIVE];
@@ -100,7 +101,12 @@ function exclusiveProperties(node: unknown): void {
       schema.not = { required: exclusive };
       delete schema[EXCLUSIVE];
     }
-    for (const value of Object.values(schema)) exclusiveProperties(value);
+    const anyRequired = schema[ANY_REQUIRED];
+    if (Array.isArray(anyRequired)) {
+      schema.anyOf = anyRequired.map((name) => ({ required: [name] }));
+      delete schema[ANY_REQUIRED];
+    }
+    for (const value of Object.values(schema)) propertyRules(value);
   }
 }
 

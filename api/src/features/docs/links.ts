@@ -43,6 +43,20 @@ export const LINKS: Record<string, Record<string, Link>> = {
     ReplaceSchedule: { to: "PUT /api/v1/schedules/{id}", parameters: SCHEDULE_ID, description: "Replace it" },
     DeleteSchedule: { to: "DELETE /api/v1/schedules/{id}", parameters: SCHEDULE_ID, description: "Delete it" },
   },
+  "POST /api/v1/webhooks 201": {
+    GetWebhook: { to: "GET /api/v1/webhooks/{id}", parameters: { id: "$response.body#/id" }, description: "The webhook just created" },
+    ListDeliveries: { to: "GET /api/v1/webhooks/{id}/deliveries", parameters: { id: "$response.body#/id" }, description: "Its deliveries" },
+    DeleteWebhook: { to: "DELETE /api/v1/webhooks/{id}", parameters: { id: "$response.body#/id" }, description: "Delete it" },
+  },
+  "GET /api/v1/secrets 200": {
+    NextPage: { to: "GET /api/v1/secrets", parameters: NEXT_PAGE, description: "The next page" },
+    DeleteFirst: {
+      to: "DELETE /api/v1/secrets/{name}",
+      parameters: { name: "$response.body#/items/0/name" },
+      description: "Delete the first secret listed",
+    },
+  },
+  "GET /api/v1/webhooks 200": { NextPage: { to: "GET /api/v1/webhooks", parameters: NEXT_PAGE, description: "The next page" } },
   "GET /api/v1/workflows 200": { NextPage: { to: "GET /api/v1/workflows", parameters: NEXT_PAGE, description: "The next page" } },
   "GET /api/v1/runs 200": { NextPage: { to: "GET /api/v1/runs", parameters: NEXT_PAGE, description: "The next page" } },
   "GET /api/v1/schedules 200": { NextPage: { to: "GET /api/v1/schedules", parameters: NEXT_PAGE, description: "The next page" } },

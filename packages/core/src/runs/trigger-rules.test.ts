@@ -60,3 +60,12 @@ describe("a later start: run_at or delay_ms", () => {
     expect(parseRfc3339("2030-02-31T00:00:00Z")).toBeUndefined();
   });
 });
+
+describe("parseRfc3339", () => {
+  test("an instant before year 1, which PostgreSQL cannot store, is taken as the first one it can", () => {
+    const first = new Date("0001-01-01T00:00:00Z");
+    expect(parseRfc3339("0000-01-01T00:00:00Z")).toEqual(first);
+    expect(parseRfc3339("0001-01-01T00:30:00+01:00")).toEqual(first);
+    expect(parseRfc3339("0001-01-01T00:00:01Z")).toEqual(new Date("0001-01-01T00:00:01Z"));
+  });
+});

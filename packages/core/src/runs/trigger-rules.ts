@@ -21,6 +21,8 @@ export interface TriggerFields {
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
+const EARLIEST_MS = Date.parse("0001-01-01T00:00:00Z");
+
 /**
  * An RFC 3339 date-time with its offset, as a Date; undefined when it is not one or names no real
  * instant (February 30th, hour 24: Date.parse would roll those over into another day).
@@ -33,7 +35,9 @@ export function parseRfc3339(text: string): Date | undefined {
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
   if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return undefined;
   const ms = Date.parse(text.toUpperCase());
-  return Number.isNaN(ms) ? undefined : new Date(ms);
+  // PostgreSQL has no year 0 (RFC 3339's 0000 is 1 BC): an earlier instant is taken as the first
+  // one it stores, which no run precedes and which is as past as any (a run_at, a range bound).
+  return Number.isNaN(ms) ? undefined : new Date(Math.max(ms, EARLIEST_MS));
 }
 
 /**

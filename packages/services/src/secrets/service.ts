@@ -2,7 +2,7 @@ import { invalid, notFound } from "@wf/core/errors";
 import { newId } from "@wf/core/ids";
 import { isStorableText, UNSTORABLE_TEXT } from "@wf/core/json";
 import { type CursorCodec, PAGE_LIMIT, type Page, type PageRequest, startAfter, toPage } from "@wf/core/pagination";
-import { isSecretName, MAX_SECRET_VALUE_BYTES, SECRET_NAME_PATTERN } from "@wf/core/secrets";
+import { isSecretName, MAX_SECRET_VALUE_BYTES, SECRET_NAME_ERROR } from "@wf/core/secrets";
 import type { Keyring } from "@wf/platform/secrets";
 import type { SecretRow, SecretStore } from "./store.ts";
 
@@ -32,7 +32,7 @@ export class SecretService {
   ) {}
 
   async put(name: string, value: string): Promise<void> {
-    if (!isSecretName(name)) throw invalid([{ path: "name", message: `a secret name matches ${SECRET_NAME_PATTERN}` }]);
+    if (!isSecretName(name)) throw invalid([{ path: "name", message: SECRET_NAME_ERROR }]);
     if (value.length === 0 || Buffer.byteLength(value, "utf8") > MAX_SECRET_VALUE_BYTES)
       throw invalid([{ path: "/value", message: `value must be 1 to ${MAX_SECRET_VALUE_BYTES} bytes of UTF-8` }]);
     if (!isStorableText(value)) throw invalid([{ path: "/value", message: `value ${UNSTORABLE_TEXT}` }]);
