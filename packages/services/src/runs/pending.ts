@@ -73,7 +73,7 @@ export async function insertPending(sql: Sql, runs: readonly NewRun[], topic: st
     delay_ms: r.delayMs ?? null,
     ord,
   }));
-  const rows = await sql<(RunRow & { outbox_id: string | null; message: string | null })[]>`
+  const rows = await sql<InsertedRow[]>`
     WITH req AS (
       SELECT * FROM jsonb_to_recordset(${sql.json(batch as never)}::jsonb)
         AS r(id uuid, workflow_id uuid, input jsonb, idempotency_key text, created_at timestamptz, headers jsonb, parent_run_id uuid,
@@ -93,16 +93,32 @@ export async function insertPending(sql: Sql, runs: readonly NewRun[], topic: st
       ORDER BY r.ord
       ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING ${sql.unsafe(RUN_COLUMNS)}, wake_at
-    ), ob AS (
-      INSERT INTO outbox (topic, key, payload, headers)
-      SELECT ${topic}, ins.id::text,
-             jsonb_build_object('run_id', ins.id, 'workflow_id', ins.workflow_id, 'workflow_version', ins.workflow_version),
-             r.headers
-      FROM ins JOIN req r ON r.id = ins.id
-      WHERE ins.wake_at IS NULL
-      RETURNING id::text AS outbox_id, key, payload::text AS message
-    )
-    SELECT ins.*, ob.outbox_id, ob.message FROM ins LEFT JOIN ob ON ob.key = ins.id::text`;
+    ), ${withOutbox(sql, topic, sql`WHERE ins.wake_at IS NULL`)}`;
+  return insertedRuns(rows);
+}
+
+/** What a run insert's statement returns: each run, with its outbox row when it has one. */
+export type InsertedRow = RunRow & { outbox_id: string | null; message: string | null };
+
+/**
+ * The tail of a run insert's statement, after its CTEs `req` (the requests, by `id`, with their
+ * trace `headers`) and `ins` (the inserted runs): the Kafka message of each run `where` keeps (the
+ * runs that start now), in the outbox in the same statement, and the runs with their messages.
+ */
+export const withOutbox = (sql: Sql, topic: string, where: ReturnType<Sql>) => sql`
+  ob AS (
+    INSERT INTO outbox (topic, key, payload, headers)
+    SELECT ${topic}, ins.id::text,
+           jsonb_build_object('run_id', ins.id, 'workflow_id', ins.workflow_id, 'workflow_version', ins.workflow_version),
+           r.headers
+    FROM ins JOIN req r ON r.id = ins.id
+    ${where}
+    RETURNING id::text AS outbox_id, key, payload::text AS message
+  )
+  SELECT ins.*, ob.outbox_id, ob.message FROM ins LEFT JOIN ob ON ob.key = ins.id::text`;
+
+/** The runs an insert returned, by id, with the outbox row to publish and acknowledge. */
+export function insertedRuns(rows: readonly InsertedRow[]): Map<string, InsertedRun> {
   const inserted = new Map<string, InsertedRun>();
   for (const { outbox_id, message, ...row } of rows)
     inserted.set(row.id, { row, ...(outbox_id !== null && message !== null ? { outbox: { id: outbox_id, message } } : {}) });

@@ -2,10 +2,10 @@
 import { isReplayPlan, planReplay } from "@wf/core/engine";
 import type { FieldError } from "@wf/core/errors";
 import { newId } from "@wf/core/ids";
-import type { RunRow, RunStatus, StepResult } from "@wf/core/runs";
+import type { RunStatus, StepResult } from "@wf/core/runs";
 import { compileKey, type KeyPart, type StepSpec } from "@wf/core/workflows";
 import { pgArray, type Sql } from "@wf/platform/sql";
-import { concurrencyKey, type InsertedRun } from "./pending.ts";
+import { concurrencyKey, type InsertedRow, type InsertedRun, insertedRuns, withOutbox } from "./pending.ts";
 import { RUN_COLUMNS } from "./stored.ts";
 
 /** What a replay reads of its original run. */
@@ -65,7 +65,7 @@ export async function insertReplays(sql: Sql, replays: readonly NewReplay[], top
     headers: r.headers ?? null,
     ord,
   }));
-  const rows = await sql<(RunRow & { outbox_id: string | null; message: string | null })[]>`
+  const rows = await sql<InsertedRow[]>`
     WITH req AS (
       SELECT * FROM jsonb_to_recordset(${sql.json(batch as never)}::jsonb)
         AS r(id uuid, replay_of uuid, input jsonb, has_input boolean, steps jsonb, key_parts jsonb, created_at timestamptz, headers jsonb, ord int)
@@ -84,19 +84,8 @@ export async function insertReplays(sql: Sql, replays: readonly NewReplay[], top
         AND EXISTS (SELECT 1 FROM workflows w WHERE w.id = o.workflow_id)
       ORDER BY r.ord
       RETURNING ${sql.unsafe(RUN_COLUMNS)}
-    ), ob AS (
-      INSERT INTO outbox (topic, key, payload, headers)
-      SELECT ${topic}, ins.id::text,
-             jsonb_build_object('run_id', ins.id, 'workflow_id', ins.workflow_id, 'workflow_version', ins.workflow_version),
-             r.headers
-      FROM ins JOIN req r ON r.id = ins.id
-      RETURNING id::text AS outbox_id, key, payload::text AS message
-    )
-    SELECT ins.*, ob.outbox_id, ob.message FROM ins LEFT JOIN ob ON ob.key = ins.id::text`;
-  const inserted = new Map<string, InsertedRun>();
-  for (const { outbox_id, message, ...row } of rows)
-    inserted.set(row.id, { row, ...(outbox_id !== null && message !== null ? { outbox: { id: outbox_id, message } } : {}) });
-  return inserted;
+    ), ${withOutbox(sql, topic, sql``)}`;
+  return insertedRuns(rows);
 }
 
 export interface ReplayOptions {
