@@ -21,6 +21,7 @@ const BUN_ONLY = [
   "GET /api/v1/workflows/{id}/versions",
   "GET /api/v1/workflows/{id}/versions/{version}",
   "POST /api/v1/runs/{id}/signals/{name}",
+  "GET /api/v1/runs/{id}/events",
   "POST /api/v1/schedules",
   "GET /api/v1/schedules",
   "GET /api/v1/schedules/{id}",

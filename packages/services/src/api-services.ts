@@ -10,6 +10,7 @@ import { AccessControl } from "./access/access.ts";
 import { ApiKeys } from "./access/api-keys.ts";
 import { KeyStore } from "./access/key-store.ts";
 import { RateLimiter } from "./access/rate-limiter.ts";
+import { RunEvents } from "./runs/events/run-events.ts";
 import { RunService } from "./runs/service.ts";
 import { RunStore } from "./runs/store.ts";
 import { ScheduleService } from "./schedules/service.ts";
@@ -22,6 +23,8 @@ export interface ApiServices extends Omit<Infrastructure, "metrics"> {
   relay: OutboxRelay;
   workflows: WorkflowService;
   runs: RunService;
+  /** The runs' events streams (Server-Sent Events) served by this process. */
+  runEvents: RunEvents;
   schedules: ScheduleService;
   health: HealthService;
   metrics: Metrics;
@@ -47,6 +50,12 @@ export function createApiServices(infra: Infrastructure): ApiServices {
     batchSize: config.outboxBatchSize,
   });
   const cursors = new CursorCodec(config.cursorSecret);
+  const runStore = guarded(new RunStore(sql), breakers.postgres, isDatabaseOutage);
+  const runEvents = new RunEvents(runStore, log, {
+    redisUrl: config.redisUrl,
+    heartbeatMs: config.sseHeartbeatMs,
+    pollMs: config.runEventsPollMs,
+  });
   const keys = config.apiKeysRequired ? new ApiKeys(new KeyStore(sql), config.apiKeysRefreshMs, log) : undefined;
   const limiter = keys && config.rateLimitPerS > 0 ? new RateLimiter(config, config.rateLimitPerS, config.rateLimitBurst) : undefined;
   const apiMetrics = registerApiMetrics(infra.metrics.registry, () => ({
@@ -66,9 +75,11 @@ export function createApiServices(infra: Infrastructure): ApiServices {
       config.workflowCacheTtlS,
       definitionLimits(config),
     ),
+    runEvents,
     runs: new RunService({
-      store: guarded(new RunStore(sql), breakers.postgres, isDatabaseOutage),
+      store: runStore,
       cache,
+      changes: infra.changes,
       cursors,
       publisher,
       acks,
@@ -92,6 +103,7 @@ export function createApiServices(infra: Infrastructure): ApiServices {
     async close() {
       keys?.stop();
       limiter?.close();
+      runEvents.close();
       await relay.stop();
       await acks.close();
       await infra.close();

@@ -1,13 +1,14 @@
 import { API_SECURITY, apiProblemResponses, requiresScope } from "@wf/contract/problem";
-import { RunListQuery, SignalParams, SignalPayload, TriggerInput } from "@wf/contract/runs";
+import { RunEventsQuery, RunListQuery, SignalParams, SignalPayload, TriggerInput } from "@wf/contract/runs";
 import { IdParams } from "@wf/contract/workflows";
 import type { ApiServices } from "@wf/services/api-services";
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import { singleValuedQuery, traceHeaders } from "../../http/request-hooks.ts";
 import { jsonResponse } from "../../http/responses.ts";
+import { runEventsResponse } from "./events.ts";
 import { runModels } from "./model.ts";
 
-export const runsController = ({ runs }: ApiServices) =>
+export const runsController = ({ runs, runEvents }: ApiServices) =>
   new Elysia({ name: "runs", prefix: "/api/v1", detail: { tags: ["runs"], security: API_SECURITY } })
     .use(runModels)
     .post(
@@ -40,6 +41,26 @@ export const runsController = ({ runs }: ApiServices) =>
       response: { 200: "run.page", ...apiProblemResponses(400) },
       detail: { summary: "List runs, newest first, optionally by status and workflow", ...requiresScope("runs:read") },
     })
+    .get(
+      "/runs/:id/events",
+      ({ params, query, request, set, server }) => {
+        // A stream may stay quiet longer than HTTP_IDLE_TIMEOUT_S between heartbeats: not Bun's to close.
+        server?.timeout(request, 0);
+        return runEventsResponse(runEvents, params.id, request.headers.get("last-event-id") ?? query.last_event_id, set.headers);
+      },
+      {
+        params: IdParams,
+        query: RunEventsQuery,
+        beforeHandle: singleValuedQuery,
+        response: { 200: "run.events", 204: t.Void({ description: "The client already has the run's terminal state (a resume after the end)" }), ...apiProblemResponses(400, 404) },
+        detail: {
+          summary: "Follow a run's state changes as Server-Sent Events",
+          ...requiresScope("runs:read"),
+          description:
+            "The run's current state as events, then every change as it is stored, whichever worker or replica makes it; the stream ends after the run's terminal event. Resume with Last-Event-ID. An unknown run is a 404 before any stream starts.",
+        },
+      },
+    )
     .post("/runs/:id/cancel", ({ params }) => runs.cancel(params.id), {
       params: IdParams,
       // No body is expected, but one that is sent is parsed all the same (on both servers), so

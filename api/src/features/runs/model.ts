@@ -1,4 +1,4 @@
-import { Run, RunPage, SignalAccepted, TriggerAccepted, TriggerInput } from "@wf/contract/runs";
+import { Run, RunEventStream, RunPage, SignalAccepted, TriggerAccepted, TriggerInput } from "@wf/contract/runs";
 import { Elysia } from "elysia";
 
 /** The contract's run schemas, named for the routes and the OpenAPI document. */
@@ -7,5 +7,6 @@ export const runModels = new Elysia({ name: "runs.model" }).model({
   "trigger.accepted": TriggerAccepted,
   run: Run,
   "run.page": RunPage,
+  "run.events": RunEventStream,
   "signal.accepted": SignalAccepted,
 });

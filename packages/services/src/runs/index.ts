@@ -1,3 +1,4 @@
 export * from "./service.ts";
 export * from "./store.ts";
 export * from "./stored.ts";
+export * from "./events/index.ts";

@@ -14,6 +14,7 @@ import {
   validateTrigger,
 } from "@wf/core/runs";
 import type { OutboxAcks, Publisher } from "@wf/platform/bus";
+import type { RunChanges } from "@wf/platform/changes";
 import { type Cache, cacheKeys } from "@wf/platform/cache";
 import { StatementBatcher } from "@wf/platform/sql";
 import type { InsertedRun, NewRun, RunStore } from "./store.ts";
@@ -51,6 +52,8 @@ export interface RunListRequest extends PageRequest {
 interface Deps {
   store: RunStore;
   cache: Cache;
+  /** Told of the runs a cancel changed (event streams). */
+  changes?: RunChanges;
   cursors: CursorCodec;
   publisher: Publisher;
   acks: OutboxAcks;
@@ -149,6 +152,7 @@ export class RunService {
     if (!isUuid(id)) throw notFound("run", id);
     const cancelled = await this.d.store.cancel(id, new Date());
     if (cancelled) {
+      this.d.changes?.changed(cancelled.run.id, ...cancelled.descendants);
       if (cancelled.descendants.length > 0) await this.d.cache.del(...cancelled.descendants.map((d) => cacheKeys.run(d)));
       return this.remember(toRun(cancelled.run));
     }

@@ -1,11 +1,32 @@
 import type { Position } from "@wf/core/pagination";
-import type { RunRow, RunStatus } from "@wf/core/runs";
-import type { Sql } from "@wf/platform/sql";
+import type { RunRow, RunStatus, StepResult } from "@wf/core/runs";
+import { pgArray, type Sql } from "@wf/platform/sql";
 import { type InsertedRun, insertPending, type NewRun, runByIdempotencyKey } from "./pending.ts";
 import { wakeSlots } from "./slots.ts";
 import { RUN_COLUMNS } from "./stored.ts";
 
 export type { InsertedRun, NewRun } from "./pending.ts";
+
+/** A run as its event stream reads it: what its events show, its steps' names in definition order, its revision. */
+export interface RunEventRow {
+  id: string;
+  workflow_id: string;
+  workflow_version: number;
+  parent_run_id: string | null;
+  schedule_id: string | null;
+  status: RunStatus;
+  output: unknown;
+  error: string | null;
+  steps: StepResult[];
+  step_names: string[];
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  /** updated_at in microseconds, as text: every write of a run moves it. */
+  revision: string;
+}
+
+const REVISION = "(extract(epoch FROM updated_at) * 1000000)::int8::text AS revision";
 
 export interface RunFilter {
   status?: RunStatus;
@@ -47,6 +68,21 @@ export class RunStore {
   async get(id: string): Promise<RunRow | undefined> {
     const [row] = await this.sql<RunRow[]>`SELECT ${this.sql.unsafe(RUN_COLUMNS)} FROM runs WHERE id = ${id}::uuid`;
     return row;
+  }
+
+  /** The run as its event stream shows it; undefined when it does not exist. */
+  async eventState(id: string): Promise<RunEventRow | undefined> {
+    const [row] = await this.sql<RunEventRow[]>`
+      SELECT id, workflow_id, workflow_version, parent_run_id, schedule_id, status, output, error, steps, created_at, started_at,
+             finished_at, ${this.sql.unsafe(REVISION)}, ARRAY(SELECT s->>'name' FROM jsonb_array_elements(definition) s) AS step_names
+      FROM runs WHERE id = ${id}::uuid`;
+    return row;
+  }
+
+  /** The revisions of the given runs (those that exist): what the event streams' slow poll compares. */
+  async revisions(ids: string[]): Promise<{ id: string; revision: string }[]> {
+    return this.sql<{ id: string; revision: string }[]>`
+      SELECT id, ${this.sql.unsafe(REVISION)} FROM runs WHERE id = ANY(${pgArray(ids)}::uuid[])`;
   }
 
   list(filter: RunFilter, limit: number, after?: Position): Promise<RunRow[]> {
