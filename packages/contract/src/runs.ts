@@ -152,6 +152,7 @@ export const RunEventsQuery = t.Object({
 
 /** The 200 of GET /runs/{id}/events: documented as text/event-stream (see the docs feature's document fixes). */
 export const RunEventStream = t.String({
+  contentMediaType: "text/event-stream",
   description: [
     "Server-Sent Events (text/event-stream), from the run's current state on, then each change as it is stored; the server ends the stream after the run's terminal `run` event.",
     "`event: run`: `data` is the run without its steps: {id, workflow_id, workflow_version, parent_run_id, schedule_id, status, output, error, created_at, started_at, finished_at}.",

@@ -74,7 +74,7 @@ export class RunStore {
   async eventState(id: string): Promise<RunEventRow | undefined> {
     const [row] = await this.sql<RunEventRow[]>`
       SELECT id, workflow_id, workflow_version, parent_run_id, schedule_id, status, output, error, steps, created_at, started_at,
-             finished_at, ${this.sql.unsafe(REVISION)}, ARRAY(SELECT s->>'name' FROM jsonb_array_elements(definition) s) AS step_names
+             finished_at, ${this.sql.unsafe(REVISION)}, jsonb_path_query_array(definition, '$[*].name') AS step_names
       FROM runs WHERE id = ${id}::uuid`;
     return row;
   }
