@@ -27,4 +27,9 @@ if (tuned.ok)
   log.info("api replica listening", { port, pid: process.pid, backlog: config.listenBacklog, defer_accept_was_s: tuned.deferAcceptWas });
 else log.warn("api replica listening with Bun's own backlog (512) and deferred accept", { port, pid: process.pid, reason: tuned.reason });
 
-drainOnSignals(services, config.drainMs, () => app.stop(false));
+// Open events streams would hold the server open: they end first, and their clients resume
+// (Last-Event-ID) on another replica.
+drainOnSignals(services, config.drainMs, () => {
+  services.runEvents.close();
+  return app.stop(false);
+});
