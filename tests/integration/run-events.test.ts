@@ -35,7 +35,10 @@ beforeAll(async () => {
     name: unique("events"),
     steps: [slow("first"), slow("second"), { name: "third", type: "transform", config: { output: { done: "{{input.tag}}" } } }],
   });
-  longWait = await createWorkflow(api.url, { name: unique("events-wait"), steps: [{ name: "wait", type: "delay", config: { ms: 60_000 } }] });
+  longWait = await createWorkflow(api.url, {
+    name: unique("events-wait"),
+    steps: [{ name: "wait", type: "delay", config: { ms: 60_000 } }],
+  });
 }, 60_000);
 afterAll(async () => {
   await workers?.stopAll();
@@ -48,8 +51,6 @@ afterAll(async () => {
 const eventsUrl = (base: string, runId: string) => `${base}/api/v1/runs/${runId}/events`;
 type Ev = { id: string; event: string; data: Record<string, unknown> };
 const events = (frames: SseFrame[]) => frames.filter(isEvent) as Ev[];
-const terminalRun = (frames: SseFrame[]) =>
-  events(frames).some((e) => e.event === "run" && ["completed", "failed", "cancelled"].includes(e.data.status as string));
 /** The state a stream's events leave a client with: the last `run` event and each step's last event. */
 const finalView = (evs: Ev[]) => {
   const steps = new Map<string, Record<string, unknown>>();

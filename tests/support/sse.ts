@@ -41,7 +41,8 @@ export async function openSse(url: string, headers: Record<string, string> = {})
               fields[line.slice(0, i)] = line.slice(i + 1).replace(/^ /, "");
             }
           }
-          if (fields.event !== undefined) frames.push({ id: fields.id ?? "", event: fields.event, data: JSON.parse(fields.data ?? "null") });
+          if (fields.event !== undefined)
+            frames.push({ id: fields.id ?? "", event: fields.event, data: JSON.parse(fields.data ?? "null") });
         }
         for (const w of waiters) w();
       }

@@ -52,7 +52,11 @@ export const runsController = ({ runs, runEvents }: ApiServices) =>
         params: IdParams,
         query: RunEventsQuery,
         beforeHandle: singleValuedQuery,
-        response: { 200: "run.events", 204: t.Void({ description: "The client already has the run's terminal state (a resume after the end)" }), ...apiProblemResponses(400, 404) },
+        response: {
+          200: "run.events",
+          204: t.Void({ description: "The client already has the run's terminal state (a resume after the end)" }),
+          ...apiProblemResponses(400, 404),
+        },
         detail: {
           summary: "Follow a run's state changes as Server-Sent Events",
           ...requiresScope("runs:read"),

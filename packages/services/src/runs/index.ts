@@ -1,4 +1,4 @@
+export * from "./events/index.ts";
 export * from "./service.ts";
 export * from "./store.ts";
 export * from "./stored.ts";
-export * from "./events/index.ts";

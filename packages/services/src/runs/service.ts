@@ -14,8 +14,8 @@ import {
   validateTrigger,
 } from "@wf/core/runs";
 import type { OutboxAcks, Publisher } from "@wf/platform/bus";
-import type { RunChanges } from "@wf/platform/changes";
 import { type Cache, cacheKeys } from "@wf/platform/cache";
+import type { RunChanges } from "@wf/platform/changes";
 import { StatementBatcher } from "@wf/platform/sql";
 import type { InsertedRun, NewRun, RunStore } from "./store.ts";
 import { cacheRun } from "./stored.ts";

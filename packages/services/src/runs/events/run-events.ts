@@ -2,8 +2,8 @@ import { isUuid } from "@wf/core/ids";
 import { ChannelSubscriber, runChannel, runOfChannel } from "@wf/platform/changes";
 import { errorFields, type Logger } from "@wf/platform/observability";
 import type { RunEventRow } from "../store.ts";
-import { EventStream } from "./stream.ts";
 import { type RunSnapshot, snapshotOf } from "./snapshot.ts";
+import { EventStream } from "./stream.ts";
 
 export interface RunEventsOptions {
   redisUrl: string;

@@ -51,7 +51,11 @@ describe("run event snapshots and ids", () => {
     const seen = running.items.map((i) => i?.hash ?? "");
     expect(changedSlots(seen, running)).toEqual([]);
     const done = snapshotOf(
-      row({ status: "completed", finished_at: new Date(), steps: [step("a", "completed"), step("b", "completed"), step("c", "completed")] }),
+      row({
+        status: "completed",
+        finished_at: new Date(),
+        steps: [step("a", "completed"), step("b", "completed"), step("c", "completed")],
+      }),
     );
     expect(changedSlots(seen, done)).toEqual([2, 3, 0]);
   });
