@@ -23,7 +23,8 @@ beforeAll(async () => {
   workers = startWorkers(1, { ...groupEnv(api.config.runsTopic, unique("events-group")), EGRESS_ALLOW: "127.0.0.2" });
   const port = await freePort();
   urlB = `http://127.0.0.1:${port}`;
-  replicaB = startApiReplicas(port, 1, { KAFKA_RUNS_TOPIC: api.config.runsTopic, LOG_LEVEL: "warn" });
+  // B's slow poll never comes within a test: what its streams get, they get over Redis pub/sub.
+  replicaB = startApiReplicas(port, 1, { KAFKA_RUNS_TOPIC: api.config.runsTopic, LOG_LEVEL: "warn", RUN_EVENTS_POLL_MS: "600000" });
   const lines = collectLines(replicaB);
   await waitFor("replica B to listen", async () => (await fetch(`${urlB}/health`).catch(() => undefined))?.ok, 30_000).catch((err) => {
     throw new Error(`${err}\n${lines.join("\n")}`);
@@ -162,11 +163,14 @@ describe("GET /api/v1/runs/{id}/events", () => {
       expect(evs.some((e) => e.event === "step" && e.data.name === name && e.data.status === "completed")).toBe(true);
     expect(evs.at(-1)).toMatchObject({ event: "run", data: { status: "completed", output: { done: "d" } } });
     expect(finalView(evs)).toEqual(await stored(urlB, runId));
-    // And the other way round: a stream on B follows a run triggered through A.
+    // And the other way round: a stream on B (no slow poll) follows a run triggered through A, live.
     const other = await triggerRun(api.url, { workflow_id: threeSteps, input: { tag: "e" } });
     const onB = await openSse(eventsUrl(urlB, other));
+    await onB.waitFor((f) => events(f).some((e) => e.data.name === "first" && e.data.status === "completed"), 10_000);
     await onB.ended;
-    expect(events(onB.frames).at(-1)).toMatchObject({ event: "run", data: { status: "completed", output: { done: "e" } } });
+    const evsB = events(onB.frames);
+    expect(evsB.at(-1)).toMatchObject({ event: "run", data: { status: "completed", output: { done: "e" } } });
+    expect(finalView(evsB)).toEqual(await stored(api.url, other));
   });
 
   test("heartbeats arrive on an idle stream; a cancel shows as a cancelled run event and ends the stream", async () => {
@@ -181,6 +185,24 @@ describe("GET /api/v1/runs/{id}/events", () => {
     expect(s.closedByServer).toBe(true);
     const evs = events(s.frames);
     expect(evs.at(-1)).toMatchObject({ event: "run", data: { id: runId, status: "cancelled", error: "cancelled by request" } });
+  });
+
+  test("one subscriber connection per process: a run's channel is subscribed while it has streams, and dropped with the last", async () => {
+    const runId = await triggerRun(api.url, { workflow_id: threeSteps, delay_ms: 3_600_000 });
+    const redis = new Bun.RedisClient(api.config.redisUrl);
+    const subscribers = async () => {
+      const [, n] = (await redis.send("PUBSUB", ["NUMSUB", `wf:run-changed:${runId}`])) as [string, number];
+      return n;
+    };
+    const clients = await Promise.all(Array.from({ length: 5 }, () => openSse(eventsUrl(api.url, runId))));
+    await Promise.all(clients.map((c) => c.waitFor((f) => events(f).length > 0)));
+    expect(await subscribers()).toBe(1);
+    for (const c of clients.slice(1)) c.close();
+    await waitFor("four streams to be forgotten", async () => api.services.runEvents.open === 1, 5_000);
+    expect(await subscribers()).toBe(1);
+    clients[0]!.close();
+    await waitFor("the channel to be dropped", async () => (await subscribers()) === 0, 5_000);
+    redis.close();
   });
 
   test("a change that no message told of reaches the stream by the slow poll", async () => {
