@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createRedis } from "@wf/platform/cache";
+import { RunChanges } from "@wf/platform/changes";
+import { ExecutionStore } from "@wf/services/execution";
 import type { Subprocess } from "bun";
 import { call, createWorkflow, startApi, type TestApi, triggerRun, unique, waitFor } from "../support/api.ts";
 import { collectLines, freePort, startApiReplicas } from "../support/replicas.ts";
@@ -203,6 +206,35 @@ describe("GET /api/v1/runs/{id}/events", () => {
     clients[0]!.close();
     await waitFor("the channel to be dropped", async () => (await subscribers()) === 0, 5_000);
     redis.close();
+  });
+
+  test("a worker whose Redis is unreachable still runs and stores everything, unslowed; the stream gets it by the slow poll", async () => {
+    const runId = await triggerRun(api.url, { workflow_id: threeSteps, delay_ms: 3_600_000 });
+    // Made due without a message: no worker of the group takes it, the test's store does.
+    await api.services.sql`UPDATE runs SET wake_at = NULL WHERE id = ${runId}::uuid`;
+    const changes = new RunChanges(createRedis({ ...api.config, redisUrl: "redis://127.0.0.1:1" }));
+    const store = new ExecutionStore(api.services.sql, `test:${unique("owner")}`, 30_000, changes);
+    const s = await openSse(eventsUrl(api.url, runId));
+    await s.waitFor((f) => events(f).some((e) => e.event === "run" && e.data.status === "pending"));
+    const t0 = performance.now();
+    expect("why" in (await store.claim(runId))).toBe(false);
+    const steps = [
+      {
+        name: "first",
+        status: "completed" as const,
+        attempts: 1,
+        started_at: new Date().toISOString(),
+        finished_at: new Date().toISOString(),
+      },
+    ];
+    expect(await store.checkpoint(runId, steps)).toBe(true);
+    expect(await store.finish(runId, "completed", steps, { by: "hand" }, null)).toBeDefined();
+    // Three writes and their publishes: the publishes fail at once, they are never waited for.
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    await waitFor("the failed publishes to be counted", async () => changes.stats.errors >= 3, 5_000);
+    await s.ended;
+    expect(events(s.frames).at(-1)).toMatchObject({ event: "run", data: { status: "completed", output: { by: "hand" } } });
+    changes.close();
   });
 
   test("a change that no message told of reaches the stream by the slow poll", async () => {
