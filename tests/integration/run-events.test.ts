@@ -190,6 +190,23 @@ describe("GET /api/v1/runs/{id}/events", () => {
     expect(evs.at(-1)).toMatchObject({ event: "run", data: { id: runId, status: "cancelled", error: "cancelled by request" } });
   });
 
+  test("a cancel of a run in the middle of a step: the step's end as its worker records it, then the cancelled run, last", async () => {
+    const wf = await createWorkflow(api.url, {
+      name: unique("events-cancel"),
+      steps: [{ name: "slow", type: "http", config: { method: "GET", url: `${target.url}/slow/events-cancel/5000`, timeout_ms: 10_000 } }],
+    });
+    const runId = await triggerRun(api.url, { workflow_id: wf });
+    const s = await openSse(eventsUrl(api.url, runId));
+    await s.waitFor((f) => events(f).some((e) => e.event === "run" && e.data.status === "running"));
+    await waitFor("the step to be in flight", async () => (target.inFlight.get("events-cancel")?.now ?? 0) > 0, 5_000, 20);
+    expect((await call(api.url, "POST", `/api/v1/runs/${runId}/cancel`)).status).toBe(200);
+    await s.ended;
+    const evs = events(s.frames);
+    expect(evs.at(-1)).toMatchObject({ event: "run", data: { status: "cancelled" } });
+    expect(evs.at(-2)).toMatchObject({ event: "step", data: { name: "slow", status: "cancelled" } });
+    expect(finalView(evs)).toEqual(await stored(api.url, runId));
+  });
+
   test("one subscriber connection per process: a run's channel is subscribed while it has streams, and dropped with the last", async () => {
     const runId = await triggerRun(api.url, { workflow_id: threeSteps, delay_ms: 3_600_000 });
     const redis = new Bun.RedisClient(api.config.redisUrl);

@@ -24,6 +24,8 @@ export interface RunEventRow {
   finished_at: Date | null;
   /** updated_at in microseconds, as text: every write of a run moves it. */
   revision: string;
+  /** Cancelled while a worker held it: that worker is yet to record how its steps ended (recordCancelled). */
+  settling: boolean;
 }
 
 const REVISION = "(extract(epoch FROM updated_at) * 1000000)::int8::text AS revision";
@@ -74,7 +76,8 @@ export class RunStore {
   async eventState(id: string): Promise<RunEventRow | undefined> {
     const [row] = await this.sql<RunEventRow[]>`
       SELECT id, workflow_id, workflow_version, parent_run_id, schedule_id, status, output, error, steps, created_at, started_at,
-             finished_at, ${this.sql.unsafe(REVISION)}, jsonb_path_query_array(definition, '$[*].name') AS step_names
+             finished_at, ${this.sql.unsafe(REVISION)}, jsonb_path_query_array(definition, '$[*].name') AS step_names,
+             (status = 'cancelled' AND lease_owner IS NOT NULL AND lease_expires_at > now()) AS settling
       FROM runs WHERE id = ${id}::uuid`;
     return row;
   }

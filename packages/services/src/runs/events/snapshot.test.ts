@@ -17,6 +17,7 @@ const row = (over: Partial<RunEventRow> = {}): RunEventRow => ({
   started_at: new Date("2026-01-01T00:00:01Z"),
   finished_at: null,
   revision: "1",
+  settling: false,
   ...over,
 });
 const step = (name: string, status: "running" | "completed") => ({

@@ -17,6 +17,8 @@ export interface EventItem {
 export interface RunSnapshot {
   revision: string;
   terminal: boolean;
+  /** Cancelled, and its worker is yet to record how the steps it ran ended (a moment: it polls for cancels). */
+  settling: boolean;
   items: (EventItem | undefined)[];
 }
 
@@ -54,7 +56,7 @@ export function snapshotOf(row: RunEventRow): RunSnapshot {
     const i = index.get(step.name) ?? Math.max(index.size, items.length - 1);
     items[i + 1] = item("step", { index: i, ...step });
   }
-  return { revision: row.revision, terminal: TERMINAL.has(row.status), items };
+  return { revision: row.revision, terminal: TERMINAL.has(row.status), settling: row.settling, items };
 }
 
 /*
