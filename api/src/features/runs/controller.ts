@@ -46,7 +46,7 @@ export const runsController = ({ runs, runEvents }: ApiServices) =>
       ({ params, query, request, set, server }) => {
         // A stream may stay quiet longer than HTTP_IDLE_TIMEOUT_S between heartbeats: not Bun's to close.
         server?.timeout(request, 0);
-        return runEventsResponse(runEvents, params.id, request.headers.get("last-event-id") ?? query.last_event_id, set.headers);
+        return runEventsResponse(runEvents, params.id, request.headers.get("last-event-id") ?? query.last_event_id, set);
       },
       {
         params: IdParams,
