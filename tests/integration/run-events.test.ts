@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createRedis } from "@wf/platform/cache";
-import { RunChanges } from "@wf/platform/changes";
+import { ChannelSubscriber, RunChanges, runChannel } from "@wf/platform/changes";
 import { ExecutionStore } from "@wf/services/execution";
 import type { Subprocess } from "bun";
 import { call, createWorkflow, startApi, type TestApi, triggerRun, unique, waitFor } from "../support/api.ts";
@@ -283,5 +283,51 @@ describe("GET /api/v1/runs/{id}/events", () => {
     expect(Object.keys(op.responses["200"].content)).toEqual(["text/event-stream"]);
     expect(op["x-required-scope"]).toBe("runs:read");
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["200", "204", "400", "404"]));
+  });
+});
+
+describe("the events' Redis subscriber", () => {
+  test("after Redis restarts it subscribes its channels again and asks for a re-read (messages of the gap are lost)", async () => {
+    // A Redis of the test's own, restarted on the same port: the stack's is shared with other tests.
+    const port = await freePort();
+    const startRedis = () =>
+      Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+    let redis = startRedis();
+    const url = `redis://127.0.0.1:${port}`;
+    const channel = runChannel("0190b3a2-0000-7000-8000-00000000abcd");
+    const got: string[] = [];
+    let readies = 0;
+    const sub = new ChannelSubscriber(url, { message: (c) => got.push(c), ready: () => readies++ });
+    const changes = new RunChanges(createRedis({ ...api.config, redisUrl: url }));
+    try {
+      sub.add(channel);
+      await waitFor("the subscriber to connect", async () => readies === 1, 10_000, 20);
+      const received = () =>
+        waitFor(
+          "a message on the channel",
+          async () => {
+            changes.changed("0190b3a2-0000-7000-8000-00000000abcd");
+            await Bun.sleep(50);
+            return got.includes(channel);
+          },
+          10_000,
+          0,
+        );
+      await received();
+      redis.kill();
+      await redis.exited;
+      redis = startRedis();
+      await waitFor("the subscriber to come back", async () => readies === 2, 15_000, 50);
+      got.length = 0;
+      await received();
+    } finally {
+      sub.close();
+      changes.close();
+      redis.kill();
+      await redis.exited;
+    }
   });
 });
