@@ -31,4 +31,9 @@ else log.warn("api replica listening with Bun's own backlog (512) and deferred a
 // Prometheus scrapes each replica here (API_METRICS_PORT + REPLICA_INDEX); PORT reaches one at random.
 serveMetrics(services.metrics.registry, config.host, config.apiMetricsPort, config.replicaIndex, log);
 
-drainOnSignals(services, config.drainMs, () => app.stop(false));
+// Open events streams would hold the server open: they end first, and their clients resume
+// (Last-Event-ID) on another replica.
+drainOnSignals(services, config.drainMs, () => {
+  services.runEvents.close();
+  return app.stop(false);
+});

@@ -435,6 +435,10 @@ describe("nginx", () => {
     expect(conf).toMatch(/^\s*access_log off;/m);
     const nextUpstream = conf.match(/proxy_next_upstream ([^;]*);/)![1]!;
     expect(nextUpstream.split(/\s+/).sort()).toEqual(["error", "timeout"]); // never non_idempotent
+    // A run's events stream is passed on unbuffered and may stay open long.
+    const events = conf.match(/location ~ \^\/api\/v1\/runs\/\[\^\/\]\+\/events\$ \{([^}]*)\}/)?.[1] ?? "";
+    expect(events).toMatch(/proxy_buffering off;/);
+    expect(events).toMatch(/proxy_read_timeout 1h;/);
   });
 
   test("nginx -t is really consulted: an unresolvable upstream is refused", () => {

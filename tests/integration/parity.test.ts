@@ -24,6 +24,7 @@ const BUN_ONLY = [
   "POST /api/v1/runs/{id}/replay",
   "POST /api/v1/runs/bulk/cancel",
   "POST /api/v1/runs/bulk/replay",
+  "GET /api/v1/runs/{id}/events",
   "POST /api/v1/schedules",
   "GET /api/v1/schedules",
   "GET /api/v1/schedules/{id}",

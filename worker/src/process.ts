@@ -22,7 +22,7 @@ const config = loadConfigOrExit("worker");
 const owner = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
 const infra = createInfrastructure(config, "bun");
 const log = infra.log.child({ worker: owner });
-const store = new ExecutionStore(infra.sql, owner, config.runLeaseMs);
+const store = new ExecutionStore(infra.sql, owner, config.runLeaseMs, infra.changes);
 const watch = new RunWatch(store, log, { pollMs: config.cancelPollMs, leaseMs: config.runLeaseMs });
 const waiting = new WaitingRuns(infra.sql, log, config.runsTopic);
 const { stepDuration, scheduleLag } = registerWorkerMetrics(infra.metrics.registry, () => ({

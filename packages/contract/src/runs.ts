@@ -253,3 +253,26 @@ export const SignalAccepted = responseOnly(
     }),
   }),
 );
+
+export const RunEventsQuery = t.Object({
+  last_event_id: t.Optional(
+    t.String({
+      maxLength: 4000,
+      description:
+        "Resume after this event, as the Last-Event-ID header does (for clients that cannot send headers); the header wins when both are given. An id this API did not send is a 400.",
+    }),
+  ),
+});
+
+/** The 200 of GET /runs/{id}/events: documented as text/event-stream (see the docs feature's document fixes). */
+export const RunEventStream = t.String({
+  contentMediaType: "text/event-stream",
+  description: [
+    "Server-Sent Events (text/event-stream), from the run's current state on, then each change as it is stored; the server ends the stream after the run's terminal `run` event.",
+    "`event: run`: `data` is the run without its steps: {id, workflow_id, workflow_version, parent_run_id, schedule_id, status, output, error, created_at, started_at, finished_at}.",
+    "`event: step`: `data` is a step result (as in GET /runs/{id}) with `index`, its position in the run's definition: {index, name, status, attempts, started_at, finished_at, output?, error?, items?, wait?}.",
+    "Events carry states, not transitions: a state overwritten before it was sent (a step that ran and completed between two reads) shows as the later one. While the run goes on its `run` event comes before its steps', at the end after them; a cancelled run's terminal event waits (at most 5 s) for its worker to record how the steps it was running ended, so those come first.",
+    "Every event has an `id`: send it back as Last-Event-ID (or ?last_event_id=) to resume on any replica with exactly what changed since, nothing twice. A resume when the client already has the run's terminal state is a 204 (EventSource then stops reconnecting).",
+    "`: ping` comment lines every SSE_HEARTBEAT_MS (15 s by default) keep proxies from closing an idle stream.",
+  ].join("\n\n"),
+});

@@ -3,6 +3,8 @@ import type { Admin, Kafka } from "kafkajs";
 import { createKafka, ensureTopic } from "./bus/kafka.ts";
 import { Publisher } from "./bus/publisher.ts";
 import { Cache } from "./cache/cache.ts";
+import { createRedis } from "./cache/redis-client.ts";
+import { RunChanges } from "./changes/run-changes.ts";
 import type { Config } from "./config/settings.ts";
 import { createLogger, errorFields, type Logger } from "./observability/logger.ts";
 import { createMetrics, type ProcessMetrics } from "./observability/metrics.ts";
@@ -27,6 +29,8 @@ export interface Infrastructure {
   kafka: Kafka;
   admin: Admin;
   publisher: Publisher;
+  /** Tells the API replicas' event streams that runs changed (Redis pub/sub, fire and forget). */
+  changes: RunChanges;
   breakers: Breakers;
   metrics: ProcessMetrics;
   /** Undefined unless OTEL_EXPORTER_OTLP_ENDPOINT is set: then nothing traces and nothing is paid. */
@@ -52,6 +56,7 @@ export function createInfrastructure(config: Config, runtime: string, log: Logge
     kafka: breaker("kafka", everyError, config.kafkaPublishTimeoutMs),
   };
   const cache = new Cache(config, breakers.redis);
+  const changes = new RunChanges(createRedis(config));
   const kafka = createKafka(config, log);
   const admin = kafka.admin();
   const publisher = new Publisher(kafka, log, config.kafkaPublishTimeoutMs, breakers.kafka, async () => {
@@ -75,6 +80,7 @@ export function createInfrastructure(config: Config, runtime: string, log: Logge
     kafka,
     admin,
     publisher,
+    changes,
     breakers,
     metrics,
     tracing,
@@ -86,6 +92,7 @@ export function createInfrastructure(config: Config, runtime: string, log: Logge
       await publisher.close();
       await admin.disconnect().catch((err) => log.warn("kafka admin disconnect failed", errorFields(err)));
       await cache.close();
+      changes.close();
       await sql.end({ timeout: 5 });
       // A collector that is down delays the exit by at most the exporter's timeout, never fails it.
       await tracing?.shutdown().catch((err) => log.warn("could not flush traces", errorFields(err)));

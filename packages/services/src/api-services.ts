@@ -12,6 +12,7 @@ import { AccessControl } from "./access/access.ts";
 import { ApiKeys } from "./access/api-keys.ts";
 import { KeyStore } from "./access/key-store.ts";
 import { RateLimiter } from "./access/rate-limiter.ts";
+import { RunEvents } from "./runs/events/run-events.ts";
 import { RunService } from "./runs/service.ts";
 import { RunStore } from "./runs/store.ts";
 import { ScheduleService } from "./schedules/service.ts";
@@ -28,6 +29,8 @@ export interface ApiServices extends Omit<Infrastructure, "metrics"> {
   relay: OutboxRelay;
   workflows: WorkflowService;
   runs: RunService;
+  /** The runs' events streams (Server-Sent Events) served by this process. */
+  runEvents: RunEvents;
   schedules: ScheduleService;
   webhooks: WebhookService;
   secrets: SecretService;
@@ -55,6 +58,12 @@ export function createApiServices(infra: Infrastructure): ApiServices {
     batchSize: config.outboxBatchSize,
   });
   const cursors = new CursorCodec(config.cursorSecret);
+  const runStore = guarded(new RunStore(sql), breakers.postgres, isDatabaseOutage);
+  const runEvents = new RunEvents(runStore, log, {
+    redisUrl: config.redisUrl,
+    heartbeatMs: config.sseHeartbeatMs,
+    pollMs: config.runEventsPollMs,
+  });
   const keys = config.apiKeysRequired ? new ApiKeys(new KeyStore(sql), config.apiKeysRefreshMs, log) : undefined;
   const limiter = keys && config.rateLimitPerS > 0 ? new RateLimiter(config, config.rateLimitPerS, config.rateLimitBurst) : undefined;
   const secrets = new SecretService(
@@ -80,9 +89,11 @@ export function createApiServices(infra: Infrastructure): ApiServices {
       definitionLimits(config),
       secrets,
     ),
+    runEvents,
     runs: new RunService({
-      store: guarded(new RunStore(sql), breakers.postgres, isDatabaseOutage),
+      store: runStore,
       cache,
+      changes: infra.changes,
       cursors,
       publisher,
       acks,
@@ -114,6 +125,7 @@ export function createApiServices(infra: Infrastructure): ApiServices {
     async close() {
       keys?.stop();
       limiter?.close();
+      runEvents.close();
       await relay.stop();
       await acks.close();
       await infra.close();

@@ -50,6 +50,8 @@ const REPLAYED = header("`true` when the idempotency_key matched an earlier trig
  *   (Elysia's validator compiler cannot take those keywords on an object);
  * - a discriminated union (contract's `discriminatedUnion`: a step by its `type`) is written inline
  *   as TypeBox's `anyOf`; client generators expect `oneOf` of the components its mapping names.
+ * - a string answer that is not text/plain (the events stream, text/event-stream) was text/plain:
+ *   its schema's `contentMediaType` names its media type;
  * Also, for people reading Swagger UI, an operation's scope (`x-required-scope`) is told in its
  * description; and the links between operations are added (links.ts).
  */
@@ -70,6 +72,8 @@ export function fixDocument<T>(doc: T): T {
         if (res.content && !Object.keys(res.content).every((k) => k.includes("/"))) delete res.content;
         const json = res.content?.["application/json"] as { schema?: { description?: string } } | undefined;
         if (json?.schema?.description === PROBLEM_DESCRIPTION) res.content = { [PROBLEM_CONTENT_TYPE]: json };
+        const streamed = mediaTypeOf(doc as Doc, res.content?.["text/plain"]);
+        if (streamed) res.content = { [streamed]: res.content!["text/plain"] };
         res.headers = {
           ...res.headers,
           "x-request-id": REQUEST_ID,
@@ -79,6 +83,14 @@ export function fixDocument<T>(doc: T): T {
       }
     }
   return doc;
+}
+
+/** The `contentMediaType` of a media type object's schema (itself or the component it refers to). */
+function mediaTypeOf(doc: Doc, media: unknown): string | undefined {
+  let schema = (media as { schema?: Schema } | undefined)?.schema;
+  const ref = schema?.$ref;
+  if (typeof ref === "string") schema = doc.components?.schemas?.[ref.slice(ref.lastIndexOf("/") + 1)];
+  return typeof schema?.contentMediaType === "string" ? schema.contentMediaType : undefined;
 }
 
 const scopeNote = (scope: string) =>

@@ -1,13 +1,23 @@
 import { API_SECURITY, apiProblemResponses, requiresScope } from "@wf/contract/problem";
-import { BulkCancelInput, BulkReplayInput, ReplayInput, RunListQuery, SignalParams, SignalPayload, TriggerInput } from "@wf/contract/runs";
+import {
+  BulkCancelInput,
+  BulkReplayInput,
+  ReplayInput,
+  RunEventsQuery,
+  RunListQuery,
+  SignalParams,
+  SignalPayload,
+  TriggerInput,
+} from "@wf/contract/runs";
 import { IdParams } from "@wf/contract/workflows";
 import type { ApiServices } from "@wf/services/api-services";
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import { singleValuedQuery, traceHeaders } from "../../http/request-hooks.ts";
 import { jsonResponse } from "../../http/responses.ts";
+import { runEventsResponse } from "./events.ts";
 import { runModels } from "./model.ts";
 
-export const runsController = ({ runs }: ApiServices) =>
+export const runsController = ({ runs, runEvents }: ApiServices) =>
   new Elysia({ name: "runs", prefix: "/api/v1", detail: { tags: ["runs"], security: API_SECURITY } })
     .use(runModels)
     .post(
@@ -67,6 +77,30 @@ export const runsController = ({ runs }: ApiServices) =>
           "Replays the completed, failed and cancelled runs the filters match (at least one filter), newest first, at most BULK_MAX_RUNS (10,000 by default) a call, each as POST /runs/{id}/replay replays one with its defaults (or from_step). Replays are new runs, so calling again with the same filters replays the same runs again: to go past the limit, narrow the filters (created_before). matched: runs the filters matched, up to the limit; affected: the replays started.",
       },
     })
+    .get(
+      "/runs/:id/events",
+      ({ params, query, request, set, server }) => {
+        // A stream may stay quiet longer than HTTP_IDLE_TIMEOUT_S between heartbeats: not Bun's to close.
+        server?.timeout(request, 0);
+        return runEventsResponse(runEvents, params.id, request.headers.get("last-event-id") ?? query.last_event_id, set);
+      },
+      {
+        params: IdParams,
+        query: RunEventsQuery,
+        beforeHandle: singleValuedQuery,
+        response: {
+          200: "run.events",
+          204: t.Void({ description: "The client already has the run's terminal state (a resume after the end)" }),
+          ...apiProblemResponses(400, 404),
+        },
+        detail: {
+          summary: "Follow a run's state changes as Server-Sent Events",
+          ...requiresScope("runs:read"),
+          description:
+            "The run's current state as events, then every change as it is stored, whichever worker or replica makes it; the stream ends after the run's terminal event. Resume with Last-Event-ID. An unknown run is a 404 before any stream starts.",
+        },
+      },
+    )
     .post("/runs/:id/cancel", ({ params }) => runs.cancel(params.id), {
       params: IdParams,
       // No body is expected, but one that is sent is parsed all the same (on both servers), so

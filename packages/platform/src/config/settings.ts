@@ -150,6 +150,18 @@ export const settings = {
   ),
   workflowCacheTtlS: setting("CACHE_WORKFLOW_TTL_S", "60", int(1, 86_400), "TTL of cached workflows."),
   runCacheTtlS: setting("CACHE_RUN_TTL_S", "10", int(1, 86_400), "TTL of cached runs."),
+  sseHeartbeatMs: setting(
+    "SSE_HEARTBEAT_MS",
+    "15000",
+    int(10, 600_000),
+    "How often an open run events stream (GET /api/v1/runs/{id}/events) gets a `: ping` comment line, so proxies do not close it while it is idle.",
+  ),
+  runEventsPollMs: setting(
+    "RUN_EVENTS_POLL_MS",
+    "3000",
+    int(50, 600_000),
+    "How often an API replica compares the runs it streams events of with PostgreSQL, for a change whose Redis message was lost (pub/sub is at most once; Redis may be down).",
+  ),
 
   kafkaBrokers: setting("KAFKA_BROKERS", "127.0.0.1:9092", list(hostPort, 1), "Kafka bootstrap brokers (broker listener only)."),
   kafkaClientId: setting("KAFKA_CLIENT_ID", "workflow-service", str(), "Kafka client id."),

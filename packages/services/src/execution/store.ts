@@ -1,5 +1,6 @@
 import type { RunRow, RunStatus, StepResult } from "@wf/core/runs";
 import type { StepSpec } from "@wf/core/workflows";
+import type { RunChanges } from "@wf/platform/changes";
 import type { Sql, TxSql } from "@wf/platform/sql";
 import { pgArray, StatementBatcher } from "@wf/platform/sql";
 import { enqueueWebhooks, wakeSlots } from "../runs/slots.ts";
@@ -84,7 +85,13 @@ export class ExecutionStore {
     private readonly sql: Sql,
     private readonly owner: string,
     private readonly leaseMs: number,
+    /** Told of every run whose state a write of this store changed, once the write committed (event streams). */
+    private readonly changes?: RunChanges,
   ) {}
+
+  private changed(ids: string[]): void {
+    if (ids.length > 0) this.changes?.changed(...ids);
+  }
 
   private lease() {
     return this.sql`now() + make_interval(secs => ${this.leaseMs / 1000})`;
@@ -155,6 +162,7 @@ export class ExecutionStore {
           OR (status = 'running' AND lease_expires_at < now()))
       RETURNING ${this.sql.unsafe(CLAIMED)}`;
     const claimed = new Map(rows.map((r) => [r.id, r]));
+    this.changed(rows.map((r) => r.id));
     // A run asked for twice in one batch (its message delivered twice) is claimed by the first ask only.
     return ids.map((id) => {
       const row = claimed.get(id);
@@ -171,7 +179,7 @@ export class ExecutionStore {
    * the next run (wakeNext): two slots freed at once wake one run, whose claim wakes the next.
    */
   private async claimNext(workflowId: string, key: string): Promise<ClaimedRun | ClaimRefusal> {
-    return this.sql.begin(async (tx) => {
+    const claimed = await this.sql.begin(async (tx): Promise<ClaimedRun | ClaimRefusal> => {
       await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`${workflowId}/${key}`}, ${SLOT_LOCK_SEED}))`;
       const [row] = await tx<ClaimedRun[]>`
         WITH next AS (
@@ -194,6 +202,8 @@ export class ExecutionStore {
       await wakeNext(tx, workflowId, key);
       return row;
     });
+    if (!("why" in claimed)) this.changed([claimed.id]);
+    return claimed;
   }
 
   /** Records progress and renews the lease; false when the run is no longer ours to run. */
@@ -202,6 +212,7 @@ export class ExecutionStore {
       UPDATE runs SET steps = ${this.sql.json(steps as never)}, updated_at = now(), lease_expires_at = ${this.lease()}
       WHERE id = ${id}::uuid AND status = 'running' AND lease_owner = ${this.owner}
       RETURNING 1`;
+    if (rows.length > 0) this.changed([id]);
     return rows.length > 0;
   }
 
@@ -246,6 +257,7 @@ export class ExecutionStore {
       )
       SELECT ${this.sql.unsafe(RUN_COLUMNS)} FROM done`;
     const done = new Map(rows.map((r) => [r.id, r]));
+    this.changed(rows.map((r) => r.id));
     return items.map((f) => done.get(f.id));
   }
 
@@ -262,6 +274,7 @@ export class ExecutionStore {
              wake_at = LEAST(wake_at, ${wakeAt}::timestamptz, started_at + timeout_ms * interval '1 millisecond')
       WHERE id = ${id}::uuid AND status = 'running' AND lease_owner = ${this.owner}
       RETURNING 1`;
+    if (rows.length > 0) this.changed([id]);
     return rows.length > 0;
   }
 
@@ -270,6 +283,7 @@ export class ExecutionStore {
     await this.sql`
       UPDATE runs SET steps = ${this.sql.json(steps as never)}, updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
       WHERE id = ${id}::uuid AND status = 'cancelled'`;
+    this.changed([id]);
   }
 
   /** Hands a run back (shutdown): progress kept, lease expired at once so the next owner resumes it. */
@@ -277,6 +291,7 @@ export class ExecutionStore {
     await this.sql`
       UPDATE runs SET steps = ${this.sql.json(steps as never)}, updated_at = now(), lease_expires_at = now() - interval '1 millisecond'
       WHERE id = ${id}::uuid AND status = 'running' AND lease_owner = ${this.owner}`;
+    this.changed([id]);
   }
 
   /**

@@ -1,4 +1,5 @@
 export * from "./bulk.ts";
+export * from "./events/index.ts";
 export * from "./filter.ts";
 export * from "./service.ts";
 export * from "./slots.ts";

@@ -20,6 +20,7 @@ import {
 } from "@wf/core/runs";
 import type { OutboxAcks, Publisher } from "@wf/platform/bus";
 import { type Cache, cacheKeys } from "@wf/platform/cache";
+import type { RunChanges } from "@wf/platform/changes";
 import { StatementBatcher } from "@wf/platform/sql";
 import { type ReplayOptions, replayFor } from "./replays.ts";
 import type { InsertedRun, NewReplay, NewRun, RunStore } from "./store.ts";
@@ -72,6 +73,8 @@ const BUSY_TRIES = 5;
 interface Deps {
   store: RunStore;
   cache: Cache;
+  /** Told of the runs a cancel changed (event streams). */
+  changes?: RunChanges;
   cursors: CursorCodec;
   publisher: Publisher;
   acks: OutboxAcks;
@@ -254,7 +257,10 @@ export class RunService {
         const done = await this.d.store.cancelBatch(batch, new Date());
         affected += done.cancelled.length;
         const ended = [...done.cancelled, ...done.descendants];
-        if (ended.length > 0) await this.d.cache.del(...ended.map((id) => cacheKeys.run(id)));
+        if (ended.length > 0) {
+          await this.d.cache.del(...ended.map((id) => cacheKeys.run(id)));
+          this.d.changes?.changed(...ended);
+        }
         batch = done.busy;
       }
     }
@@ -281,6 +287,7 @@ export class RunService {
     if (!isUuid(id)) throw notFound("run", id);
     const cancelled = await this.d.store.cancel(id, new Date());
     if (cancelled) {
+      this.d.changes?.changed(cancelled.run.id, ...cancelled.descendants);
       if (cancelled.descendants.length > 0) await this.d.cache.del(...cancelled.descendants.map((d) => cacheKeys.run(d)));
       return this.remember(toRun(cancelled.run));
     }

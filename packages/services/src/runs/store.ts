@@ -1,6 +1,6 @@
 import type { Position } from "@wf/core/pagination";
-import type { RunFilter, RunRow, RunStatus } from "@wf/core/runs";
-import type { Sql } from "@wf/platform/sql";
+import type { RunFilter, RunRow, RunStatus, StepResult } from "@wf/core/runs";
+import { pgArray, type Sql } from "@wf/platform/sql";
 import { type BatchCancelled, cancelBatch, matchingRunIds } from "./bulk.ts";
 import { parkedCancelled } from "./cancelled.ts";
 import { runPageSql } from "./filter.ts";
@@ -11,6 +11,29 @@ import { RUN_COLUMNS } from "./stored.ts";
 
 export type { InsertedRun, NewRun } from "./pending.ts";
 export type { NewReplay, ReplayOriginal } from "./replays.ts";
+
+/** A run as its event stream reads it: what its events show, its steps' names in definition order, its revision. */
+export interface RunEventRow {
+  id: string;
+  workflow_id: string;
+  workflow_version: number;
+  parent_run_id: string | null;
+  schedule_id: string | null;
+  status: RunStatus;
+  output: unknown;
+  error: string | null;
+  steps: StepResult[];
+  step_names: string[];
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  /** updated_at in microseconds, as text: every write of a run moves it. */
+  revision: string;
+  /** Cancelled while a worker held it: that worker is yet to record how its steps ended (recordCancelled). */
+  settling: boolean;
+}
+
+const REVISION = "(extract(epoch FROM updated_at) * 1000000)::int8::text AS revision";
 
 /** A CTE body: cancels the runs of the CTE `tree` that are still pending or running; their ids, statuses and concurrency keys. */
 const cancelTree = (sql: Sql, id: string, now: Date) => sql`
@@ -44,6 +67,22 @@ export class RunStore {
   async get(id: string): Promise<RunRow | undefined> {
     const [row] = await this.sql<RunRow[]>`SELECT ${this.sql.unsafe(RUN_COLUMNS)} FROM runs WHERE id = ${id}::uuid`;
     return row;
+  }
+
+  /** The run as its event stream shows it; undefined when it does not exist. */
+  async eventState(id: string): Promise<RunEventRow | undefined> {
+    const [row] = await this.sql<RunEventRow[]>`
+      SELECT id, workflow_id, workflow_version, parent_run_id, schedule_id, status, output, error, steps, created_at, started_at,
+             finished_at, ${this.sql.unsafe(REVISION)}, jsonb_path_query_array(definition, '$[*].name') AS step_names,
+             (status = 'cancelled' AND lease_owner IS NOT NULL AND lease_expires_at > now()) AS settling
+      FROM runs WHERE id = ${id}::uuid`;
+    return row;
+  }
+
+  /** The revisions of the given runs (those that exist): what the event streams' slow poll compares. */
+  async revisions(ids: string[]): Promise<{ id: string; revision: string }[]> {
+    return this.sql<{ id: string; revision: string }[]>`
+      SELECT id, ${this.sql.unsafe(REVISION)} FROM runs WHERE id = ANY(${pgArray(ids)}::uuid[])`;
   }
 
   /** A page of the runs the filter matches, newest first, after `after`: `limit + 1` rows, the last telling whether more follow (see toPage). */

@@ -1,0 +1,2 @@
+export * from "./run-changes.ts";
+export * from "./subscriber.ts";

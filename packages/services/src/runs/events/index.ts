@@ -1,0 +1,3 @@
+export * from "./run-events.ts";
+export * from "./snapshot.ts";
+export * from "./stream.ts";
