@@ -1,3 +1,4 @@
+import { toStorableText } from "@wf/core/json";
 import type { RunStatus } from "@wf/core/runs";
 import {
   type DeliveryAttempt,
@@ -195,7 +196,8 @@ export class WebhookDispatcher {
         status_code: res.status,
         error: null,
         duration_ms: Math.round(performance.now() - started),
-        response_body: new TextDecoder().decode(res.body),
+        // The receiver's answer is stored in attempt_log (jsonb): what PostgreSQL cannot store is replaced.
+        response_body: toStorableText(new TextDecoder().decode(res.body)),
       };
     } catch (err) {
       attempt = {
