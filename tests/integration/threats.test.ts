@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash, randomBytes } from "node:crypto";
+import { KeyStore } from "@wf/services/access";
 import { call, createWorkflow, startApi, type TestApi, triggerRun, unique, waitFor } from "../support/api.ts";
 import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
@@ -27,12 +29,15 @@ const hostile = Bun.serve({
     if (path === "/surrogate-json") return json('{"a":"\\ud800"}');
     if (path === "/nul-text") return new Response("x\u0000y");
     if (path === "/nul-key") return json('{"x\\u0000y": 1}');
+    if (path === "/echo") return req.text().then((body) => (echoed.push(body), Response.json({ ok: true })));
     if (path === "/deep") return json(`${"[".repeat(20_000)}${"]".repeat(20_000)}`);
     return new Response("?", { status: 404 });
   },
 });
+const echoed: string[] = [];
 const at = (path: string) => `http://127.0.0.2:${hostile.port}${path}`;
 
+const SECRET = `T_${randomBytes(4).toString("hex").toUpperCase()}_THREAT`;
 let api: TestApi;
 let workers: WorkerGroup;
 beforeAll(async () => {
@@ -47,6 +52,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await workers?.stopAll("SIGKILL");
+  if (api) await api.services.sql`DELETE FROM secrets WHERE name = ${SECRET}`;
   if (api)
     await api.services.sql`
     WITH w AS (DELETE FROM webhooks WHERE topic = ${api.config.runsTopic} RETURNING id)
@@ -129,5 +135,37 @@ describe("an outside server's answer, through a real worker", () => {
       20_000,
     );
     expect(delivery).toMatchObject({ status: "delivered", attempts: [{ response_body: "x\ufffdy" }] });
+  });
+});
+
+describe("what a key holder cannot do", () => {
+  test("runs:write: an input that holds {{secrets.NAME}} is sent as that text, never rendered into the secret", async () => {
+    const value = `v-${randomBytes(8).toString("hex")}`;
+    expect((await call(api.url, "PUT", `/api/v1/secrets/${SECRET}`, { value })).status).toBe(204);
+    const wf = await createWorkflow(api.url, {
+      name: unique("input-secret"),
+      steps: [
+        {
+          name: "send",
+          type: "http",
+          config: { method: "POST", url: at("/echo"), body: { from_input: "{{input.v}}", own: `{{secrets.${SECRET}}}` } },
+        },
+      ],
+    });
+    const run = await finished(await triggerRun(api.url, { workflow_id: wf, input: { v: `{{secrets.${SECRET}}}` } }));
+    expect(run.status).toBe("completed");
+    const sent = echoed.map((b) => JSON.parse(b)).find((b) => b.own === value);
+    expect(sent).toEqual({ from_input: `{{secrets.${SECRET}}}`, own: value });
+  });
+
+  test("a key is stored as its SHA-256 digest only: the api_keys table holds no key", async () => {
+    const name = unique("digest-only");
+    const { key } = await new KeyStore(api.services.sql).create(name, ["runs:read"]);
+    const [row] = await api.services.sql<{ whole: string; key_hash: string }[]>`
+      SELECT row_to_json(k)::text AS whole, encode(key_hash, 'hex') AS key_hash FROM api_keys k WHERE name = ${name}`;
+    expect(row!.whole).not.toContain(key);
+    expect(row!.whole).not.toContain(key.slice(4, 24));
+    expect(row!.key_hash).toBe(createHash("sha256").update(key).digest("hex"));
+    await api.services.sql`DELETE FROM api_keys WHERE name = ${name}`;
   });
 });
