@@ -29,7 +29,11 @@ const hostile = Bun.serve({
     if (path === "/surrogate-json") return json('{"a":"\\ud800"}');
     if (path === "/nul-text") return new Response("x\u0000y");
     if (path === "/nul-key") return json('{"x\\u0000y": 1}');
-    if (path === "/echo") return req.text().then((body) => (echoed.push(body), Response.json({ ok: true })));
+    if (path === "/echo")
+      return req.text().then((body) => {
+        echoed.push(body);
+        return Response.json({ ok: true });
+      });
     if (path === "/deep") return json(`${"[".repeat(20_000)}${"]".repeat(20_000)}`);
     return new Response("?", { status: 404 });
   },

@@ -56,7 +56,6 @@ export function jsonValueProblems(value: unknown, at: string, rules: JsonRules =
 /** Size of a value as stored: the UTF-8 bytes of its JSON. */
 export const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? "", "utf8");
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what PostgreSQL cannot store in text
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, "g");
 
 /** Text from outside (a server's answer) made storable: U+FFFD in place of each NUL or unpaired surrogate. */
