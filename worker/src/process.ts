@@ -22,6 +22,7 @@ const config = loadConfigOrExit("worker");
 const owner = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
 const infra = createInfrastructure(config, "bun");
 const log = infra.log.child({ worker: owner });
+const keyring = keyringFromConfig(config, (m) => log.warn(m));
 const store = new ExecutionStore(infra.sql, owner, config.runLeaseMs, infra.changes);
 const watch = new RunWatch(store, log, { pollMs: config.cancelPollMs, leaseMs: config.runLeaseMs });
 const waiting = new WaitingRuns(infra.sql, log, config.runsTopic);
@@ -42,10 +43,7 @@ const executor = new RunExecutor(
   infra.tracing,
   (type, status, seconds) => stepDuration.observe({ type, status }, seconds),
   new RunWaits(infra.sql, infra.publisher, config),
-  new SecretReader(
-    new SecretStore(infra.sql),
-    keyringFromConfig(config, (m) => log.warn(m)),
-  ),
+  new SecretReader(new SecretStore(infra.sql), keyring),
 );
 const kafka = createKafka(config, log, `${config.kafkaClientId}-worker`);
 const consumer = new BatchConsumer(kafka, executor, infra.publisher, log, config, infra.tracing);
@@ -68,14 +66,20 @@ const ticker = new ScheduleTicker(
   { topic: config.runsTopic, pollMs: config.schedulePollMs, misfireMs: config.scheduleMisfireMs, batchSize: config.outboxBatchSize },
   (seconds) => scheduleLag.observe(seconds),
 );
-const webhooks = new WebhookDispatcher(infra.sql, new EgressPolicy(config.egressAllow), log, {
-  topic: config.runsTopic,
-  owner,
-  pollMs: config.webhookPollMs,
-  concurrency: config.webhookConcurrency,
-  timeoutMs: config.webhookTimeoutMs,
-  retry: { baseMs: config.webhookRetryBaseMs, maxAgeMs: config.webhookRetryMaxAgeMs },
-});
+const webhooks = new WebhookDispatcher(
+  infra.sql,
+  new EgressPolicy(config.egressAllow),
+  log,
+  {
+    topic: config.runsTopic,
+    owner,
+    pollMs: config.webhookPollMs,
+    concurrency: config.webhookConcurrency,
+    timeoutMs: config.webhookTimeoutMs,
+    retry: { baseMs: config.webhookRetryBaseMs, maxAgeMs: config.webhookRetryMaxAgeMs },
+  },
+  keyring,
+);
 
 await startOrExit(infra, async () => {
   // First: they need only PostgreSQL (a run the ticker starts waits in the outbox until Kafka takes it).

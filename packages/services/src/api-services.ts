@@ -66,11 +66,8 @@ export function createApiServices(infra: Infrastructure): ApiServices {
   });
   const keys = config.apiKeysRequired ? new ApiKeys(new KeyStore(sql), config.apiKeysRefreshMs, log) : undefined;
   const limiter = keys && config.rateLimitPerS > 0 ? new RateLimiter(config, config.rateLimitPerS, config.rateLimitBurst) : undefined;
-  const secrets = new SecretService(
-    guarded(new SecretStore(sql), breakers.postgres, isDatabaseOutage),
-    keyringFromConfig(config, (m) => log.warn(m)),
-    cursors,
-  );
+  const keyring = keyringFromConfig(config, (m) => log.warn(m));
+  const secrets = new SecretService(guarded(new SecretStore(sql), breakers.postgres, isDatabaseOutage), keyring, cursors);
   const apiMetrics = registerApiMetrics(infra.metrics.registry, () => ({
     relay: relay.stats,
     access: { limited: limiter?.stats.limited ?? 0, limiterErrors: limiter?.stats.errors ?? 0 },
@@ -113,6 +110,7 @@ export function createApiServices(infra: Infrastructure): ApiServices {
       cursors,
       new EgressPolicy(config.egressAllow),
       config.runsTopic,
+      keyring,
     ),
     secrets,
     health: new HealthService({ sql, cache, kafkaAdmin: infra.admin }, config.readyRequires),

@@ -55,3 +55,32 @@ export function jsonValueProblems(value: unknown, at: string, rules: JsonRules =
 
 /** Size of a value as stored: the UTF-8 bytes of its JSON. */
 export const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? "", "utf8");
+
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, "g");
+
+/** Text from outside (a server's answer) made storable: U+FFFD in place of each NUL or unpaired surrogate. */
+export const toStorableText = (s: string): string => (isStorableText(s) ? s : s.replace(UNSTORABLE_ALL, "\ufffd"));
+
+/**
+ * A parsed JSON value from outside (an http step's answer) made storable: each string and key
+ * through toStorableText, so an answer can never make a run's write fail. Undefined when it nests
+ * deeper than `maxDepth`: the caller keeps such an answer as text, which nothing walks.
+ */
+export function toStorableJson(value: unknown, maxDepth: number): unknown {
+  const copy = (v: unknown, depth: number): unknown => {
+    if (typeof v === "string") return toStorableText(v);
+    if (v === null || typeof v !== "object") return v;
+    if (depth >= maxDepth) throw TOO_DEEP;
+    if (Array.isArray(v)) return v.map((item) => copy(item, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, item] of Object.entries(v)) out[toStorableText(k)] = copy(item, depth + 1);
+    return out;
+  };
+  try {
+    return copy(value, 0);
+  } catch (err) {
+    if (err === TOO_DEEP) return undefined;
+    throw err;
+  }
+}
+const TOO_DEEP = new Error("nested too deep");

@@ -1,3 +1,4 @@
+import { toStorableText } from "@wf/core/json";
 import type { RunStatus } from "@wf/core/runs";
 import {
   type DeliveryAttempt,
@@ -11,8 +12,10 @@ import { type EgressPolicy, egressFetch } from "@wf/platform/egress";
 import type { Logger } from "@wf/platform/observability";
 import { errorFields } from "@wf/platform/observability";
 import { type Periodic, startPeriodic } from "@wf/platform/process";
+import type { Keyring } from "@wf/platform/secrets";
 import { pgArray, type Sql } from "@wf/platform/sql";
 import { Webhook } from "standardwebhooks";
+import { openWebhookSecret, type StoredWebhookSecret } from "./secret-seal.ts";
 
 export interface DispatcherOptions {
   /** The runs topic of this worker group: only its webhooks' deliveries are sent. */
@@ -33,14 +36,14 @@ export interface DispatchStats {
   failed: number;
 }
 
-/** A delivery taken, with what its send needs: the webhook's url and secret, the run's summary (null: no such run). */
-interface Taken {
+/** A delivery taken, with what its send needs: the webhook's url and stored secret, the run's summary (null: no such run). */
+interface Taken extends StoredWebhookSecret {
   id: string;
+  webhook_id: string;
   event: WebhookEvent;
   attempts: number;
   created_at: Date;
   url: string | null;
-  secret: string | null;
   run_id: string | null;
   workflow_id: string;
   workflow_version: number;
@@ -86,6 +89,8 @@ export class WebhookDispatcher {
     private readonly egress: EgressPolicy,
     private readonly log: Logger,
     private readonly opts: DispatcherOptions,
+    /** Opens the webhooks' sealed signing secrets (the secrets' keys). */
+    private readonly keyring: Keyring,
   ) {}
 
   start(): void {
@@ -129,7 +134,8 @@ export class WebhookDispatcher {
                        FOR UPDATE SKIP LOCKED)
         RETURNING d.id, d.webhook_id, d.event, d.run_id, d.attempts, d.created_at
       )
-      SELECT t.id, t.event, t.attempts, t.created_at, w.url, w.secret,
+      SELECT t.id, t.webhook_id, t.event, t.attempts, t.created_at, w.url,
+             w.secret, w.secret_key_id, w.secret_nonce, w.secret_ciphertext,
              r.id AS run_id, r.workflow_id, r.workflow_version, r.status AS run_status, r.output, r.error,
              r.created_at AS run_created_at, r.started_at, r.finished_at
       FROM taken t
@@ -148,6 +154,15 @@ export class WebhookDispatcher {
       attempt = { at: at.toISOString(), status_code: null, error: "the run no longer exists", duration_ms: 0, response_body: null };
       return this.record({ id: d.id, attempt, delivered: false, retryInMs: null });
     }
+    let secret: string;
+    try {
+      secret = openWebhookSecret(this.keyring, d.webhook_id, d);
+    } catch (err) {
+      // A key missing from this worker's SECRETS_KEYS: retried like a failed send, in case another worker holds it.
+      attempt = { at: at.toISOString(), status_code: null, error: `cannot sign: ${message(err)}`, duration_ms: 0, response_body: null };
+      const retryInMs = nextRetryMs(d.attempts + 1, Date.now() - d.created_at.getTime(), this.opts.retry);
+      return this.record({ id: d.id, attempt, delivered: false, retryInMs });
+    }
     const body = webhookPayload(d.event, {
       id: d.run_id,
       workflow_id: d.workflow_id,
@@ -164,7 +179,7 @@ export class WebhookDispatcher {
       "user-agent": "workflow-service-webhooks",
       "webhook-id": d.id,
       "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-      "webhook-signature": new Webhook(d.secret!).sign(d.id, at, body),
+      "webhook-signature": new Webhook(secret).sign(d.id, at, body),
     };
     const started = performance.now();
     try {
@@ -181,7 +196,8 @@ export class WebhookDispatcher {
         status_code: res.status,
         error: null,
         duration_ms: Math.round(performance.now() - started),
-        response_body: new TextDecoder().decode(res.body),
+        // The receiver's answer is stored in attempt_log (jsonb): what PostgreSQL cannot store is replaced.
+        response_body: toStorableText(new TextDecoder().decode(res.body)),
       };
     } catch (err) {
       attempt = {

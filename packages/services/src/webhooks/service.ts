@@ -4,6 +4,8 @@ import { isUuid, newId } from "@wf/core/ids";
 import { type CursorCodec, PAGE_LIMIT, type Page, type PageRequest, startAfter, toPage } from "@wf/core/pagination";
 import { type Delivery, toDelivery, toWebhook, validateWebhook, type Webhook, type WebhookInput } from "@wf/core/webhooks";
 import type { EgressPolicy } from "@wf/platform/egress";
+import type { Keyring } from "@wf/platform/secrets";
+import { sealWebhookSecret } from "./secret-seal.ts";
 import type { WebhookStore } from "./store.ts";
 
 const SCOPE = "webhooks";
@@ -15,7 +17,8 @@ const newSecret = () => `whsec_${randomBytes(32).toString("base64")}`;
 /**
  * Webhooks as the API sees them. Each belongs to the runs topic of the API that stores it (its
  * worker group delivers it; see WebhookDispatcher). Its url passes the egress policy of http steps
- * here and again at every delivery, where the address is pinned.
+ * here and again at every delivery, where the address is pinned. Its signing secret is sealed
+ * with the secrets' keyring before it is stored; only the workers' dispatcher opens it, to sign.
  */
 export class WebhookService {
   constructor(
@@ -23,6 +26,7 @@ export class WebhookService {
     private readonly cursors: CursorCodec,
     private readonly egress: EgressPolicy,
     private readonly topic: string,
+    private readonly keyring: Keyring,
   ) {}
 
   /** The new webhook with its secret, which no other answer shows. */
@@ -33,12 +37,13 @@ export class WebhookService {
     const refused = await this.egress.check(spec.url);
     if (refused) throw invalid([{ path: "/url", message: refused }]);
     const secret = newSecret();
+    const id = newId();
     const row = await this.store.insert({
-      id: newId(),
+      id,
       url: spec.url.href,
       events: spec.events,
       workflowId: spec.workflow_id,
-      secret,
+      secret: sealWebhookSecret(this.keyring, id, secret),
       topic: this.topic,
       now: new Date(),
     });

@@ -1,6 +1,8 @@
 import type { Position } from "@wf/core/pagination";
 import type { DeliveryRow, WebhookEvent, WebhookRow } from "@wf/core/webhooks";
+import type { Sealed } from "@wf/platform/secrets";
 import { pgArray, type Sql } from "@wf/platform/sql";
+import type { StoredWebhookSecret } from "./secret-seal.ts";
 
 // The driver knows no array types (fetch_types off): the events come back as JSON.
 const WEBHOOK_COLUMNS = "id, url, to_jsonb(events) AS events, workflow_id, created_at";
@@ -11,7 +13,8 @@ export interface NewWebhook {
   url: string;
   events: WebhookEvent[];
   workflowId: string | null;
-  secret: string;
+  /** The signing secret, sealed (see sealWebhookSecret): never stored in clear. */
+  secret: Sealed;
   topic: string;
   now: Date;
 }
@@ -22,8 +25,9 @@ export class WebhookStore {
   /** The new webhook, in one statement that checks its workflow exists; undefined when it does not. */
   async insert(w: NewWebhook): Promise<WebhookRow | undefined> {
     const [row] = await this.sql<WebhookRow[]>`
-      INSERT INTO webhooks (id, url, events, workflow_id, secret, topic, created_at)
-      SELECT ${w.id}::uuid, ${w.url}, ${pgArray(w.events)}::text[], ${w.workflowId}::uuid, ${w.secret}, ${w.topic}, ${w.now}
+      INSERT INTO webhooks (id, url, events, workflow_id, secret_key_id, secret_nonce, secret_ciphertext, topic, created_at)
+      SELECT ${w.id}::uuid, ${w.url}, ${pgArray(w.events)}::text[], ${w.workflowId}::uuid,
+             ${w.secret.key_id}, ${w.secret.nonce}, ${w.secret.ciphertext}, ${w.topic}, ${w.now}
       WHERE ${w.workflowId}::uuid IS NULL OR EXISTS (SELECT 1 FROM workflows WHERE id = ${w.workflowId}::uuid)
       RETURNING ${this.sql.unsafe(WEBHOOK_COLUMNS)}`;
     return row;
@@ -62,5 +66,44 @@ export class WebhookStore {
       SELECT ${this.sql.unsafe(DELIVERY_COLUMNS)} FROM webhook_deliveries
       WHERE webhook_id = ${webhookId}::uuid ${page}
       ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`;
+  }
+
+  /**
+   * One rotation batch, in one short transaction: up to `limit` webhooks after `after` (id order)
+   * whose secret is in clear or sealed under one of `from`, locked (skipping those another pass
+   * holds) and re-sealed by `reseal`; one it cannot re-seal (undefined) stays as it is.
+   */
+  async resealBatch(
+    from: string[],
+    after: string,
+    limit: number,
+    reseal: (id: string, stored: StoredWebhookSecret) => Sealed | undefined,
+    topic?: string,
+  ): Promise<{ seen: string[]; resealed: number }> {
+    const ofTopic = topic === undefined ? this.sql`` : this.sql`AND topic = ${topic}`;
+    return this.sql.begin(async (tx) => {
+      const rows = await tx<(StoredWebhookSecret & { id: string })[]>`
+        SELECT id, secret, secret_key_id, secret_nonce, secret_ciphertext FROM webhooks
+        WHERE (secret IS NOT NULL OR secret_key_id = ANY(${pgArray(from)}::text[])) AND id > ${after}::uuid ${ofTopic}
+        ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+      let resealed = 0;
+      for (const row of rows) {
+        const s = reseal(row.id, row);
+        if (!s) continue;
+        await tx`
+          UPDATE webhooks SET secret = NULL, secret_key_id = ${s.key_id}, secret_nonce = ${s.nonce}, secret_ciphertext = ${s.ciphertext}
+          WHERE id = ${row.id}::uuid`;
+        resealed++;
+      }
+      return { seen: rows.map((r) => r.id), resealed };
+    });
+  }
+
+  /** How many secrets each key seals; those still in clear under "(clear)". */
+  async countByKey(topic?: string): Promise<Map<string, number>> {
+    const ofTopic = topic === undefined ? this.sql`` : this.sql`WHERE topic = ${topic}`;
+    const rows = await this.sql<{ key_id: string; n: number }[]>`
+      SELECT coalesce(secret_key_id, '(clear)') AS key_id, count(*)::int AS n FROM webhooks ${ofTopic} GROUP BY 1`;
+    return new Map(rows.map((r) => [r.key_id, r.n]));
   }
 }
