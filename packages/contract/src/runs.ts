@@ -257,7 +257,8 @@ export const SignalAccepted = responseOnly(
 export const RunEventsQuery = t.Object({
   last_event_id: t.Optional(
     t.String({
-      maxLength: 4000,
+      maxLength: 3996,
+      pattern: "^([0-9a-z-]{6})*$",
       description:
         "Resume after this event, as the Last-Event-ID header does (for clients that cannot send headers); the header wins when both are given. An id this API did not send is a 400.",
     }),

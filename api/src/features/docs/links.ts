@@ -37,6 +37,7 @@ export const LINKS: Record<string, Record<string, Link>> = {
     CancelRun: { to: "POST /api/v1/runs/{id}/cancel", parameters: RUN_ID, description: "Cancel it" },
     SignalRun: { to: "POST /api/v1/runs/{id}/signals/{name}", parameters: RUN_ID, description: "Send it a signal" },
     ReplayRun: { to: "POST /api/v1/runs/{id}/replay", parameters: RUN_ID, description: "Replay it once it is finished" },
+    RunEvents: { to: "GET /api/v1/runs/{id}/events", parameters: RUN_ID, description: "Follow it live" },
   },
   "POST /api/v1/schedules 201": {
     GetSchedule: { to: "GET /api/v1/schedules/{id}", parameters: SCHEDULE_ID, description: "The schedule just created" },

@@ -13,7 +13,7 @@ export async function runEventsResponse(
   lastEventId: string | undefined,
   set: { headers: Record<string, string | number>; status?: number | string },
 ): Promise<Response> {
-  const view = lastEventId === undefined ? [] : parseEventId(lastEventId.trim());
+  const view = lastEventId === undefined ? [] : parseEventId(lastEventId);
   if (view === undefined) throw new BadQuery([{ path: "/last_event_id", message: "is not an event id of this stream" }]);
   const opened = await events.stream(runId, view);
   if (opened === "missing") throw notFound("run", runId);
