@@ -14,7 +14,12 @@ beforeAll(async () => {
   keys = new KeyStore(api.services.sql);
   key = (await keys.create(keyName, ["admin"])).key;
   const probe = createClient(api.url, { apiKey: key });
-  await waitFor("the new key to be accepted", async () => (await probe.api.v1.runs.get({ query: { limit: 1 } })).status === 200, 15_000, 50);
+  await waitFor(
+    "the new key to be accepted",
+    async () => (await probe.api.v1.runs.get({ query: { limit: 1 } })).status === 200,
+    15_000,
+    50,
+  );
 });
 afterAll(async () => {
   await keys.revoke(keyName).catch(() => {});
@@ -50,7 +55,7 @@ describe("@wf/client", () => {
     const client = createClient(api.url, { apiKey: key });
     const missing = await client.api.v1.runs({ id: crypto.randomUUID() }).get();
     expect(missing.data).toBeNull();
-    expect(missing.error?.status).toBe(404);
+    expect(missing.status).toBe(404);
     expect(missing.error?.value).toMatchObject({ status: 404 });
 
     const anonymous = await createClient(api.url).api.v1.runs.get({ query: {} });
