@@ -158,6 +158,12 @@ describe("the console at /ui", () => {
     expect(await x("quick")).toBeLessThan(await x("join"));
     await shot(page, "workflow-graph");
 
+    // The run's page asks for the events stream with the key (fetch, not EventSource, which cannot
+    // send it); where the stream is not served it polls the run.
+    const streamAsks: (string | undefined)[] = [];
+    page.on("request", (r) => {
+      if (r.url().endsWith("/events")) streamAsks.push(r.headers().authorization);
+    });
     await page.fill("#input", '{"n": 7}');
     await page.click("button:text('Trigger')");
     await page.waitForURL(/#\/runs\//);
@@ -169,6 +175,7 @@ describe("the console at /ui", () => {
     for (const step of ["start", "slow", "quick", "join"])
       expect(await page.locator(`g.node[data-step="${step}"]`).getAttribute("data-status")).toBe("completed");
     expect(await page.locator(".timeline g.bar").count()).toBe(4);
+    expect(streamAsks).toEqual([`Bearer ${key}`]);
     await shot(page, "run-completed");
     await page.close();
   });
