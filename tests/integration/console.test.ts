@@ -27,6 +27,9 @@ let key: string;
 let client: ReturnType<typeof createClient>;
 /** Every request the pages sent outside the API: the console must work offline. */
 const external: string[] = [];
+/** What the console's own content security policy refused: must stay empty. */
+const refused: string[] = [];
+const AXE_PATH = "/ui/assets/axe-core-for-tests.js";
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -77,9 +80,14 @@ async function openConsole(hash = ""): Promise<Page> {
   const page = await browser.newPage();
   await page.route("**/*", (route) => {
     const u = route.request().url();
+    // axe-core, as if served by the API: the console's content security policy admits only its own scripts.
+    if (u === `${api.url}${AXE_PATH}`) return route.fulfill({ body: AXE, contentType: "text/javascript" });
     if (u.startsWith(api.url)) return route.continue();
     external.push(u);
     return route.abort();
+  });
+  page.on("console", (m) => {
+    if (m.text().includes("Content Security Policy")) refused.push(m.text());
   });
   await page.goto(`${api.url}/ui`);
   await page.fill("#api-key", key);
@@ -100,7 +108,7 @@ async function finished(id: string) {
 }
 
 async function serious(page: Page): Promise<{ id: string; impact: string; nodes: string[] }[]> {
-  await page.addScriptTag({ content: AXE });
+  await page.addScriptTag({ url: AXE_PATH });
   return page.evaluate(async () => {
     // biome-ignore lint/suspicious/noExplicitAny: axe is injected into the page as a global
     const axe = (globalThis as any).axe;
@@ -116,6 +124,7 @@ describe("the console at /ui", () => {
     const html = await fetch(`${api.url}/ui`);
     expect(html.status).toBe(200);
     expect(html.headers.get("content-type")).toStartWith("text/html");
+    expect(html.headers.get("content-security-policy")).toContain("script-src 'self'");
     const script = (await html.text()).match(/src="(\/ui\/assets\/[^"]+\.js)"/)?.[1];
     expect(script).toBeDefined();
     const js = await fetch(`${api.url}${script}`);
@@ -337,5 +346,6 @@ describe("the console at /ui", () => {
     expect(ms).toBeLessThan(5_000);
     await page.close();
     expect(external).toEqual([]);
+    expect(refused).toEqual([]);
   });
 });
