@@ -55,7 +55,8 @@ describe("@wf/client", () => {
     const client = createClient(api.url, { apiKey: key });
     const missing = await client.api.v1.runs({ id: crypto.randomUUID() }).get();
     expect(missing.data).toBeNull();
-    expect(missing.status).toBe(404);
+    // typed by status from the route's declared problems: 404, 401, 403, 429, 503
+    expect(missing.error?.status).toBe(404);
     expect(missing.error?.value).toMatchObject({ status: 404 });
 
     const anonymous = await createClient(api.url).api.v1.runs.get({ query: {} });
