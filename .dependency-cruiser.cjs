@@ -97,6 +97,24 @@ module.exports = {
       to: { path: ["^worker/", "^packages/services/src/execution/"] },
     },
     {
+      name: "console-is-browser-code",
+      comment:
+        "The console runs in the browser: no Node module, and of the server only its type (the client's `import type` of the API), erased when bundled.",
+      severity: "error",
+      from: { path: "^packages/(console|client)/" },
+      to: {
+        path: "^(api|worker|reference|packages/(core|platform|services|contract|http))/",
+        dependencyTypesNot: ["type-only"],
+      },
+    },
+    {
+      name: "console-does-no-node-io",
+      severity: "error",
+      comment: "Node's modules do not exist in the browser.",
+      from: { path: "^packages/(console|client)/" },
+      to: { dependencyTypes: ["core"] },
+    },
+    {
       name: "not-to-tests",
       severity: "error",
       comment: "Product code does not import test code.",

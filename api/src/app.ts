@@ -2,6 +2,7 @@ import { RouteTable } from "@wf/http";
 import { definitionLimits } from "@wf/platform/config";
 import type { ApiServices } from "@wf/services/api-services";
 import { Elysia } from "elysia";
+import { consoleController } from "./features/console/controller.ts";
 import { docsController } from "./features/docs/controller.ts";
 import { healthController } from "./features/health/controller.ts";
 import { metricsController } from "./features/metrics/controller.ts";
@@ -35,6 +36,7 @@ export function createApp(services: ApiServices, info: ServiceInfo) {
       .use(jsonBody(services.config.bodyLimitBytes, services.config.jsonMaxDepth, services.config.bodyDrainBytes))
       .onError({ as: "global" }, handleError(services.log, allRoutes, [workflowBodyErrors(definitionLimits(services.config))]))
       .use(docsController(info))
+      .use(consoleController())
       .use(serviceInfoController(info))
       .use(healthController(services))
       .use(metricsController(services))

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newId } from "@wf/core/ids";
 import { call, createWorkflow as createWorkflowOn, startApi, type TestApi, triggerRun, unique, waitFor } from "../support/api.ts";
+import { clientOf, type RunBody } from "../support/client.ts";
 import { startTarget } from "../support/target.ts";
 import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
@@ -27,19 +28,13 @@ afterAll(async () => {
   target.stop();
 });
 
-type Step = { name: string; status: string; attempts: number; output?: unknown; error?: string; reused?: boolean };
-type RunBody = {
-  id: string;
-  status: string;
-  workflow_version: number;
-  replay_of: string | null;
-  input: unknown;
-  output: unknown;
-  steps: Step[];
-};
-
 const createWorkflow = (steps: unknown[]) => createWorkflowOn(api.url, { name: unique("replayed"), steps });
-const getRun = async (id: string) => (await call<RunBody>(api.url, "GET", `/api/v1/runs/${id}`)).body;
+// Through the typed client: a change of the run's schema that breaks this test fails the type check.
+const getRun = async (id: string): Promise<RunBody> => {
+  const { data, status } = await clientOf(api).api.v1.runs({ id }).get();
+  if (!data) throw new Error(`GET /api/v1/runs/${id} answered ${status}`);
+  return data;
+};
 const finished = (id: string) =>
   waitFor(`run ${id} to finish`, async () =>
     ((r) => (["completed", "failed", "cancelled"].includes(r.status) ? r : undefined))(await getRun(id)),

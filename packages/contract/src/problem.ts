@@ -1,5 +1,5 @@
 import type { Scope } from "@wf/core/scopes";
-import { type TSchema, t } from "elysia";
+import { t } from "elysia";
 import { integer } from "./types.ts";
 
 /** The problem schema's description: also how the OpenAPI fixes tell a problem response from others. */
@@ -16,9 +16,12 @@ export const ProblemSchema = t.Object(
   { description: PROBLEM_DESCRIPTION },
 );
 
-/** Documents the problem responses a route can give, for the OpenAPI document. */
-export const problemResponses = (...statuses: number[]): Record<number, TSchema> =>
-  Object.fromEntries(statuses.map((s) => [s, ProblemSchema]));
+/**
+ * Documents the problem responses a route can give, for the OpenAPI document; typed by status, so
+ * the typed client (@wf/client) knows each route's problems (`error.status` is 404 | 401 | ...).
+ */
+export const problemResponses = <const S extends number[]>(...statuses: S) =>
+  Object.fromEntries(statuses.map((s) => [s, ProblemSchema])) as { [K in S[number]]: typeof ProblemSchema };
 
 /**
  * Every /api/v1 route: a bearer API key when the server requires keys (API_KEYS_REQUIRED), none
@@ -39,4 +42,4 @@ export const requiresScope = (scope: Scope) => ({
 
 /** The problems of an /api/v1 route: its own, plus a missing or bad key (401), a key without the
  * route's scope (403), a spent rate (429) and a dependency that is down (503). */
-export const apiProblemResponses = (...statuses: number[]) => problemResponses(...statuses, 401, 403, 429, 503);
+export const apiProblemResponses = <const S extends number[]>(...statuses: S) => problemResponses(...statuses, 401, 403, 429, 503);
