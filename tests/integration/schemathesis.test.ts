@@ -23,7 +23,8 @@ const name = unique("schemathesis");
 let key: string;
 
 beforeAll(async () => {
-  api = await startApi({ apiKeysRequired: true, apiKeysRefreshMs: 200 }, "bun");
+  // Its bulk actions match runs of the whole shared database (other tests' too): a few a call.
+  api = await startApi({ apiKeysRequired: true, apiKeysRefreshMs: 200, bulkMaxRuns: 5 }, "bun");
   store = new KeyStore(api.services.sql);
   key = (await store.create(name, ["admin"])).key;
   await waitFor(

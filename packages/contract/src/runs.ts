@@ -12,7 +12,7 @@ import {
 } from "@wf/core/runs";
 import { LIMITS, STEP_NAME_PATTERN } from "@wf/core/workflows";
 import { t } from "elysia";
-import { ANY_REQUIRED, EXCLUSIVE, integer, oneOf, responseOnly } from "./types.ts";
+import { ANY_REQUIRED, EXCLUSIVE, integer, MEDIA_TYPE, oneOf, responseOnly } from "./types.ts";
 import { PageQuery } from "./workflows.ts";
 
 const Timestamp = t.String({ format: "date-time" });
@@ -140,7 +140,7 @@ export const ReplayInput = t.Object(
   {
     from_step: t.Optional(
       t.String({
-        minLength: 1,
+        pattern: STEP_NAME_PATTERN,
         maxLength: LIMITS.maxStepNameLength,
         description:
           "The step to start from: it and every step after it in the graph of needs execute again. Absent: the steps of the original that did not complete (failed, cancelled, never started), or the whole run when every step completed. A name that is not a step of the original's definition is a 422.",
@@ -208,7 +208,7 @@ export const BulkReplayInput = t.Object(
     ...runFilterFields(FINISHED_STATUSES),
     from_step: t.Optional(
       t.String({
-        minLength: 1,
+        pattern: STEP_NAME_PATTERN,
         maxLength: LIMITS.maxStepNameLength,
         description: "As a single replay's, for every run matched; a run whose definition has no such step is matched, not replayed",
       }),
@@ -265,15 +265,22 @@ export const RunEventsQuery = t.Object({
   ),
 });
 
-/** The 200 of GET /runs/{id}/events: documented as text/event-stream (see the docs feature's document fixes). */
-export const RunEventStream = t.String({
-  contentMediaType: "text/event-stream",
-  description: [
-    "Server-Sent Events (text/event-stream), from the run's current state on, then each change as it is stored; the server ends the stream after the run's terminal `run` event.",
-    "`event: run`: `data` is the run without its steps: {id, workflow_id, workflow_version, parent_run_id, schedule_id, status, output, error, created_at, started_at, finished_at}.",
-    "`event: step`: `data` is a step result (as in GET /runs/{id}) with `index`, its position in the run's definition: {index, name, status, attempts, started_at, finished_at, output?, error?, items?, wait?}.",
-    "Events carry states, not transitions: a state overwritten before it was sent (a step that ran and completed between two reads) shows as the later one. While the run goes on its `run` event comes before its steps', at the end after them; a cancelled run's terminal event waits (at most 5 s) for its worker to record how the steps it was running ended, so those come first.",
-    "Every event has an `id`: send it back as Last-Event-ID (or ?last_event_id=) to resume on any replica with exactly what changed since, nothing twice. A resume when the client already has the run's terminal state is a 204 (EventSource then stops reconnecting).",
-    "`: ping` comment lines every SSE_HEARTBEAT_MS (15 s by default) keep proxies from closing an idle stream.",
-  ].join("\n\n"),
-});
+/** One event of the 200 of GET /runs/{id}/events, documented as text/event-stream (see the docs feature's document fixes). */
+export const RunEventStream = t.Object(
+  {
+    event: oneOf(["run", "step"]),
+    id: t.String({ pattern: "^([0-9a-z-]{6})+$", description: "What the client has after this event: send it back to resume" }),
+    data: t.String({ contentMediaType: "application/json", description: "The changed state, as JSON" }),
+  },
+  {
+    [MEDIA_TYPE]: "text/event-stream",
+    description: [
+      "Server-Sent Events (text/event-stream), from the run's current state on, then each change as it is stored; the server ends the stream after the run's terminal `run` event.",
+      "`event: run`: `data` is the run without its steps: {id, workflow_id, workflow_version, parent_run_id, schedule_id, replay_of, status, output, error, created_at, started_at, finished_at}.",
+      "`event: step`: `data` is a step result (as in GET /runs/{id}) with `index`, its position in the run's definition: {index, name, status, attempts, started_at, finished_at, output?, error?, items?, wait?}.",
+      "Events carry states, not transitions: a state overwritten before it was sent (a step that ran and completed between two reads) shows as the later one. While the run goes on its `run` event comes before its steps', at the end after them; a cancelled run's terminal event waits (at most 5 s) for its worker to record how the steps it was running ended, so those come first.",
+      "Every event has an `id`: send it back as Last-Event-ID (or ?last_event_id=) to resume on any replica with exactly what changed since, nothing twice. A resume when the client already has the run's terminal state is a 204 (EventSource then stops reconnecting).",
+      "`: ping` comment lines every SSE_HEARTBEAT_MS (15 s by default) keep proxies from closing an idle stream.",
+    ].join("\n\n"),
+  },
+);

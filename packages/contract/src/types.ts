@@ -63,3 +63,10 @@ export const EXCLUSIVE = "x-exclusive";
  * without any of them with a 422.
  */
 export const ANY_REQUIRED = "x-any-required";
+
+/**
+ * Schema option: the media type of an answer that is not JSON although its schema is an object
+ * (an event stream, whose schema describes each event, as OpenAPI 3.0 and 3.1 read it). The API's
+ * document fixes file the answer under it.
+ */
+export const MEDIA_TYPE = "x-media-type";

@@ -1,5 +1,5 @@
 import { PROBLEM_DESCRIPTION } from "@wf/contract/problem";
-import { ANY_REQUIRED, EXCLUSIVE } from "@wf/contract/types";
+import { ANY_REQUIRED, EXCLUSIVE, MEDIA_TYPE } from "@wf/contract/types";
 import { PROBLEM_CONTENT_TYPE } from "@wf/http";
 import { addLinks } from "./links.ts";
 
@@ -50,8 +50,8 @@ const REPLAYED = header("`true` when the idempotency_key matched an earlier trig
  *   (Elysia's validator compiler cannot take those keywords on an object);
  * - a discriminated union (contract's `discriminatedUnion`: a step by its `type`) is written inline
  *   as TypeBox's `anyOf`; client generators expect `oneOf` of the components its mapping names.
- * - a string answer that is not text/plain (the events stream, text/event-stream) was text/plain:
- *   its schema's `contentMediaType` names its media type;
+ * - an answer that is not JSON although its schema is an object (the events stream, whose schema
+ *   describes one event) was filed as JSON: the contract's MEDIA_TYPE option names its media type;
  * Also, for people reading Swagger UI, an operation's scope (`x-required-scope`) is told in its
  * description; and the links between operations are added (links.ts).
  */
@@ -72,8 +72,10 @@ export function fixDocument<T>(doc: T): T {
         if (res.content && !Object.keys(res.content).every((k) => k.includes("/"))) delete res.content;
         const json = res.content?.["application/json"] as { schema?: { description?: string } } | undefined;
         if (json?.schema?.description === PROBLEM_DESCRIPTION) res.content = { [PROBLEM_CONTENT_TYPE]: json };
-        const streamed = mediaTypeOf(doc as Doc, res.content?.["text/plain"]);
-        if (streamed) res.content = { [streamed]: res.content!["text/plain"] };
+        for (const media of Object.values(res.content ?? {})) {
+          const streamed = mediaTypeOf(doc as Doc, media);
+          if (streamed) res.content = { [streamed]: media };
+        }
         res.headers = {
           ...res.headers,
           "x-request-id": REQUEST_ID,
@@ -85,12 +87,12 @@ export function fixDocument<T>(doc: T): T {
   return doc;
 }
 
-/** The `contentMediaType` of a media type object's schema (itself or the component it refers to). */
+/** The media type a media type object's schema (itself or the component it refers to) names, with the contract's MEDIA_TYPE. */
 function mediaTypeOf(doc: Doc, media: unknown): string | undefined {
   let schema = (media as { schema?: Schema } | undefined)?.schema;
   const ref = schema?.$ref;
   if (typeof ref === "string") schema = doc.components?.schemas?.[ref.slice(ref.lastIndexOf("/") + 1)];
-  return typeof schema?.contentMediaType === "string" ? schema.contentMediaType : undefined;
+  return typeof schema?.[MEDIA_TYPE] === "string" ? schema[MEDIA_TYPE] : undefined;
 }
 
 const scopeNote = (scope: string) =>

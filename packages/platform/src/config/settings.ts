@@ -102,7 +102,7 @@ export const settings = {
     "BULK_MAX_RUNS",
     "10000",
     int(1, 100_000),
-    "Most runs one bulk action (POST /api/v1/runs/bulk/cancel) takes; more matching runs are left for the next call.",
+    "Most runs one bulk action (POST /api/v1/runs/bulk/cancel, /bulk/replay) takes; more matching runs are left for the next call.",
   ),
   triggerMaxInputBytes: setting(
     "TRIGGER_MAX_INPUT_BYTES",

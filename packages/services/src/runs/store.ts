@@ -19,6 +19,7 @@ export interface RunEventRow {
   workflow_version: number;
   parent_run_id: string | null;
   schedule_id: string | null;
+  replay_of: string | null;
   status: RunStatus;
   output: unknown;
   error: string | null;
@@ -72,7 +73,7 @@ export class RunStore {
   /** The run as its event stream shows it; undefined when it does not exist. */
   async eventState(id: string): Promise<RunEventRow | undefined> {
     const [row] = await this.sql<RunEventRow[]>`
-      SELECT id, workflow_id, workflow_version, parent_run_id, schedule_id, status, output, error, steps, created_at, started_at,
+      SELECT id, workflow_id, workflow_version, parent_run_id, schedule_id, replay_of, status, output, error, steps, created_at, started_at,
              finished_at, ${this.sql.unsafe(REVISION)}, jsonb_path_query_array(definition, '$[*].name') AS step_names,
              (status = 'cancelled' AND lease_owner IS NOT NULL AND lease_expires_at > now()) AS settling
       FROM runs WHERE id = ${id}::uuid`;

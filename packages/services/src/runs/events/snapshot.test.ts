@@ -8,6 +8,7 @@ const row = (over: Partial<RunEventRow> = {}): RunEventRow => ({
   workflow_version: 1,
   parent_run_id: null,
   schedule_id: null,
+  replay_of: null,
   status: "running",
   output: null,
   error: null,

@@ -43,6 +43,7 @@ export function snapshotOf(row: RunEventRow): RunSnapshot {
       workflow_version: row.workflow_version,
       parent_run_id: row.parent_run_id,
       schedule_id: row.schedule_id,
+      replay_of: row.replay_of,
       status: row.status,
       output: row.output ?? null,
       error: row.error,
