@@ -51,7 +51,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (direct) await resume().catch(() => {});
+  await Promise.resolve()
+    .then(resume)
+    .catch(() => {});
   await api?.stop();
   await direct?.end();
   if (startedHere) await stack("down", "replica");
