@@ -190,7 +190,8 @@ export function registerReplicaMetrics(registry: Registry, replica: ReplicaSourc
       this.set(replica.reachable ? 1 : 0);
     },
   });
-  counterFrom(registry)(
+  const fromSource = counterFrom(registry);
+  fromSource(
     "db_reads_total",
     "Routed reads (lists and by-id) by where they went: the replica, or the primary because the replica lacked the row, failed, was unusable, or the entity was just written.",
     "target",
