@@ -337,7 +337,13 @@ describe("infra/k8s", () => {
     const unknown = Object.keys(appEnv).filter((k) => !SETTING_NAMES.has(k) && !RUNTIME_ENV.has(k));
     expect(unknown).toEqual([]);
     expect(configProblems(appEnv)).toBeNull();
-    expect(Object.keys(secret.stringData).sort()).toEqual(["CURSOR_SECRET", "DATABASE_DIRECT_URL", "DATABASE_READ_URL", "DATABASE_URL", "SECRETS_KEYS"]);
+    expect(Object.keys(secret.stringData).sort()).toEqual([
+      "CURSOR_SECRET",
+      "DATABASE_DIRECT_URL",
+      "DATABASE_READ_URL",
+      "DATABASE_URL",
+      "SECRETS_KEYS",
+    ]);
     expect(appEnv.API_REPLICAS).toBe("1");
     expect(appEnv.WORKER_REPLICAS).toBe("1");
     expect(appEnv.KAFKA_RUNS_PARTITIONS).toBe("12");

@@ -6,7 +6,7 @@ import { call, sampleWorkflow, startApi, type TestApi, triggerRun, waitFor } fro
 import { stack } from "../support/stack.ts";
 
 // DATABASE_READ_URL against the stack's streaming replica (`infra/stack up replica`, started here
-// when it is not running, and stopped again at the end then). Replay is paused on the replica to
+// when it is not running, and removed again at the end then). Replay is paused on the replica to
 // make it lag on purpose: lists then show the lag, by-id reads never miss the client's own write.
 const REPLICA_PORT = Number(process.env.PG_REPLICA_PORT ?? 5433);
 const REPLICA_BOUNCER_PORT = Number(process.env.PGBOUNCER_REPLICA_PORT ?? 6433);
@@ -56,7 +56,8 @@ afterAll(async () => {
     .catch(() => {});
   await api?.stop();
   await direct?.end();
-  if (startedHere) await stack("down", "replica");
+  // Left as found: a replica started here is removed with its slot, which would otherwise keep WAL on the primary.
+  if (startedHere) await stack("replica-remove");
 });
 
 const counts = () => ({ ...api.services.replica!.counts });
