@@ -103,7 +103,7 @@ export function createApiServices(infra: Infrastructure): ApiServices {
       secrets,
     ),
     runs: new RunService({
-      store: store((db) => new RunStore(db), { byId: ["get"], lists: ["list"], writes: ["cancel", "signal"] }),
+      store: store((db) => new RunStore(db), { byId: ["get"], lists: ["list"], writes: ["cancel", "cancelBatch", "signal"] }),
       cache,
       cursors,
       publisher,

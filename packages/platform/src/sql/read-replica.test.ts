@@ -54,6 +54,9 @@ describe("readRouted", () => {
     expect(replica.counts.primary_recent_write).toBe(1);
     await Bun.sleep(120);
     expect(await store.get("a")).toBe("a1"); // the in-memory replica never replays: stale on purpose
+    await store.replace(["a", "b"] as never, "x"); // a batch names its ids in an array
+    expect(await store.get("b")).toBe(undefined);
+    expect(replica.counts.primary_recent_write).toBe(2);
   });
 
   test("too far behind or unreachable: the primary", async () => {

@@ -133,7 +133,7 @@ export interface ReadRoutes<T> {
   byId: readonly (keyof T & string)[];
   /** Lists: served by the replica as they are (they may lag). */
   lists: readonly (keyof T & string)[];
-  /** Writes of one entity, its id the first argument: by-id reads of it go to the primary for maxLagMs. */
+  /** Writes, the id (or an array of ids) the first argument: by-id reads of those go to the primary for maxLagMs. */
   writes: readonly (keyof T & string)[];
 }
 
@@ -150,9 +150,11 @@ export function readRouted<T extends object>(primary: T, onReplica: T, replica: 
   for (const name of routes.writes) {
     const write = method(primary, name);
     wrapper[name] = (...args: unknown[]) => {
-      const id = String(args[0]).toLowerCase();
-      recent.add(id);
-      return write(...args).finally(() => recent.add(id));
+      const ids = (Array.isArray(args[0]) ? args[0] : [args[0]]).map((id) => String(id).toLowerCase());
+      for (const id of ids) recent.add(id);
+      return write(...args).finally(() => {
+        for (const id of ids) recent.add(id);
+      });
     };
   }
   for (const name of routes.byId) {
