@@ -3,10 +3,11 @@ import { loadConfig } from "@wf/platform/config";
 import { OptionError } from "./options.ts";
 import { benchStore } from "./store.ts";
 
-const config = loadConfig({
+const ENV = {
   DATABASE_URL: "postgres://wf:pw@127.0.0.1:6432/wf",
   DATABASE_DIRECT_URL: "postgres://wf:pw@127.0.0.1:5432/wf",
-});
+};
+const config = loadConfig(ENV);
 
 describe("benchStore", () => {
   test("by default the service's database name with _bench, its own topics and group, through PgBouncer", () => {
@@ -26,6 +27,11 @@ describe("benchStore", () => {
       KAFKA_DEAD_LETTER_TOPIC: s.deadLetterTopic,
       WORKER_GROUP_ID: s.groupId,
     });
+  });
+
+  test("with DATABASE_READ_URL the servers read the bench's database on the replica", () => {
+    const replica = loadConfig({ ...ENV, DATABASE_READ_URL: "postgres://wf:pw@127.0.0.1:6433/wf" });
+    expect(benchStore(replica, undefined, "pgbouncer").env.DATABASE_READ_URL).toBe("postgres://wf:pw@127.0.0.1:6433/wf_bench");
   });
 
   test("with --topology direct the servers query PostgreSQL itself", () => {

@@ -60,6 +60,8 @@ export function benchStore(config: Config, name: string | undefined, topology: "
       KAFKA_RUNS_TOPIC: runsTopic,
       KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,
       WORKER_GROUP_ID: groupId,
+      // The bench's database on the replica too (DATABASE_READ_URL names the service's).
+      ...(config.databaseReadUrl !== "" && { DATABASE_READ_URL: withDatabase(config.databaseReadUrl, database) }),
     },
   };
 }

@@ -18,7 +18,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig, settings } from "@wf/platform/config";
-import { createMetrics, registerApiMetrics, registerWorkerMetrics } from "@wf/platform/observability";
+import { createMetrics, registerApiMetrics, registerReplicaMetrics, registerWorkerMetrics } from "@wf/platform/observability";
 import { Breaker } from "@wf/platform/resilience";
 import {
   ajv2020,
@@ -337,7 +337,13 @@ describe("infra/k8s", () => {
     const unknown = Object.keys(appEnv).filter((k) => !SETTING_NAMES.has(k) && !RUNTIME_ENV.has(k));
     expect(unknown).toEqual([]);
     expect(configProblems(appEnv)).toBeNull();
-    expect(Object.keys(secret.stringData).sort()).toEqual(["CURSOR_SECRET", "DATABASE_DIRECT_URL", "DATABASE_URL", "SECRETS_KEYS"]);
+    expect(Object.keys(secret.stringData).sort()).toEqual([
+      "CURSOR_SECRET",
+      "DATABASE_DIRECT_URL",
+      "DATABASE_READ_URL",
+      "DATABASE_URL",
+      "SECRETS_KEYS",
+    ]);
     expect(appEnv.API_REPLICAS).toBe("1");
     expect(appEnv.WORKER_REPLICAS).toBe("1");
     expect(appEnv.KAFKA_RUNS_PARTITIONS).toBe("12");
@@ -595,6 +601,7 @@ describe("Grafana dashboard and datasource", () => {
     waiting: async () => ({ concurrency_slot: 1, parked: 1, scheduled: 1 }),
     lateness: async () => ({ pending: 1, parked: 1, outbox: 1 }),
   }));
+  registerReplicaMetrics(metrics.registry, { lagSeconds: 0.5, reachable: true, counts: { replica: 1, primary_missing: 1 } });
   workerMetrics.stepDuration.observe({ type: "http", status: "completed" }, 0.1);
   workerMetrics.scheduleLag.observe(0.2);
   const dashboard = JSON.parse(read("infra/grafana/dashboards/workflow-service.json"));
@@ -621,6 +628,9 @@ describe("Grafana dashboard and datasource", () => {
     "schedule_ticks_total",
     "schedule_lag_seconds",
     "webhook_attempts_total",
+    "pg_replica_lag_seconds",
+    "pg_replica_up",
+    "db_reads_total",
   ];
 
   test("the datasource is provisioned with the uid every panel uses", () => {

@@ -9,11 +9,11 @@ const STACK = join(import.meta.dir, "../../infra/stack");
  * `env` may point it at another stack (STACK_DIR, ports).
  */
 export async function stack(
-  action: "up" | "down",
-  service: "postgres" | "pgbouncer" | "redis" | "kafka",
+  action: "up" | "down" | "replica-remove",
+  service?: "postgres" | "pgbouncer" | "redis" | "kafka" | "replica" | "postgres-replica" | "pgbouncer-replica",
   env: Record<string, string> = {},
 ): Promise<void> {
-  const p = Bun.spawn([STACK, action, service], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+  const p = Bun.spawn([STACK, action, ...(service ? [service] : [])], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
   const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
-  if (code !== 0) throw new Error(`infra/stack ${action} ${service} failed (${code}):\n${out}\n${err}`);
+  if (code !== 0) throw new Error(`infra/stack ${action} ${service ?? ""} failed (${code}):\n${out}\n${err}`);
 }

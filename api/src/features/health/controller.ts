@@ -5,7 +5,8 @@ import { Elysia, t } from "elysia";
 const State = oneOf(["up", "down"]);
 const Readiness = t.Object({
   status: oneOf(["ok", "unavailable", "draining"]),
-  checks: t.Object({ postgres: State, redis: State, kafka: State }),
+  // postgres_replica: only with DATABASE_READ_URL, and never makes the process unready (reads fall back to the primary)
+  checks: t.Object({ postgres: State, redis: State, kafka: State, postgres_replica: t.Optional(State) }),
 });
 
 export const healthController = ({ health, config }: ApiServices) =>

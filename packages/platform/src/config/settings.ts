@@ -123,6 +123,24 @@ export const settings = {
     url("postgres:", "postgresql:"),
     "PostgreSQL itself, bypassing PgBouncer: used for migrations (session-level advisory lock).",
   ),
+  databaseReadUrl: setting(
+    "DATABASE_READ_URL",
+    "",
+    orEmpty(url("postgres:", "postgresql:")),
+    "A streaming replica of DATABASE_URL's database (`infra/stack up replica`: its PgBouncer, port 6433) for the API's lists and by-id reads; a by-id read it cannot answer, and everything while it is down or too far behind, goes to the primary (docs/operations.md, \"Read replica\"). Empty = every read on the primary.",
+  ),
+  dbReadMaxLagMs: setting(
+    "DB_READ_MAX_LAG_MS",
+    "5000",
+    int(100, 3_600_000),
+    "Reads go to the replica only while it is at most this far behind (measured every second); also how long by-id reads of an entity an API process changed or deleted go to the primary.",
+  ),
+  dbReadTimeoutMs: setting(
+    "DB_READ_TIMEOUT_MS",
+    "1000",
+    int(50, 60_000),
+    "A replica read slower than this is asked of the primary instead, and the replica is set aside until its next probe answers.",
+  ),
   dbPoolSize: setting("DB_POOL_SIZE", "20", int(1, 1000), "Connections per process in the query pool."),
   dbPrepare: setting(
     "DB_PREPARE",

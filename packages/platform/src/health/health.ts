@@ -8,7 +8,8 @@ export type DependencyState = "up" | "down";
 export interface Readiness {
   ready: boolean;
   status: "ok" | "unavailable" | "draining";
-  checks: Record<Dependency, DependencyState>;
+  /** postgres_replica only with a read replica (DATABASE_READ_URL): never required, reads fall back to the primary. */
+  checks: Record<Dependency, DependencyState> & { postgres_replica?: DependencyState };
 }
 
 const within = <T>(p: Promise<T>, ms: number): Promise<T> =>
@@ -20,7 +21,7 @@ export class HealthService {
   draining = false;
 
   constructor(
-    private readonly deps: { sql: Sql; cache: Cache; kafkaAdmin: Admin },
+    private readonly deps: { sql: Sql; cache: Cache; kafkaAdmin: Admin; replica?: { probe(): Promise<void>; reachable: boolean } },
     private readonly required: readonly Dependency[],
     private readonly timeoutMs = 1000,
   ) {}
@@ -35,7 +36,8 @@ export class HealthService {
   }
 
   async readiness(): Promise<Readiness> {
-    const [postgres, redis, kafka] = await Promise.all([
+    const replica = this.deps.replica;
+    const [postgres, redis, kafka, postgres_replica] = await Promise.all([
       // A parameter on purpose: postgres.js pipelines the next query behind a parameterless one,
       // and PgBouncer (< 1.21, transaction mode) gives the server away at the first
       // ReadyForQuery, so that next query hung to its timeout or read another client's
@@ -43,8 +45,13 @@ export class HealthService {
       this.probe(() => this.deps.sql`SELECT ${1}::int AS ok`),
       this.probe(() => this.deps.cache.ping()),
       this.probe(() => this.deps.kafkaAdmin.describeCluster()),
+      replica &&
+        this.probe(async () => {
+          await replica.probe();
+          return replica.reachable;
+        }),
     ]);
-    const checks = { postgres, redis, kafka };
+    const checks = { postgres, redis, kafka, ...(postgres_replica && { postgres_replica }) };
     if (this.draining) return { ready: false, status: "draining", checks };
     const ready = this.required.every((d) => checks[d] === "up");
     return { ready, status: ready ? "ok" : "unavailable", checks };

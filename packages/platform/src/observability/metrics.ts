@@ -164,6 +164,41 @@ export function registerApiMetrics(registry: Registry, sources: () => ApiSources
   return { httpDuration, inFlight };
 }
 
+/** What the read replica's router knows (see ReadReplica); only registered when DATABASE_READ_URL is set. */
+export interface ReplicaSources {
+  lagSeconds: number | undefined;
+  reachable: boolean;
+  counts: Readonly<Record<string, number>>;
+}
+
+/** The read replica's series: its lag as this process last measured it, whether it is used, and where reads went. */
+export function registerReplicaMetrics(registry: Registry, replica: ReplicaSources): void {
+  new Gauge({
+    name: "pg_replica_lag_seconds",
+    help: "How far the read replica's replay is behind the primary, measured by this process every second (0 when all WAL received is replayed; no sample while it is unreachable).",
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (replica.lagSeconds !== undefined) this.set(replica.lagSeconds);
+    },
+  });
+  new Gauge({
+    name: "pg_replica_up",
+    help: "1 when this process's last probe of the read replica answered, else 0 (reads then go to the primary).",
+    registers: [registry],
+    collect() {
+      this.set(replica.reachable ? 1 : 0);
+    },
+  });
+  const fromSource = counterFrom(registry);
+  fromSource(
+    "db_reads_total",
+    "Routed reads (lists and by-id) by where they went: the replica, or the primary because the replica lacked the row, failed, was unusable, or the entity was just written.",
+    "target",
+    () => ({ ...replica.counts }),
+  );
+}
+
 /** An API process's metrics: the shared infrastructure's and the HTTP server's. */
 export type Metrics = ProcessMetrics & ReturnType<typeof registerApiMetrics>;
 

@@ -1,4 +1,5 @@
 export * from "./client.ts";
 export * from "./migrate.ts";
 export * from "./outage.ts";
+export * from "./read-replica.ts";
 export * from "./statement-batcher.ts";
