@@ -10,7 +10,7 @@ const STACK = join(import.meta.dir, "../../infra/stack");
  */
 export async function stack(
   action: "up" | "down",
-  service: "postgres" | "pgbouncer" | "redis" | "kafka",
+  service: "postgres" | "pgbouncer" | "redis" | "kafka" | "kafka-cluster",
   env: Record<string, string> = {},
 ): Promise<void> {
   const p = Bun.spawn([STACK, action, service], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
