@@ -824,7 +824,11 @@ describe("sizing for 10,000 users (infra/sizing.md) holds for the defaults", () 
     for (const e of nodes) {
       expect(e.KAFKA_PROCESS_ROLES).toBe("broker,controller");
       expect(e.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe("1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093");
-      expect([e.KAFKA_DEFAULT_REPLICATION_FACTOR, e.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR, e.KAFKA_MIN_INSYNC_REPLICAS]).toEqual(["3", "3", "2"]);
+      expect([e.KAFKA_DEFAULT_REPLICATION_FACTOR, e.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR, e.KAFKA_MIN_INSYNC_REPLICAS]).toEqual([
+        "3",
+        "3",
+        "2",
+      ]);
     }
     expect(new Set(["kafka", "kafka-2", "kafka-3"].map((n) => compose.services[n].volumes[0])).size).toBe(3);
   });

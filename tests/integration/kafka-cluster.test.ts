@@ -117,7 +117,11 @@ describe("three Kafka brokers", () => {
     let completedAtKill = -1;
     let restarted: Promise<void> | undefined;
     const completed = async () =>
-      (await api.services.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM runs WHERE workflow_id = ${workflowId}::uuid AND status = 'completed'`)[0]!.n;
+      (
+        await api.services.sql<
+          { n: number }[]
+        >`SELECT count(*)::int AS n FROM runs WHERE workflow_id = ${workflowId}::uuid AND status = 'completed'`
+      )[0]!.n;
     const trigger = async (k: number) => {
       const res = await fetch(`${api.url}/api/v1/trigger`, {
         method: "POST",

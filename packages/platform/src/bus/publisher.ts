@@ -227,8 +227,13 @@ export class Publisher {
 
 /** The broker's OUT_OF_ORDER_SEQUENCE_NUMBER, anywhere in a kafkajs error's chain of causes. */
 function outOfSequence(err: unknown): boolean {
-  for (let e = err as { type?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (e.type === "OUT_OF_ORDER_SEQUENCE_NUMBER" || (typeof e.message === "string" && e.message.includes("out of order sequence"))) return true;
+  for (
+    let e = err as { type?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    if (e.type === "OUT_OF_ORDER_SEQUENCE_NUMBER" || (typeof e.message === "string" && e.message.includes("out of order sequence")))
+      return true;
     if (Array.isArray(e.errors) && e.errors.some((x) => outOfSequence(x))) return true;
     e = e.cause as typeof e;
   }
