@@ -226,7 +226,7 @@ export class Publisher {
 }
 
 /** The broker's OUT_OF_ORDER_SEQUENCE_NUMBER, anywhere in a kafkajs error's chain of causes. */
-function outOfSequence(err: unknown): boolean {
+export function outOfSequence(err: unknown): boolean {
   for (
     let e = err as { type?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | undefined, depth = 0;
     e && depth < 5;
