@@ -61,6 +61,10 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  // The cluster's data stays for the next run (no format again): without this run's topics, whose
+  // recovery would slow every later start.
+  const topic = api?.config.runsTopic;
+  if (topic) await admin?.deleteTopics({ topics: [topic, `${topic}.dlq`], timeout: 10_000 }).catch(() => {});
   await admin?.disconnect();
   await workers?.stopAll("SIGKILL");
   await api?.stop();
