@@ -163,7 +163,9 @@ describe("docker-compose.yml", () => {
       expect(env.KAFKA_RUNS_PARTITIONS).toBe("12");
       expect(env.DATABASE_URL).toContain("@pgbouncer:6432/");
       expect(env.DATABASE_DIRECT_URL).toContain("@postgres:5432/");
-      expect(env.KAFKA_BROKERS).toBe("kafka:19092"); // the INTERNAL listener, never the controller
+      // the INTERNAL listeners of the three brokers, never the controller
+      expect(env.KAFKA_BROKERS).toBe("kafka:19092,kafka-2:19092,kafka-3:19092");
+      expect([env.KAFKA_REPLICATION_FACTOR, env.KAFKA_MIN_INSYNC_REPLICAS, env.KAFKA_IDEMPOTENT]).toEqual(["3", "2", "true"]);
     }
   });
 
@@ -827,6 +829,22 @@ describe("sizing for 10,000 users (infra/sizing.md) holds for the defaults", () 
     expect(stackInt("NGINX_UPSTREAM_KEEPALIVE")).toBe(256);
     expect(compose.services.nginx.environment.NGINX_WORKER_CONNECTIONS).toBe(stackDefault("NGINX_WORKER_CONNECTIONS"));
     expect(compose.services.nginx.environment.NGINX_WORKER_RLIMIT_NOFILE).toBe(stackDefault("NGINX_WORKER_RLIMIT_NOFILE"));
+  });
+
+  test("Kafka: three KRaft nodes with one cluster id and a quorum of the three, topics on all three and acknowledged by two", () => {
+    const nodes = ["kafka", "kafka-2", "kafka-3"].map((n) => compose.services[n].environment as Record<string, string>);
+    expect(nodes.map((e) => e.KAFKA_NODE_ID)).toEqual(["1", "2", "3"]);
+    expect(new Set(nodes.map((e) => e.CLUSTER_ID)).size).toBe(1);
+    for (const e of nodes) {
+      expect(e.KAFKA_PROCESS_ROLES).toBe("broker,controller");
+      expect(e.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe("1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093");
+      expect([e.KAFKA_DEFAULT_REPLICATION_FACTOR, e.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR, e.KAFKA_MIN_INSYNC_REPLICAS]).toEqual([
+        "3",
+        "3",
+        "2",
+      ]);
+    }
+    expect(new Set(["kafka", "kafka-2", "kafka-3"].map((n) => compose.services[n].volumes[0])).size).toBe(3);
   });
 
   test("Kafka: 12 partitions in compose and k8s, and no more workers than partitions", () => {

@@ -10,7 +10,7 @@ const STACK = join(import.meta.dir, "../../infra/stack");
  */
 export async function stack(
   action: "up" | "down" | "replica-remove",
-  service?: "postgres" | "pgbouncer" | "redis" | "kafka" | "replica" | "postgres-replica" | "pgbouncer-replica",
+  service?: "postgres" | "pgbouncer" | "redis" | "kafka" | "replica" | "postgres-replica" | "pgbouncer-replica" | "kafka-cluster",
   env: Record<string, string> = {},
 ): Promise<void> {
   const p = Bun.spawn([STACK, action, ...(service ? [service] : [])], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });

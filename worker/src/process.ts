@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { createKafka, ensureTopic, waitForGroupCoordinator } from "@wf/platform/bus";
+import { createKafka, ensureTopic, topicReplication, waitForGroupCoordinator } from "@wf/platform/bus";
 import { loadConfigOrExit } from "@wf/platform/config";
 import { EgressPolicy } from "@wf/platform/egress";
 import { createInfrastructure } from "@wf/platform/infrastructure";
@@ -87,7 +87,7 @@ await startOrExit(infra, async () => {
   webhooks.start();
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopic(admin, config.deadLetterTopic, 1, log);
+  await ensureTopic(admin, config.deadLetterTopic, 1, log, topicReplication(config));
   await waitForGroupCoordinator(admin, config.workerGroupId, log);
   await admin.disconnect();
   watch.start();

@@ -1,6 +1,6 @@
 import type { Dependency } from "@wf/core/errors";
 import type { Admin, Kafka } from "kafkajs";
-import { createKafka, ensureTopic } from "./bus/kafka.ts";
+import { createKafka, ensureTopic, topicReplication } from "./bus/kafka.ts";
 import { Publisher } from "./bus/publisher.ts";
 import { Cache } from "./cache/cache.ts";
 import { createRedis } from "./cache/redis-client.ts";
@@ -59,10 +59,17 @@ export function createInfrastructure(config: Config, runtime: string, log: Logge
   const changes = new RunChanges(createRedis(config));
   const kafka = createKafka(config, log);
   const admin = kafka.admin();
-  const publisher = new Publisher(kafka, log, config.kafkaPublishTimeoutMs, breakers.kafka, async () => {
-    await admin.connect();
-    await ensureTopic(admin, config.runsTopic, config.runsTopicPartitions, log);
-  });
+  const publisher = new Publisher(
+    kafka,
+    log,
+    config.kafkaPublishTimeoutMs,
+    breakers.kafka,
+    async () => {
+      await admin.connect();
+      await ensureTopic(admin, config.runsTopic, config.runsTopicPartitions, log, topicReplication(config));
+    },
+    config.kafkaIdempotent,
+  );
   const metrics = createMetrics(runtime, () => ({
     cache: cache.stats,
     publisher: publisher.stats,

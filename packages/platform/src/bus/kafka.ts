@@ -17,7 +17,9 @@ const LEVEL: Record<number, "error" | "warn" | "info" | "debug"> = {
  */
 const ROUTINE_ERRORS = /rebalancing|coordinator is loading|coordinator is not available|not the correct coordinator/;
 const isRoutine = (message: string, error: unknown) =>
-  typeof error === "string" && (ROUTINE_ERRORS.test(error) || message.startsWith("Response CreateTopics"));
+  (typeof error === "string" && (ROUTINE_ERRORS.test(error) || message.startsWith("Response CreateTopics"))) ||
+  // Bounded on purpose: the outbox, not endless producer retries, delivers what a producer gave up on.
+  message.startsWith("Limiting retries for the idempotent producer");
 
 /** One Kafka client per process, logging through the service logger. */
 export function createKafka(config: Config, log: Logger, clientId = config.kafkaClientId): Kafka {
@@ -42,7 +44,24 @@ export function createKafka(config: Config, log: Logger, clientId = config.kafka
  * "This server does not host this topic-partition"); an existing topic with fewer partitions than
  * configured is grown, never shrunk.
  */
-export async function ensureTopic(admin: Admin, topic: string, partitions: number, log: Logger): Promise<void> {
+export interface TopicReplication {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
+/** The replication a configuration asks for (KAFKA_REPLICATION_FACTOR, KAFKA_MIN_INSYNC_REPLICAS). */
+export const topicReplication = (config: Config): TopicReplication => ({
+  replicationFactor: config.kafkaReplicationFactor,
+  minInsyncReplicas: config.kafkaMinInsyncReplicas,
+});
+
+export async function ensureTopic(
+  admin: Admin,
+  topic: string,
+  partitions: number,
+  log: Logger,
+  replication: TopicReplication = { replicationFactor: 1, minInsyncReplicas: 1 },
+): Promise<void> {
   const existing = await admin.listTopics();
   if (!existing.includes(topic)) {
     try {
@@ -51,10 +70,21 @@ export async function ensureTopic(admin: Admin, topic: string, partitions: numbe
       // below reads every topic's metadata instead.
       const created = await admin.createTopics({
         waitForLeaders: false,
-        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+        topics: [
+          {
+            topic,
+            numPartitions: partitions,
+            replicationFactor: replication.replicationFactor,
+            configEntries: [{ name: "min.insync.replicas", value: String(replication.minInsyncReplicas) }],
+          },
+        ],
       });
       await partitionsWithLeaders(admin, topic);
-      if (created) log.info(`created topic ${topic} with ${partitions} partition(s)`);
+      if (created)
+        log.info(`created topic ${topic} with ${partitions} partition(s)`, {
+          replication_factor: replication.replicationFactor,
+          min_insync_replicas: replication.minInsyncReplicas,
+        });
       return;
     } catch (err) {
       // Replicas starting together race to create it: the loser is fine as long as it exists now.

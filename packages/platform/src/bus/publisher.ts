@@ -29,8 +29,10 @@ interface Pending {
  * timeout; the circuit's probe, not a reconnect alone, decides when publishing resumes.
  */
 export class Publisher {
-  private readonly producer: Producer;
+  private producer: Producer;
   private connected = false;
+  /** Idempotent mode: a produce request is under way; what is published meanwhile waits for the next. */
+  private sending = false;
   private queue: Pending[] = [];
   private flushScheduled = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -42,23 +44,35 @@ export class Publisher {
   /**
    * @param prepare runs after every (re)connect before publishing resumes: the caller makes sure
    * its topics exist, since a broker that was down at start-up may come back empty.
+   * @param idempotent an idempotent producer (KAFKA_IDEMPOTENT): acks=all is already always asked.
    */
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly log: Logger,
     private readonly timeoutMs: number,
     private readonly breaker?: Breaker,
     private readonly prepare: () => Promise<void> = async () => {},
+    private readonly idempotent = false,
   ) {
-    this.producer = kafka.producer({
+    this.producer = this.createProducer();
+  }
+
+  private createProducer(): Producer {
+    const producer = this.kafka.producer({
       createPartitioner: keyPartitioner,
       allowAutoTopicCreation: false,
-      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+      // Idempotence numbers each partition's batches, so one request in flight per broker keeps them in
+      // order; the retries ride out a leader election (~3 s after a broker dies) before the outbox does.
+      ...(this.idempotent
+        ? { idempotent: true, maxInFlightRequests: 1, retry: { retries: 6, initialRetryTime: 100, maxRetryTime: 1000 } }
+        : { retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } }),
     });
-    this.producer.on("producer.disconnect", () => {
+    producer.on("producer.disconnect", () => {
+      if (producer !== this.producer) return;
       this.connected = false;
       this.scheduleReconnect();
     });
+    return producer;
   }
 
   get isConnected(): boolean {
@@ -129,11 +143,51 @@ export class Publisher {
       list.push({ key: m.key, value: m.value, headers: m.headers });
       byTopic.set(m.topic, list);
     }
-    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+    try {
+      await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+    } catch (err) {
+      if (this.idempotent && outOfSequence(err)) this.replaceProducer();
+      throw err;
+    }
+  }
+
+  /**
+   * kafkajs rolls a partition's sequence back when a request fails, also one the broker wrote
+   * before its leader died: the broker then refuses every later batch of that producer id as out of
+   * order. A new producer gets a new id; what was in doubt is redelivered by the outbox, and
+   * consumers already treat a repeated run message as a no-op.
+   */
+  private replaceProducer(): void {
+    const old = this.producer;
+    this.producer = this.createProducer();
+    this.connected = false;
+    this.log.warn("kafka producer sequence out of order after a failure: starting a new idempotent producer");
+    old.disconnect().catch(() => {});
+    this.scheduleReconnect();
   }
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
+    // Idempotent mode sends one request at a time (kafkajs serializes them per broker anyway):
+    // messages published meanwhile go together in the next one instead of queueing one by one.
+    if (this.idempotent) {
+      if (this.sending) return;
+      this.sending = true;
+      try {
+        await this.flushOnce();
+      } finally {
+        this.sending = false;
+        if (this.queue.length > 0 && !this.flushScheduled) {
+          this.flushScheduled = true;
+          setImmediate(() => this.flush());
+        }
+      }
+      return;
+    }
+    await this.flushOnce();
+  }
+
+  private async flushOnce(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
@@ -169,4 +223,19 @@ export class Publisher {
     await this.flush();
     await this.producer.disconnect().catch(() => {});
   }
+}
+
+/** The broker's OUT_OF_ORDER_SEQUENCE_NUMBER, anywhere in a kafkajs error's chain of causes. */
+export function outOfSequence(err: unknown): boolean {
+  for (
+    let e = err as { type?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    if (e.type === "OUT_OF_ORDER_SEQUENCE_NUMBER" || (typeof e.message === "string" && e.message.includes("out of order sequence")))
+      return true;
+    if (Array.isArray(e.errors) && e.errors.some((x) => outOfSequence(x))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }

@@ -185,6 +185,24 @@ export const settings = {
   kafkaClientId: setting("KAFKA_CLIENT_ID", "workflow-service", str(), "Kafka client id."),
   runsTopic: setting("KAFKA_RUNS_TOPIC", "workflow-runs", str(), "Topic a triggered run is published to."),
   runsTopicPartitions: setting("KAFKA_RUNS_PARTITIONS", "3", int(1, 1000), "Partitions of the runs topic when the service creates it."),
+  kafkaReplicationFactor: setting(
+    "KAFKA_REPLICATION_FACTOR",
+    "1",
+    int(1, 16),
+    "Replicas of each topic the service creates (3 on the three-broker cluster; an existing topic is not changed).",
+  ),
+  kafkaMinInsyncReplicas: setting(
+    "KAFKA_MIN_INSYNC_REPLICAS",
+    "1",
+    int(1, 16),
+    "min.insync.replicas of each topic the service creates: replicas that must hold a message before acks=all answers (2 of 3 on the cluster: one broker may be down).",
+  ),
+  kafkaIdempotent: setting(
+    "KAFKA_IDEMPOTENT",
+    "false",
+    bool,
+    "Idempotent producers (one request in flight per broker, so a retried batch is never written twice); on with several brokers, where a leader change retries batches.",
+  ),
   kafkaPublishTimeoutMs: setting(
     "KAFKA_PUBLISH_TIMEOUT_MS",
     "2000",
@@ -414,6 +432,10 @@ export function crossProblems(c: Config, env: Record<string, string | undefined>
     problems.push(`SECRETS_ACTIVE_KEY=${JSON.stringify(c.secretsActiveKey)} is not valid: expected the id of one of the SECRETS_KEYS keys`);
   if (ids.length === 0 && env.NODE_ENV === "production")
     problems.push("SECRETS_KEYS is required when NODE_ENV=production: set <id>:<base64 of 32 bytes> (openssl rand -base64 32)");
+  if (c.kafkaMinInsyncReplicas > c.kafkaReplicationFactor)
+    problems.push(
+      `KAFKA_MIN_INSYNC_REPLICAS=${c.kafkaMinInsyncReplicas} is not valid: at most KAFKA_REPLICATION_FACTOR (${c.kafkaReplicationFactor}), or no acks=all write could succeed`,
+    );
   return problems;
 }
 
