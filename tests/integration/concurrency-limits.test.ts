@@ -165,8 +165,11 @@ describe("the store's rules, one step at a time", () => {
     const later = (await call(api.url, "POST", "/api/v1/trigger", { workflow_id: plain, delay_ms: 3_600_000 })).body.run_id as string;
     const ids = `{${[late, parked, behindLimit, later].join(",")}}`;
     const sql = api.services.sql;
+    // On a topic of its own: the API's outbox relay would republish (and delete) a late row of its topic at once.
+    const quietTopic = unique("runs-quiet");
+    const quiet = new WaitingRuns(api.services.sql, api.services.log, quietTopic);
     const [outbox] = await sql<{ id: string }[]>`
-      INSERT INTO outbox (topic, key, payload, created_at) VALUES (${api.config.runsTopic}, ${late}, '{}', now() - interval '2 minutes')
+      INSERT INTO outbox (topic, key, payload, created_at) VALUES (${quietTopic}, ${late}, '{}', now() - interval '2 minutes')
       RETURNING id::text`;
     try {
       await sql`UPDATE runs SET created_at = now() - interval '10 minutes' WHERE id = ${late}::uuid`;
@@ -179,8 +182,9 @@ describe("the store's rules, one step at a time", () => {
       expect(l.pending).toBeLessThan(660);
       expect(l.parked).toBeGreaterThanOrEqual(300);
       expect(l.parked).toBeLessThan(360);
-      expect(l.outbox).toBeGreaterThanOrEqual(120);
-      expect(l.outbox).toBeLessThan(180);
+      const { outbox: age } = await quiet.lateness();
+      expect(age).toBeGreaterThanOrEqual(120);
+      expect(age).toBeLessThan(180);
     } finally {
       await sql`DELETE FROM outbox WHERE id = ${outbox!.id}::bigint`;
       await sql`UPDATE runs SET status = 'cancelled', finished_at = now(), wake_at = NULL WHERE id = ANY(${ids}::uuid[])`;

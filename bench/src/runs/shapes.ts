@@ -1,9 +1,10 @@
-import type { WorkflowInput } from "@wf/core/workflows";
+import type { WorkflowInput } from "@wf/contract/workflows";
+import type { Static } from "elysia";
 import type { ShapeInfo } from "./results.ts";
 
-/** A workflow the bench triggers, as the API takes it. */
+/** A workflow the bench triggers, as the API takes it (the contract's schema: the typed client checks it). */
 export interface Shape extends ShapeInfo {
-  definition: WorkflowInput;
+  definition: Static<typeof WorkflowInput>;
   /** At most this many runs one at a time (a large shape's runs each take longer). */
   sequentialRuns?: number;
 }
