@@ -1,9 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { type CpuMark, cpuBetween, cpuMark, machineBusySeconds, treeCpu, treeCpuSeconds, treeHelperThreadsSeconds } from "./cpu.ts";
 
-/** A shell whose child spins for `ms`, then the shell waits: the spin belongs to the shell's tree. */
+/**
+ * A shell whose child spins until it has used `ms` of CPU (not of wall time: on a busy machine it
+ * gets less than a core), then the shell waits: the spin belongs to the shell's tree.
+ */
 function spinningTree(ms: number) {
-  return Bun.spawn(["sh", "-c", `"${process.execPath}" -e 'const t = Date.now(); while (Date.now() - t < ${ms}) {}'; sleep 30`], {
+  // Spins in 5 ms slices of the clock (user time, no system call), asking for its CPU time between them.
+  const spin = `const t = process.cpuUsage(); for (let u = process.cpuUsage(t); u.user + u.system < ${ms * 1000}; u = process.cpuUsage(t)) { const e = Date.now() + 5; while (Date.now() < e) {} }`;
+  return Bun.spawn(["sh", "-c", `"${process.execPath}" -e '${spin}'; sleep 30`], {
     stdout: "ignore",
     stderr: "ignore",
   });

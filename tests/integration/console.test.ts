@@ -1,18 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@wf/client";
 import { KeyStore } from "@wf/services/access";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { startApi, type TestApi, unique, waitFor } from "../support/api.ts";
+import { type Browser, launchChromium } from "../support/browser.ts";
 import { startTarget } from "../support/target.ts";
 import { groupEnv, startWorkers, type WorkerGroup } from "../support/workers.ts";
 
 // The web console (GET /ui) in Debian's headless Chromium, driven as the Swagger UI test drives it
 // (playwright-core over the DevTools protocol), against the real API with API keys on and real
 // workers. Screenshots go to tests/artifacts/ (git-ignored).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "../artifacts");
 const AXE = readFileSync(Bun.resolveSync("axe-core/axe.min.js", import.meta.dir), "utf8");
 const target = startTarget();
@@ -20,7 +19,7 @@ const target = startTarget();
 let api: TestApi;
 let workers: WorkerGroup;
 let browser: BrowserContext;
-let profile: string;
+let chrome: Browser | undefined;
 let keys: KeyStore;
 const keyName = unique("console");
 let key: string;
@@ -49,26 +48,11 @@ beforeAll(async () => {
     RUN_LEASE_MS: "3000",
     RECONCILE_INTERVAL_MS: "1000",
   });
-  profile = mkdtempSync(join(tmpdir(), "wf-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  chrome = await launchChromium({ width: 1280, height: 900 });
+  browser = chrome.context;
 });
 afterAll(async () => {
-  await browser?.close();
-  rmSync(profile, { recursive: true, force: true });
+  await chrome?.close();
   await workers?.stopAll("SIGKILL");
   await keys.revoke(keyName).catch(() => {});
   await api.stop();
