@@ -1,5 +1,5 @@
 import type { Position } from "@wf/core/pagination";
-import type { RunFilter, RunRow, RunStatus, StepResult } from "@wf/core/runs";
+import type { RunFilter, RunRow, RunStatus } from "@wf/core/runs";
 import { pgArray, type Sql } from "@wf/platform/sql";
 import { type BatchCancelled, cancelBatch, matchingRunIds } from "./bulk.ts";
 import { parkedCancelled } from "./cancelled.ts";
@@ -13,21 +13,8 @@ export type { InsertedRun, NewRun } from "./pending.ts";
 export type { NewReplay, ReplayOriginal } from "./replays.ts";
 
 /** A run as its event stream reads it: what its events show, its steps' names in definition order, its revision. */
-export interface RunEventRow {
-  id: string;
-  workflow_id: string;
-  workflow_version: number;
-  parent_run_id: string | null;
-  schedule_id: string | null;
-  replay_of: string | null;
-  status: RunStatus;
-  output: unknown;
-  error: string | null;
-  steps: StepResult[];
+export interface RunEventRow extends Omit<RunRow, "input" | "idempotency_key"> {
   step_names: string[];
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
   /** updated_at in microseconds, as text: every write of a run moves it. */
   revision: string;
   /** Cancelled while a worker held it: that worker is yet to record how its steps ended (recordCancelled). */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { TERMINAL } from "@wf/core/runs";
+import { type Run, TERMINAL, toRun } from "@wf/core/runs";
 import type { RunEventRow } from "../store.ts";
 
 /** One event a stream may send: its name, its data (JSON), and the hash that stands for it in event ids. */
@@ -22,7 +22,12 @@ export interface RunSnapshot {
   items: (EventItem | undefined)[];
 }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+/** The run as GET /runs/{id} shows it (toRun, so a field added there is here too), without its input and steps. */
+function runWithoutSteps(row: RunEventRow): Omit<Run, "input" | "steps"> {
+  const { input: _input, steps: _steps, ...run } = toRun({ ...row, input: null, idempotency_key: null });
+  return run;
+}
+
 const SLOT = 6;
 const NONE = "-".repeat(SLOT);
 
@@ -36,22 +41,7 @@ const item = (event: EventItem["event"], value: unknown): EventItem => {
 };
 
 export function snapshotOf(row: RunEventRow): RunSnapshot {
-  const items: (EventItem | undefined)[] = [
-    item("run", {
-      id: row.id,
-      workflow_id: row.workflow_id,
-      workflow_version: row.workflow_version,
-      parent_run_id: row.parent_run_id,
-      schedule_id: row.schedule_id,
-      replay_of: row.replay_of,
-      status: row.status,
-      output: row.output ?? null,
-      error: row.error,
-      created_at: iso(row.created_at),
-      started_at: iso(row.started_at),
-      finished_at: iso(row.finished_at),
-    }),
-  ];
+  const items: (EventItem | undefined)[] = [item("run", runWithoutSteps(row))];
   const index = new Map(row.step_names.map((name, i) => [name, i]));
   for (const step of row.steps) {
     const i = index.get(step.name) ?? Math.max(index.size, items.length - 1);
